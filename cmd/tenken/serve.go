@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"tenken/handlers"
+)
+
+// shutdownGrace bounds how long in-flight requests may take to finish.
+const shutdownGrace = 10 * time.Second
+
+func runServe(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("serve", e)
+	var db dbConfig
+	db.bind(fs, e)
+	addr := fs.String("addr", envOr(e, "TENKEN_ADDR", "127.0.0.1:8080"), "listen address (env TENKEN_ADDR)")
+	demo := fs.Bool("demo", false, "on an empty database, create demo facilities, users and inspections")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := newLogger(e)
+	start := time.Now()
+
+	store, closeStore, err := openStore(ctx, db, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if *demo {
+		if err := seedDemo(ctx, e, store, log); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+
+	srv, err := handlers.NewServer(handlers.Config{Logger: log}, store)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       60 * time.Second, // photos over slow networks
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Duration("startup", time.Since(start)))
+	fmt.Fprintf(e.stdout, "tenken listening on http://%s\n", ln.Addr())
+
+	served := make(chan error, 1)
+	go func() { served <- httpSrv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	// Stop accepting, let in-flight requests finish, then close the
+	// database (deferred): nothing acknowledged is cut off.
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := httpSrv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown", slog.String("error", err.Error()))
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

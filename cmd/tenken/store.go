@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"tenken/storage"
+)
+
+// dbConfig says where the data is: a MongoDB connection string, or the
+// data folder of the embedded server.
+type dbConfig struct {
+	uri     string
+	dataDir string
+	name    string
+}
+
+// bind registers the database flags on fs, with environment defaults.
+func (c *dbConfig) bind(fs *flag.FlagSet, e env) {
+	fs.StringVar(&c.dataDir, "data", envOr(e, "TENKEN_DATA", "tenken-data"), "data folder: embedded database, keys, photos (env TENKEN_DATA)")
+	fs.StringVar(&c.name, "database", envOr(e, "TENKEN_DATABASE", "tenken"), "database name (env TENKEN_DATABASE)")
+	c.uri = e.getenv("MONGODB_URI")
+}
+
+// openStore connects to MONGODB_URI, or starts the embedded server in the
+// data folder and connects to it. close releases both.
+func openStore(ctx context.Context, c dbConfig, log *slog.Logger) (db *storage.DB, close func(), err error) {
+	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("data folder: %w", err)
+	}
+	uri := c.uri
+	stopEmbedded := func() {}
+	if uri == "" {
+		quiet := slog.New(warnOnly{log.With(slog.String("component", "embedded-db")).Handler()})
+		e, err := storage.StartEmbedded(c.dataDir, "127.0.0.1:0", quiet)
+		if err != nil {
+			return nil, nil, err
+		}
+		uri, stopEmbedded = e.URI(), e.Stop
+		log.Info("embedded database started", slog.String("folder", filepath.Join(c.dataDir, "db")))
+	}
+	openCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	db, err = storage.Open(openCtx, uri, c.name)
+	if err != nil {
+		stopEmbedded()
+		return nil, nil, err
+	}
+	return db, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = db.Close(ctx)
+		stopEmbedded()
+	}, nil
+}
+
+// warnOnly passes on records at warning level and above: the embedded
+// server logs every connection at info.
+type warnOnly struct{ slog.Handler }
+
+func (w warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && w.Handler.Enabled(ctx, l)
+}
+
+func (w warnOnly) WithAttrs(a []slog.Attr) slog.Handler { return warnOnly{w.Handler.WithAttrs(a)} }
+func (w warnOnly) WithGroup(n string) slog.Handler      { return warnOnly{w.Handler.WithGroup(n)} }
+
+// newLogger returns the JSON logger on stderr at the configured level.
+func newLogger(e env) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(envOr(e, "TENKEN_LOG_LEVEL", "info"))); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+}

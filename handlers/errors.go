@@ -1,0 +1,90 @@
+package handlers
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"tenken/checklist"
+)
+
+// statusOf is the one map from domain error codes to HTTP statuses.
+var statusOf = map[string]int{
+	checklist.EBadRequest:      http.StatusBadRequest,
+	checklist.EInvalid:         http.StatusUnprocessableEntity,
+	checklist.EUnauthorized:    http.StatusUnauthorized,
+	checklist.EForbidden:       http.StatusForbidden,
+	checklist.ENotFound:        http.StatusNotFound,
+	checklist.EConflict:        http.StatusConflict,
+	checklist.ERevision:        http.StatusConflict,
+	checklist.EPrecondition:    http.StatusPreconditionFailed,
+	checklist.ETooLarge:        http.StatusRequestEntityTooLarge,
+	checklist.EUnsupportedType: http.StatusUnsupportedMediaType,
+	checklist.ETooManyRequests: http.StatusTooManyRequests,
+	checklist.EUnavailable:     http.StatusServiceUnavailable,
+	checklist.EInternal:        http.StatusInternalServerError,
+}
+
+// Problem is an RFC 9457 problem details body with tenken's extensions:
+// a stable machine code, the field errors of a validation failure, and
+// the server's current copy of a resource a write conflicted with.
+type Problem struct {
+	Type      string                 `json:"type"`
+	Title     string                 `json:"title"`
+	Status    int                    `json:"status"`
+	Detail    string                 `json:"detail,omitempty"`
+	Code      string                 `json:"code"`
+	Errors    []checklist.FieldError `json:"errors,omitempty"`
+	Current   any                    `json:"current,omitempty"`
+	RequestID string                 `json:"request_id,omitempty"`
+}
+
+// respondError writes err as a problem response and aborts the chain.
+// Internal errors are logged with their detail and answered without it.
+func respondError(c *gin.Context, err error) {
+	code := checklist.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		code, status = checklist.EInternal, http.StatusInternalServerError
+	}
+	p := Problem{
+		Type:      "about:blank",
+		Title:     http.StatusText(status),
+		Status:    status,
+		Code:      code,
+		RequestID: c.GetString(requestIDKey),
+	}
+	var e *checklist.Error
+	if errors.As(err, &e) && code != checklist.EInternal {
+		p.Detail, p.Errors, p.Current = e.Message, e.Fields, e.Current
+	}
+	switch status {
+	case http.StatusInternalServerError:
+		logger(c).Error("internal error", slog.String("error", err.Error()))
+	case http.StatusServiceUnavailable:
+		logger(c).Warn("unavailable", slog.String("error", err.Error()))
+		c.Header("Retry-After", "2")
+	}
+	writeProblem(c, p)
+}
+
+func writeProblem(c *gin.Context, p Problem) {
+	c.Header("Cache-Control", "no-store")
+	c.Render(p.Status, problemRender{p})
+	c.Abort()
+}
+
+// problemRender writes JSON with the problem media type; gin's JSON
+// renderer would set application/json.
+type problemRender struct{ p Problem }
+
+func (r problemRender) Render(w http.ResponseWriter) error {
+	r.WriteContentType(w)
+	return jsonEncode(w, r.p)
+}
+
+func (r problemRender) WriteContentType(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/problem+json")
+}

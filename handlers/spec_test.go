@@ -1,0 +1,47 @@
+package handlers_test
+
+import (
+	"io"
+	"log/slog"
+	"regexp"
+	"slices"
+	"sort"
+	"testing"
+
+	"tenken/handlers"
+	"tenken/openapi"
+)
+
+var ginParam = regexp.MustCompile(`[:*]([A-Za-z_]+)`)
+
+// TestSpecMatchesRoutes fails when a route is missing from openapi.yaml or
+// the spec names a route the router does not have.
+func TestSpecMatchesRoutes(t *testing.T) {
+	doc, err := openapi.Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := handlers.NewServer(handlers.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var routes []string
+	for _, r := range s.Routes() {
+		if r.Method == "HEAD" {
+			continue
+		}
+		routes = append(routes, r.Method+" "+ginParam.ReplaceAllString(r.Path, "{$1}"))
+	}
+	sort.Strings(routes)
+	spec := doc.Routes()
+	for _, r := range routes {
+		if !slices.Contains(spec, r) {
+			t.Errorf("route %s is not in openapi.yaml", r)
+		}
+	}
+	for _, r := range spec {
+		if !slices.Contains(routes, r) {
+			t.Errorf("openapi.yaml names %s, which has no route", r)
+		}
+	}
+}

@@ -1,0 +1,120 @@
+// Package storage keeps tenken's data in MongoDB, or in the embedded
+// MongoDB-compatible server, through the official driver. It speaks in
+// domain terms: callers pass and get checklist types and checklist errors.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
+
+	"tenken/checklist"
+)
+
+// DB is tenken's database. It is safe for concurrent use.
+type DB struct {
+	client *mongo.Client
+	db     *mongo.Database
+
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+
+	locks keyedMutex
+}
+
+// Open connects to the MongoDB (or embedded server) at uri, uses the
+// database name, and ensures every index. It does not wait for the server
+// beyond the first ping, which must answer within the context's deadline.
+func Open(ctx context.Context, uri, name string) (*DB, error) {
+	opts := options.Client().ApplyURI(uri).
+		SetServerSelectionTimeout(5 * time.Second).
+		SetConnectTimeout(5 * time.Second).
+		SetAppName("tenken")
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", redact(uri), err)
+	}
+	db := &DB{client: client, db: client.Database(name), Now: func() time.Time { return time.Now().UTC() }}
+	if err := db.Ping(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("connect %s: %w", redact(uri), err)
+	}
+	if err := db.ensureIndexes(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close disconnects, waiting for in-use connections up to ctx's deadline.
+func (db *DB) Close(ctx context.Context) error { return db.client.Disconnect(ctx) }
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	return translate(db.client.Ping(ctx, readpref.Primary()))
+}
+
+// Drop removes the whole database. Tests use it to clean up.
+func (db *DB) Drop(ctx context.Context) error { return translate(db.db.Drop(ctx)) }
+
+// Collection names.
+const (
+	colMeta = "meta"
+)
+
+// indexes lists every index by collection. ensureIndexes creates them at
+// start-up; creating an existing index with the same keys is a no-op, so
+// it is idempotent. Only the portable options are used (unique, compound):
+// the embedded server ignores sparse and lacks partial and TTL indexes.
+var indexes = map[string][]mongo.IndexModel{}
+
+func (db *DB) ensureIndexes(ctx context.Context) error {
+	for col, models := range indexes {
+		if len(models) == 0 {
+			continue
+		}
+		if _, err := db.db.Collection(col).Indexes().CreateMany(ctx, models); err != nil {
+			return fmt.Errorf("ensure indexes on %s: %w", col, translate(err))
+		}
+	}
+	return nil
+}
+
+// translate turns driver errors into domain errors: no document is
+// ENotFound, a duplicate key is EConflict, a server that does not answer
+// is EUnavailable. Anything else keeps its detail for the logs and reaches
+// the client as a plain internal error.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return checklist.Errorf(checklist.ENotFound, "not found")
+	case mongo.IsDuplicateKeyError(err):
+		return &checklist.Error{Code: checklist.EConflict, Message: "already exists"}
+	case mongo.IsNetworkError(err), mongo.IsTimeout(err),
+		errors.As(err, new(topology.ServerSelectionError)),
+		errors.Is(err, mongo.ErrClientDisconnected),
+		errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: %v", checklist.Errorf(checklist.EUnavailable, "the database does not answer"), err)
+	}
+	var e *checklist.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("database: %w", err)
+}
+
+// redact hides credentials in a connection string for logs and errors.
+func redact(uri string) string {
+	if cs, err := parseURI(uri); err == nil {
+		return cs
+	}
+	return "(connection string)"
+}

@@ -1,0 +1,51 @@
+package storage_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"tenken/checklist"
+	"tenken/storage"
+	"tenken/storage/storagetest"
+)
+
+func TestOpen(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		db := storagetest.Open(t)
+		if err := db.Ping(context.Background()); err != nil {
+			t.Fatalf("Ping: %v", err)
+		}
+	})
+	t.Run("ErrUnavailable", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		// Port 1 on loopback: nothing listens, the connection is refused.
+		_, err := storage.Open(ctx, "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300", "x")
+		if got := checklist.ErrorCode(err); got != checklist.EUnavailable {
+			t.Fatalf("ErrorCode = %q (%v), want %q", got, err, checklist.EUnavailable)
+		}
+	})
+}
+
+func TestKeyedMutexSerialises(t *testing.T) {
+	var k storage.StorageKeyedMutexProbe
+	var wg sync.WaitGroup
+	counter := 0
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				unlock := k.Lock("a")
+				v := counter
+				time.Sleep(time.Microsecond)
+				counter = v + 1
+				unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if counter != 800 {
+		t.Fatalf("counter = %d, want 800", counter)
+	}
+}

@@ -1,0 +1,81 @@
+// Package storagetest gives tests a real database of their own: on the
+// server named by MONGODB_URI when set, otherwise on one embedded server
+// shared by the test binary. Each call creates a fresh database that is
+// dropped when the test ends.
+package storagetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"tenken/storage"
+)
+
+var (
+	once      sync.Once
+	sharedURI string
+	startErr  error
+)
+
+// URI returns the connection string tests use, starting the shared
+// embedded server on first use when MONGODB_URI is not set.
+func URI(t testing.TB) string {
+	t.Helper()
+	once.Do(func() {
+		if uri := os.Getenv("MONGODB_URI"); uri != "" {
+			sharedURI = uri
+			return
+		}
+		dir, err := os.MkdirTemp("", "tenken-test-db-")
+		if err != nil {
+			startErr = err
+			return
+		}
+		quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+		e, err := storage.StartEmbedded(dir, "127.0.0.1:0", quiet)
+		if err != nil {
+			startErr = err
+			return
+		}
+		// The server lives as long as the test binary; its folder is
+		// in the temporary directory and removed with it.
+		sharedURI = e.URI()
+	})
+	if startErr != nil {
+		t.Fatalf("test database server: %v", startErr)
+	}
+	return sharedURI
+}
+
+// Open returns a connected *storage.DB on a new, empty database.
+func Open(t testing.TB) *storage.DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := storage.Open(ctx, URI(t), NewName())
+	if err != nil {
+		t.Fatalf("open test database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := db.Drop(ctx); err != nil {
+			t.Errorf("drop test database: %v", err)
+		}
+		_ = db.Close(ctx)
+	})
+	return db
+}
+
+// NewName returns a database name no other test uses.
+func NewName() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "test_" + hex.EncodeToString(b)
+}
