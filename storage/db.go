@@ -65,6 +65,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // Drop removes the whole database. Tests use it to clean up.
 func (db *DB) Drop(ctx context.Context) error { return translate(db.db.Drop(ctx)) }
 
+// Name returns the database name.
+func (db *DB) Name() string { return db.db.Name() }
+
 // Collection names.
 const (
 	colMeta            = "meta"

@@ -73,6 +73,26 @@ func Open(t testing.TB) *storage.DB {
 	return db
 }
 
+// Reopen returns a second connection to db's database, with locks of its
+// own: to the storage layer it is another instance of the server, as on a
+// MongoDB replica set shared by several API processes. It is closed (not
+// dropped) when the test ends.
+func Reopen(t testing.TB, db *storage.DB) *storage.DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	other, err := storage.Open(ctx, URI(t), db.Name())
+	if err != nil {
+		t.Fatalf("reopen test database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = other.Close(ctx)
+	})
+	return other
+}
+
 // NewName returns a database name no other test uses.
 func NewName() string {
 	b := make([]byte, 6)

@@ -1,0 +1,655 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"tenken/checklist"
+)
+
+// Collections of the checklist feature.
+//
+//   - checklists: one document per checklist with its editable draft,
+//     the draft's revision and the number of its latest version.
+//   - checklist_versions: one document per published version, inserted
+//     once under the unique key (checklist_id, number) and never
+//     rewritten; only its retired flag is ever set, once.
+//   - checklist_applicability: one document, which checklist applies to
+//     which facilities (default and per kind), changed as a whole so that
+//     there is never a moment with two defaults or none.
+const (
+	colChecklists    = "checklists"
+	colVersions      = "checklist_versions"
+	colApplicability = "checklist_applicability"
+)
+
+const applicabilityID = "current"
+
+func init() {
+	indexes[colVersions] = []mongo.IndexModel{
+		// The guard that makes publishing race-safe on every server: two
+		// publishes of the same number cannot both be stored.
+		{Keys: bson.D{{Key: "checklist_id", Value: 1}, {Key: "number", Value: 1}},
+			Options: options.Index().SetUnique(true).SetName("checklist_number_unique")},
+	}
+}
+
+// maxChecklistDoc bounds a stored checklist or version. MongoDB refuses
+// documents over 16 MB and the embedded server accepts them, so the limit
+// is ours; the largest valid checklist is far smaller.
+const maxChecklistDoc = 8 << 20
+
+// Who the system acts as when no user does (first start).
+const systemUser = "system"
+
+type checklistDoc struct {
+	ID            string     `bson:"_id"`
+	Title         textDoc    `bson:"title"`
+	Draft         contentDoc `bson:"draft"`
+	Revision      int        `bson:"revision"`
+	LatestVersion int        `bson:"latest_version"`
+	CreatedAt     time.Time  `bson:"created_at"`
+	CreatedBy     string     `bson:"created_by"`
+	UpdatedAt     time.Time  `bson:"updated_at"`
+	UpdatedBy     string     `bson:"updated_by"`
+}
+
+func (d checklistDoc) record() checklist.ChecklistRecord {
+	return checklist.ChecklistRecord{
+		Checklist: checklist.Checklist{ID: d.ID, Title: d.Title.text(), Draft: d.Draft.content(), LatestVersion: d.LatestVersion},
+		Revision:  d.Revision, CreatedAt: d.CreatedAt.UTC(), CreatedBy: d.CreatedBy, UpdatedAt: d.UpdatedAt.UTC(), UpdatedBy: d.UpdatedBy,
+	}
+}
+
+type versionDoc struct {
+	ID          string     `bson:"_id"` // checklist id + "/" + number
+	ChecklistID string     `bson:"checklist_id"`
+	Number      int        `bson:"number"`
+	Content     contentDoc `bson:"content"`
+	ContentHash string     `bson:"content_hash"`
+	PublishedAt time.Time  `bson:"published_at"`
+	PublishedBy string     `bson:"published_by"`
+	Retired     bool       `bson:"retired"`
+	RetiredAt   *time.Time `bson:"retired_at,omitempty"`
+	RetiredBy   string     `bson:"retired_by,omitempty"`
+}
+
+func versionDocID(checklistID string, number int) string {
+	return checklistID + "/" + strconv.Itoa(number)
+}
+
+func newVersionDoc(v checklist.Version) versionDoc {
+	return versionDoc{
+		ID: versionDocID(v.ChecklistID, v.Number), ChecklistID: v.ChecklistID, Number: v.Number,
+		Content: newContentDoc(v.Content), ContentHash: v.ContentHash, PublishedAt: v.PublishedAt, PublishedBy: v.PublishedBy,
+	}
+}
+
+func (d versionDoc) version() checklist.Version {
+	v := checklist.Version{
+		ChecklistID: d.ChecklistID, Number: d.Number, Content: d.Content.content(), ContentHash: d.ContentHash,
+		PublishedAt: d.PublishedAt.UTC(), PublishedBy: d.PublishedBy, Retired: d.Retired, RetiredBy: d.RetiredBy,
+	}
+	if d.RetiredAt != nil {
+		v.RetiredAt = d.RetiredAt.UTC()
+	}
+	return v
+}
+
+type applicabilityDoc struct {
+	ID        string          `bson:"_id"`
+	Default   string          `bson:"default_checklist_id"`
+	Kinds     []kindAssignDoc `bson:"kinds"`
+	Revision  int             `bson:"revision"`
+	UpdatedAt time.Time       `bson:"updated_at"`
+	UpdatedBy string          `bson:"updated_by"`
+}
+
+// kindAssignDoc is one kind's checklist. Kinds are an array, not a map,
+// so that no value ever becomes a field name.
+type kindAssignDoc struct {
+	Kind        string `bson:"kind"`
+	ChecklistID string `bson:"checklist_id"`
+}
+
+func (d applicabilityDoc) applicability() checklist.Applicability {
+	a := checklist.Applicability{Default: d.Default, Kinds: map[checklist.FacilityKind]string{},
+		Revision: d.Revision, UpdatedAt: d.UpdatedAt.UTC(), UpdatedBy: d.UpdatedBy}
+	for _, k := range d.Kinds {
+		a.Kinds[checklist.FacilityKind(k.Kind)] = k.ChecklistID
+	}
+	return a
+}
+
+func checklistLock(id string) string { return "checklist/" + id }
+
+// checkDocSize refuses a document the database should not hold.
+func checkDocSize(doc any) error {
+	b, err := bson.Marshal(doc)
+	if err != nil {
+		return fmt.Errorf("encode document: %w", err)
+	}
+	if len(b) > maxChecklistDoc {
+		return checklist.Errorf(checklist.ETooLarge, "the checklist is larger than %d bytes as stored", maxChecklistDoc)
+	}
+	return nil
+}
+
+func errNoChecklist(id string) error {
+	return checklist.Errorf(checklist.ENotFound, "no checklist %q", id)
+}
+
+func errNoVersion(id string, number int) error {
+	return checklist.Errorf(checklist.ENotFound, "checklist %q has no version %d", id, number)
+}
+
+// CreateChecklist stores a new checklist with draft as its draft, at
+// revision 1 and with no version. id "" means a new generated id; a given
+// id must pass checklist.ValidateChecklistID. The draft need not be valid
+// yet (Validate is what publishing demands), only within the limits of
+// Content.ValidateDraft (EInvalid) and of a stored document (ETooLarge). An
+// id in use is EConflict with the existing checklist as Current.
+func (db *DB) CreateChecklist(ctx context.Context, id string, draft checklist.Content, by string) (checklist.ChecklistRecord, error) {
+	if id == "" {
+		id = newID()
+	} else if err := checklist.ValidateChecklistID(id); err != nil {
+		return checklist.ChecklistRecord{}, err
+	}
+	if err := draft.ValidateDraft(); err != nil {
+		return checklist.ChecklistRecord{}, err
+	}
+	now := db.now()
+	doc := checklistDoc{
+		ID: id, Title: newTextDoc(draft.Title), Draft: newContentDoc(draft), Revision: 1,
+		CreatedAt: now, CreatedBy: by, UpdatedAt: now, UpdatedBy: by,
+	}
+	if err := checkDocSize(doc); err != nil {
+		return checklist.ChecklistRecord{}, err
+	}
+	if _, err := db.db.Collection(colChecklists).InsertOne(ctx, doc); err != nil {
+		err = translate(err)
+		if checklist.ErrorCode(err) == checklist.EConflict {
+			e := checklist.Errorf(checklist.EConflict, "a checklist with id %q already exists", id)
+			if cur, ferr := db.FindChecklist(ctx, id); ferr == nil {
+				e.Current = cur
+			}
+			return checklist.ChecklistRecord{}, e
+		}
+		return checklist.ChecklistRecord{}, err
+	}
+	return doc.record(), nil
+}
+
+// FindChecklist returns the checklist id with its draft; ENotFound when
+// there is none.
+func (db *DB) FindChecklist(ctx context.Context, id string) (checklist.ChecklistRecord, error) {
+	var doc checklistDoc
+	if err := db.db.Collection(colChecklists).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&doc); err != nil {
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return checklist.ChecklistRecord{}, errNoChecklist(id)
+		}
+		return checklist.ChecklistRecord{}, translate(err)
+	}
+	return doc.record(), nil
+}
+
+// ListChecklists returns every checklist by id, without their drafts
+// (Draft holds only the title). There are a handful: one unified
+// checklist, perhaps one per facility kind.
+func (db *DB) ListChecklists(ctx context.Context) ([]checklist.ChecklistRecord, error) {
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).
+		SetProjection(bson.D{{Key: "draft.sections", Value: 0}})
+	cur, err := db.db.Collection(colChecklists).Find(ctx, bson.D{}, opts)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var docs []checklistDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate(err)
+	}
+	out := make([]checklist.ChecklistRecord, len(docs))
+	for i, d := range docs {
+		out[i] = d.record()
+	}
+	return out, nil
+}
+
+// ReplaceDraft replaces the draft of checklist id, which must be at
+// revision, and returns the checklist at the next revision. A stale
+// revision is ERevision with the current checklist as Current. The draft
+// need not be valid yet, only within the limits of Content.ValidateDraft.
+func (db *DB) ReplaceDraft(ctx context.Context, id string, revision int, draft checklist.Content, by string) (checklist.ChecklistRecord, error) {
+	if err := draft.ValidateDraft(); err != nil {
+		return checklist.ChecklistRecord{}, err
+	}
+	unlock := db.locks.Lock(checklistLock(id))
+	defer unlock()
+	cur, err := db.FindChecklist(ctx, id)
+	if err != nil {
+		return checklist.ChecklistRecord{}, err
+	}
+	if cur.Revision != revision {
+		return checklist.ChecklistRecord{}, staleDraft(cur, revision)
+	}
+	now := db.now()
+	update := bson.D{{Key: "$set", Value: bson.D{
+		{Key: "title", Value: newTextDoc(draft.Title)},
+		{Key: "draft", Value: newContentDoc(draft)},
+		{Key: "revision", Value: revision + 1},
+		{Key: "updated_at", Value: now},
+		{Key: "updated_by", Value: by},
+	}}}
+	if err := checkDocSize(update); err != nil {
+		return checklist.ChecklistRecord{}, err
+	}
+	res, err := db.db.Collection(colChecklists).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "revision", Value: revision}}, update)
+	if err != nil {
+		return checklist.ChecklistRecord{}, translate(err)
+	}
+	if res.MatchedCount == 0 {
+		// Another instance changed it between our read and write.
+		if cur, err = db.FindChecklist(ctx, id); err != nil {
+			return checklist.ChecklistRecord{}, err
+		}
+		return checklist.ChecklistRecord{}, staleDraft(cur, revision)
+	}
+	cur.Title, cur.Draft, cur.Revision, cur.UpdatedAt, cur.UpdatedBy = draft.Title, draft.Clone(), revision+1, now, by
+	return cur, nil
+}
+
+func staleDraft(cur checklist.ChecklistRecord, revision int) error {
+	return &checklist.Error{Code: checklist.ERevision, Current: cur,
+		Message: fmt.Sprintf("the draft is at revision %d, not %d: someone changed it; reload and apply the change again", cur.Revision, revision)}
+}
+
+// PublishOptions are the preconditions of a publish. Zero fields check
+// nothing.
+type PublishOptions struct {
+	// Revision is the draft revision the caller reviewed; a different
+	// current revision is ERevision.
+	Revision int
+	// Number is the version number the caller means to create; a number
+	// already published is EConflict (a version can never change), any
+	// other number than the next is EConflict too.
+	Number int
+}
+
+// Publish publishes the draft of checklist id as its next version and
+// returns the version. The draft must be valid (EInvalid with every
+// problem otherwise) and differ from the latest version (EConflict: a
+// second identical version would say nothing new). The version is
+// inserted under its unique (checklist_id, number) key, so of two
+// concurrent publishes of one number, on one instance or several, exactly
+// one is stored and the other is EConflict. Nothing is stored on error.
+func (db *DB) Publish(ctx context.Context, id string, opts PublishOptions, by string) (checklist.Version, error) {
+	unlock := db.locks.Lock(checklistLock(id))
+	defer unlock()
+	rec, err := db.FindChecklist(ctx, id)
+	if err != nil {
+		return checklist.Version{}, err
+	}
+	if opts.Revision != 0 && rec.Revision != opts.Revision {
+		return checklist.Version{}, staleDraft(rec, opts.Revision)
+	}
+	// A publish interrupted between storing its version and recording the
+	// number leaves latest_version behind; the versions themselves count.
+	latest, err := db.latestVersionNumber(ctx, id)
+	if err != nil {
+		return checklist.Version{}, err
+	}
+	rec.LatestVersion = max(rec.LatestVersion, latest)
+	next := rec.LatestVersion + 1
+	switch {
+	case opts.Number != 0 && opts.Number < next:
+		return checklist.Version{}, checklist.ImmutableVersionError(opts.Number)
+	case opts.Number != 0 && opts.Number != next:
+		return checklist.Version{}, checklist.Errorf(checklist.EConflict, "the next version of checklist %q is %d, not %d", id, next, opts.Number)
+	}
+	if rec.LatestVersion > 0 {
+		prev, err := db.FindVersion(ctx, id, rec.LatestVersion)
+		if err != nil {
+			return checklist.Version{}, err
+		}
+		if prev.Content.Equal(rec.Draft) {
+			return checklist.Version{}, checklist.Errorf(checklist.EConflict, "the draft is the same as version %d; change it before publishing", prev.Number)
+		}
+	}
+	v, err := rec.Checklist.Publish(db.now(), by)
+	if err != nil {
+		return checklist.Version{}, err
+	}
+	if err := db.insertVersion(ctx, v); err != nil {
+		return checklist.Version{}, err
+	}
+	// Should this fail, the version is stored and counts all the same
+	// (latestVersionNumber); the next publish repairs the record.
+	_ = db.recordLatest(ctx, id, v.Number)
+	return v, nil
+}
+
+// insertVersion stores v once: a second version with its number is
+// EConflict, whoever stored the first.
+func (db *DB) insertVersion(ctx context.Context, v checklist.Version) error {
+	doc := newVersionDoc(v)
+	if err := checkDocSize(doc); err != nil {
+		return err
+	}
+	if _, err := db.db.Collection(colVersions).InsertOne(ctx, doc); err != nil {
+		err = translate(err)
+		if checklist.ErrorCode(err) == checklist.EConflict {
+			return checklist.ImmutableVersionError(v.Number)
+		}
+		return err
+	}
+	return nil
+}
+
+// recordLatest raises the checklist's latest_version to number. $max keeps
+// it monotonic whatever order writers arrive in.
+func (db *DB) recordLatest(ctx context.Context, id string, number int) error {
+	_, err := db.db.Collection(colChecklists).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$max", Value: bson.D{{Key: "latest_version", Value: number}}}})
+	return translate(err)
+}
+
+// latestVersionNumber returns the highest stored version number of
+// checklist id, 0 when it has none.
+func (db *DB) latestVersionNumber(ctx context.Context, id string) (int, error) {
+	var doc struct {
+		Number int `bson:"number"`
+	}
+	opts := options.FindOne().SetSort(bson.D{{Key: "number", Value: -1}}).SetProjection(bson.D{{Key: "number", Value: 1}})
+	err := db.db.Collection(colVersions).FindOne(ctx, bson.D{{Key: "checklist_id", Value: id}}, opts).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil
+	}
+	return doc.Number, translate(err)
+}
+
+// FindVersion returns version number of checklist id with its content,
+// checked against its content hash (EInternal if the stored copy was
+// altered). ENotFound when there is no such version.
+func (db *DB) FindVersion(ctx context.Context, id string, number int) (checklist.Version, error) {
+	var doc versionDoc
+	filter := bson.D{{Key: "checklist_id", Value: id}, {Key: "number", Value: number}}
+	if err := db.db.Collection(colVersions).FindOne(ctx, filter).Decode(&doc); err != nil {
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return checklist.Version{}, errNoVersion(id, number)
+		}
+		return checklist.Version{}, translate(err)
+	}
+	v := doc.version()
+	if err := v.Verify(); err != nil {
+		return checklist.Version{}, err
+	}
+	return v, nil
+}
+
+// ListVersions returns the versions of checklist id, newest first,
+// without their content. ENotFound when the checklist does not exist.
+func (db *DB) ListVersions(ctx context.Context, id string) ([]checklist.Version, error) {
+	if _, err := db.findChecklistHead(ctx, id); err != nil {
+		return nil, err
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "number", Value: -1}}).SetProjection(bson.D{{Key: "content", Value: 0}})
+	cur, err := db.db.Collection(colVersions).Find(ctx, bson.D{{Key: "checklist_id", Value: id}}, opts)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var docs []versionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate(err)
+	}
+	out := make([]checklist.Version, len(docs))
+	for i, d := range docs {
+		out[i] = d.version()
+	}
+	return out, nil
+}
+
+// findChecklistHead reads a checklist without its draft content.
+func (db *DB) findChecklistHead(ctx context.Context, id string) (checklist.ChecklistRecord, error) {
+	var doc checklistDoc
+	opts := options.FindOne().SetProjection(bson.D{{Key: "draft.sections", Value: 0}})
+	if err := db.db.Collection(colChecklists).FindOne(ctx, bson.D{{Key: "_id", Value: id}}, opts).Decode(&doc); err != nil {
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return checklist.ChecklistRecord{}, errNoChecklist(id)
+		}
+		return checklist.ChecklistRecord{}, translate(err)
+	}
+	return doc.record(), nil
+}
+
+// RetireVersion marks version number of checklist id as retired: it is no
+// longer offered for new inspections, and inspections that pinned it keep
+// it (it stays readable, and its content never changes). Retiring a
+// retired version is EConflict. The version is returned without content.
+func (db *DB) RetireVersion(ctx context.Context, id string, number int, by string) (checklist.Version, error) {
+	unlock := db.locks.Lock(checklistLock(id))
+	defer unlock()
+	v, err := db.FindVersion(ctx, id, number)
+	if err != nil {
+		return checklist.Version{}, err
+	}
+	if v, err = v.Retire(db.now(), by); err != nil {
+		return checklist.Version{}, err
+	}
+	filter := bson.D{{Key: "_id", Value: versionDocID(id, number)}, {Key: "retired", Value: false}}
+	update := bson.D{{Key: "$set", Value: bson.D{
+		{Key: "retired", Value: true}, {Key: "retired_at", Value: v.RetiredAt}, {Key: "retired_by", Value: by},
+	}}}
+	res, err := db.db.Collection(colVersions).UpdateOne(ctx, filter, update)
+	if err != nil {
+		return checklist.Version{}, translate(err)
+	}
+	if res.MatchedCount == 0 {
+		return checklist.Version{}, checklist.Errorf(checklist.EConflict, "version %d is already retired", number)
+	}
+	v.Content = checklist.Content{}
+	return v, nil
+}
+
+// FindApplicability returns which checklists apply; revision 0 and no
+// assignments when nothing was ever set.
+func (db *DB) FindApplicability(ctx context.Context) (checklist.Applicability, error) {
+	var doc applicabilityDoc
+	err := db.db.Collection(colApplicability).FindOne(ctx, bson.D{{Key: "_id", Value: applicabilityID}}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return checklist.Applicability{Kinds: map[checklist.FacilityKind]string{}}, nil
+	}
+	if err != nil {
+		return checklist.Applicability{}, translate(err)
+	}
+	return doc.applicability(), nil
+}
+
+// SetApplicability replaces which checklists apply with a (its Default
+// and Kinds), which must be based on revision (0 when nothing was set
+// yet). Every named checklist must exist and have a published version
+// that is not retired, so that a facility is never pointed at nothing.
+// A stale revision is ERevision with the current applicability.
+func (db *DB) SetApplicability(ctx context.Context, a checklist.Applicability, revision int, by string) (checklist.Applicability, error) {
+	if err := a.Validate(); err != nil {
+		return checklist.Applicability{}, err
+	}
+	unlock := db.locks.Lock("checklist_applicability")
+	defer unlock()
+	cur, err := db.FindApplicability(ctx)
+	if err != nil {
+		return checklist.Applicability{}, err
+	}
+	if cur.Revision != revision {
+		return checklist.Applicability{}, staleApplicability(cur, revision)
+	}
+	if err := db.checkApplicable(ctx, a); err != nil {
+		return checklist.Applicability{}, err
+	}
+	doc := applicabilityDoc{ID: applicabilityID, Default: a.Default, Kinds: []kindAssignDoc{},
+		Revision: revision + 1, UpdatedAt: db.now(), UpdatedBy: by}
+	for _, k := range checklist.FacilityKinds {
+		if id := a.Kinds[k]; id != "" {
+			doc.Kinds = append(doc.Kinds, kindAssignDoc{Kind: string(k), ChecklistID: id})
+		}
+	}
+	col := db.db.Collection(colApplicability)
+	if revision == 0 {
+		// The first write creates the document: of two racing creators
+		// the unique _id lets one win.
+		if _, err := col.InsertOne(ctx, doc); err != nil {
+			return checklist.Applicability{}, db.applicabilityConflict(ctx, revision, translate(err))
+		}
+		return doc.applicability(), nil
+	}
+	res, err := col.ReplaceOne(ctx, bson.D{{Key: "_id", Value: applicabilityID}, {Key: "revision", Value: revision}}, doc)
+	if err != nil {
+		return checklist.Applicability{}, translate(err)
+	}
+	if res.MatchedCount == 0 {
+		return checklist.Applicability{}, db.applicabilityConflict(ctx, revision, nil)
+	}
+	return doc.applicability(), nil
+}
+
+func (db *DB) applicabilityConflict(ctx context.Context, revision int, err error) error {
+	if err != nil && checklist.ErrorCode(err) != checklist.EConflict {
+		return err
+	}
+	cur, ferr := db.FindApplicability(ctx)
+	if ferr != nil {
+		return ferr
+	}
+	return staleApplicability(cur, revision)
+}
+
+func staleApplicability(cur checklist.Applicability, revision int) error {
+	return &checklist.Error{Code: checklist.ERevision, Current: cur,
+		Message: fmt.Sprintf("the applicability is at revision %d, not %d: someone changed it; reload and apply the change again", cur.Revision, revision)}
+}
+
+// checkApplicable checks that every checklist a names exists and has a
+// version to offer.
+func (db *DB) checkApplicable(ctx context.Context, a checklist.Applicability) error {
+	ids := a.ChecklistIDs()
+	current, err := db.ApplicableVersions(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var p checklist.Problems
+	check := func(field, id string) {
+		if id == "" {
+			return
+		}
+		if _, ok := current[id]; ok {
+			return
+		}
+		if _, err := db.findChecklistHead(ctx, id); checklist.ErrorCode(err) == checklist.ENotFound {
+			p.Add(field, "unknown_checklist", "there is no checklist %q", id)
+			return
+		}
+		p.Add(field, "no_version", "checklist %q has no published version that is not retired", id)
+	}
+	check("default_checklist_id", a.Default)
+	for _, k := range checklist.FacilityKinds {
+		check("kinds."+string(k), a.Kinds[k])
+	}
+	return p.Err("the applicability names checklists that cannot apply")
+}
+
+// ApplicableVersions returns, for each of the checklist ids, its newest
+// version that is not retired; ids with no such version are left out.
+func (db *DB) ApplicableVersions(ctx context.Context, ids []string) (map[string]checklist.ApplicableVersion, error) {
+	out := map[string]checklist.ApplicableVersion{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	filter := bson.D{{Key: "checklist_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "retired", Value: false}}
+	opts := options.Find().SetSort(bson.D{{Key: "number", Value: -1}}).
+		SetProjection(bson.D{{Key: "checklist_id", Value: 1}, {Key: "number", Value: 1}, {Key: "content_hash", Value: 1}})
+	cur, err := db.db.Collection(colVersions).Find(ctx, filter, opts)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var docs []versionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate(err)
+	}
+	for _, d := range docs {
+		if prev, ok := out[d.ChecklistID]; !ok || d.Number > prev.Number {
+			out[d.ChecklistID] = checklist.ApplicableVersion{ChecklistID: d.ChecklistID, Number: d.Number, ContentHash: d.ContentHash}
+		}
+	}
+	return out, nil
+}
+
+// DefaultChecklistID is the id of the checklist first start publishes.
+const DefaultChecklistID = "unified"
+
+// EnsureDefaultChecklist makes a fresh database usable: when no checklist
+// exists, it creates checklist DefaultChecklistID with content as its
+// draft, publishes it as version 1 and makes it the default. It reports
+// whether it published. Each step is idempotent and guarded by a unique
+// key, so it is safe to run at every start, by several instances at once,
+// and after a start that stopped half-way; once any other checklist
+// exists, or the default checklist has a version, it does nothing.
+func (db *DB) EnsureDefaultChecklist(ctx context.Context, content checklist.Content) (published bool, err error) {
+	if err := content.Validate(); err != nil {
+		return false, fmt.Errorf("the bundled checklist: %w", err)
+	}
+	rec, err := db.FindChecklist(ctx, DefaultChecklistID)
+	switch checklist.ErrorCode(err) {
+	case "":
+	case checklist.ENotFound:
+		n, err := db.db.Collection(colChecklists).CountDocuments(ctx, bson.D{})
+		if err != nil {
+			return false, translate(err)
+		}
+		if n > 0 {
+			return false, nil // the admins have their own checklists
+		}
+		rec, err = db.CreateChecklist(ctx, DefaultChecklistID, content, systemUser)
+		if checklist.ErrorCode(err) == checklist.EConflict {
+			rec, err = db.FindChecklist(ctx, DefaultChecklistID) // another instance was first
+		}
+		if err != nil {
+			return false, err
+		}
+	default:
+		return false, err
+	}
+
+	latest, err := db.latestVersionNumber(ctx, DefaultChecklistID)
+	if err != nil {
+		return false, err
+	}
+	if latest == 0 {
+		_, err := db.Publish(ctx, DefaultChecklistID, PublishOptions{Number: 1}, systemUser)
+		switch checklist.ErrorCode(err) {
+		case "":
+			published = true
+		case checklist.EConflict: // another instance published version 1
+		default:
+			return false, err
+		}
+	} else if rec.LatestVersion < latest {
+		_ = db.recordLatest(ctx, DefaultChecklistID, latest)
+	}
+
+	a, err := db.FindApplicability(ctx)
+	if err != nil {
+		return published, err
+	}
+	if a.Revision == 0 {
+		_, err := db.SetApplicability(ctx, checklist.Applicability{Default: DefaultChecklistID}, 0, systemUser)
+		if err != nil && checklist.ErrorCode(err) != checklist.ERevision {
+			return published, err
+		}
+	}
+	return published, nil
+}

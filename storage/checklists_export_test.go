@@ -1,0 +1,24 @@
+package storage
+
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"tenken/checklist"
+)
+
+// InsertVersionForTest stores v directly, as a publish does before it
+// records the number on the checklist.
+func InsertVersionForTest(db *DB, v checklist.Version) error {
+	return db.insertVersion(context.Background(), v)
+}
+
+// AlterVersionForTest changes a stored version's content behind the
+// storage layer's back, as a faulty tool or a person with a shell could.
+func AlterVersionForTest(db *DB, id string, number int) error {
+	_, err := db.db.Collection(colVersions).UpdateOne(context.Background(),
+		bson.D{{Key: "_id", Value: versionDocID(id, number)}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "content.title.ja", Value: "改ざん"}}}})
+	return err
+}

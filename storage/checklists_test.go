@@ -1,0 +1,557 @@
+package storage_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"tenken/checklist"
+	"tenken/storage"
+	"tenken/storage/storagetest"
+)
+
+// testContent returns small valid content whose title is title.
+func testContent(title string) checklist.Content {
+	c := checklist.Content{
+		Title: checklist.Text{Ja: title, En: "Test checklist"},
+		Sections: []checklist.Section{{
+			Key: "flyers", Title: checklist.Text{Ja: "チラシ", En: "Flyers"},
+			Items: []checklist.Item{
+				{Key: "flyers.sorted", Text: checklist.Text{Ja: "分野別に配架されている"}, Type: checklist.TypeYesNo,
+					Required: true, Points: 2, FailRule: &checklist.FailRule{Answer: "no"}},
+				{Key: "flyers.outdated", Text: checklist.Text{Ja: "期限切れのチラシがない"}, Type: checklist.TypeYesNo,
+					AllowNA: true, Points: 1, FailRule: &checklist.FailRule{Answer: "no"}, FailedNeedsPhoto: true},
+			},
+		}},
+	}
+	return c
+}
+
+func mustCreate(t *testing.T, db *storage.DB, id string, c checklist.Content) checklist.ChecklistRecord {
+	t.Helper()
+	rec, err := db.CreateChecklist(context.Background(), id, c, "admin-1")
+	if err != nil {
+		t.Fatalf("CreateChecklist: %v", err)
+	}
+	return rec
+}
+
+func mustPublish(t *testing.T, db *storage.DB, id string) checklist.Version {
+	t.Helper()
+	v, err := db.Publish(context.Background(), id, storage.PublishOptions{}, "admin-1")
+	if err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	return v
+}
+
+func wantCode(t *testing.T, err error, code string) *checklist.Error {
+	t.Helper()
+	if got := checklist.ErrorCode(err); got != code {
+		t.Fatalf("error code %q (%v), want %q", got, err, code)
+	}
+	e, _ := err.(*checklist.Error)
+	return e
+}
+
+func TestCreateChecklist(t *testing.T) {
+	ctx := context.Background()
+	t.Run("OK", func(t *testing.T) {
+		db := storagetest.Open(t)
+		rec := mustCreate(t, db, "", testContent("点検"))
+		if rec.ID == "" || rec.Revision != 1 || rec.LatestVersion != 0 || rec.Title.Ja != "点検" || rec.CreatedBy != "admin-1" {
+			t.Fatalf("created %+v", rec)
+		}
+		got, err := db.FindChecklist(ctx, rec.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Draft.Equal(testContent("点検")) || got.Revision != 1 {
+			t.Fatalf("stored draft differs: %+v", got)
+		}
+	})
+	t.Run("OKInvalidDraftIsWorkInProgress", func(t *testing.T) {
+		db := storagetest.Open(t)
+		rec := mustCreate(t, db, "wip", checklist.Content{})
+		if rec.Revision != 1 {
+			t.Fatalf("revision %d", rec.Revision)
+		}
+	})
+	t.Run("ErrIDTaken", func(t *testing.T) {
+		db := storagetest.Open(t)
+		mustCreate(t, db, "unified", testContent("一"))
+		_, err := db.CreateChecklist(ctx, "unified", testContent("二"), "admin-2")
+		e := wantCode(t, err, checklist.EConflict)
+		if cur, ok := e.Current.(checklist.ChecklistRecord); !ok || cur.Title.Ja != "一" {
+			t.Fatalf("Current = %#v, want the existing checklist", e.Current)
+		}
+		got, _ := db.FindChecklist(ctx, "unified")
+		if got.Title.Ja != "一" {
+			t.Fatal("the existing checklist changed")
+		}
+	})
+	t.Run("ErrBadID", func(t *testing.T) {
+		db := storagetest.Open(t)
+		for _, id := range []string{"Has Space", "manifest", "applicability", "-x"} {
+			_, err := db.CreateChecklist(ctx, id, testContent("x"), "admin-1")
+			wantCode(t, err, checklist.EInvalid)
+		}
+		list, err := db.ListChecklists(ctx)
+		if err != nil || len(list) != 0 {
+			t.Fatalf("ListChecklists = %v, %v; want nothing stored", list, err)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		db := storagetest.Open(t)
+		_, err := db.FindChecklist(ctx, "nope")
+		wantCode(t, err, checklist.ENotFound)
+	})
+}
+
+func TestReplaceDraft(t *testing.T) {
+	ctx := context.Background()
+	t.Run("OK", func(t *testing.T) {
+		db := storagetest.Open(t)
+		rec := mustCreate(t, db, "c", testContent("一"))
+		got, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "admin-2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Revision != 2 || got.Title.Ja != "二" || got.UpdatedBy != "admin-2" {
+			t.Fatalf("replaced %+v", got)
+		}
+		stored, _ := db.FindChecklist(ctx, rec.ID)
+		if stored.Revision != 2 || !stored.Draft.Equal(testContent("二")) {
+			t.Fatalf("stored %+v", stored)
+		}
+	})
+	t.Run("ErrStaleRevision", func(t *testing.T) {
+		db := storagetest.Open(t)
+		rec := mustCreate(t, db, "c", testContent("一"))
+		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("三"), "b")
+		e := wantCode(t, err, checklist.ERevision)
+		if cur := e.Current.(checklist.ChecklistRecord); cur.Revision != 2 || cur.Title.Ja != "二" {
+			t.Fatalf("Current = %+v", cur)
+		}
+		stored, _ := db.FindChecklist(ctx, rec.ID)
+		if stored.Revision != 2 || stored.Title.Ja != "二" {
+			t.Fatalf("the stale write changed the draft: %+v", stored)
+		}
+	})
+	t.Run("ErrConcurrentWriters", func(t *testing.T) {
+		db := storagetest.Open(t)
+		rec := mustCreate(t, db, "c", testContent("一"))
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		for range 8 {
+			wg.Go(func() {
+				_, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a")
+				if err == nil {
+					mu.Lock()
+					wins++
+					mu.Unlock()
+				} else if checklist.ErrorCode(err) != checklist.ERevision {
+					t.Errorf("ReplaceDraft: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		stored, _ := db.FindChecklist(ctx, rec.ID)
+		if wins != 1 || stored.Revision != 2 {
+			t.Fatalf("%d writers won, revision %d; want exactly one and revision 2", wins, stored.Revision)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		db := storagetest.Open(t)
+		_, err := db.ReplaceDraft(ctx, "nope", 1, testContent("x"), "a")
+		wantCode(t, err, checklist.ENotFound)
+	})
+}
+
+func TestPublish(t *testing.T) {
+	ctx := context.Background()
+	t.Run("OK", func(t *testing.T) {
+		db := storagetest.Open(t)
+		rec := mustCreate(t, db, "c", testContent("一"))
+		v := mustPublish(t, db, rec.ID)
+		if v.Number != 1 || v.ContentHash != checklist.ContentHash(testContent("一")) || v.PublishedBy != "admin-1" || v.Retired {
+			t.Fatalf("published %+v", v)
+		}
+		// Editing the draft afterwards never reaches the version.
+		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.FindVersion(ctx, rec.ID, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ContentHash != v.ContentHash || !got.Content.Equal(testContent("一")) {
+			t.Fatalf("version 1 changed: %+v", got)
+		}
+		v2 := mustPublish(t, db, rec.ID)
+		stored, _ := db.FindChecklist(ctx, rec.ID)
+		if v2.Number != 2 || stored.LatestVersion != 2 || stored.Revision != 2 {
+			t.Fatalf("v2 %d, latest %d, revision %d", v2.Number, stored.LatestVersion, stored.Revision)
+		}
+		list, err := db.ListVersions(ctx, rec.ID)
+		if err != nil || len(list) != 2 || list[0].Number != 2 || list[1].Number != 1 || len(list[0].Content.Sections) != 0 {
+			t.Fatalf("ListVersions = %+v, %v", list, err)
+		}
+	})
+	t.Run("ErrInvalidDraft", func(t *testing.T) {
+		db := storagetest.Open(t)
+		bad := testContent("一")
+		bad.Sections[0].Items[0].FailRule = &checklist.FailRule{AtOrBelow: 2}
+		bad.Sections[0].Items[1].Key = bad.Sections[0].Items[0].Key
+		rec := mustCreate(t, db, "c", bad)
+		_, err := db.Publish(ctx, rec.ID, storage.PublishOptions{}, "a")
+		e := wantCode(t, err, checklist.EInvalid)
+		if len(e.Fields) < 2 {
+			t.Fatalf("want every problem, got %+v", e.Fields)
+		}
+		assertNoVersions(t, db, rec.ID)
+	})
+	t.Run("ErrUnchangedDraft", func(t *testing.T) {
+		db := storagetest.Open(t)
+		rec := mustCreate(t, db, "c", testContent("一"))
+		mustPublish(t, db, rec.ID)
+		_, err := db.Publish(ctx, rec.ID, storage.PublishOptions{}, "a")
+		wantCode(t, err, checklist.EConflict)
+		assertVersionCount(t, db, rec.ID, 1)
+	})
+	t.Run("ErrNumberPublished", func(t *testing.T) {
+		db := storagetest.Open(t)
+		rec := mustCreate(t, db, "c", testContent("一"))
+		v1 := mustPublish(t, db, rec.ID)
+		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.Publish(ctx, rec.ID, storage.PublishOptions{Number: 1}, "a")
+		wantCode(t, err, checklist.EConflict)
+		_, err = db.Publish(ctx, rec.ID, storage.PublishOptions{Number: 3}, "a")
+		wantCode(t, err, checklist.EConflict)
+		got, _ := db.FindVersion(ctx, rec.ID, 1)
+		if got.ContentHash != v1.ContentHash {
+			t.Fatal("version 1 changed")
+		}
+		assertVersionCount(t, db, rec.ID, 1)
+	})
+	t.Run("ErrStaleRevision", func(t *testing.T) {
+		db := storagetest.Open(t)
+		rec := mustCreate(t, db, "c", testContent("一"))
+		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.Publish(ctx, rec.ID, storage.PublishOptions{Revision: 1}, "a")
+		wantCode(t, err, checklist.ERevision)
+		assertNoVersions(t, db, rec.ID)
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		db := storagetest.Open(t)
+		_, err := db.Publish(ctx, "nope", storage.PublishOptions{}, "a")
+		wantCode(t, err, checklist.ENotFound)
+		_, err = db.FindVersion(ctx, "nope", 1)
+		wantCode(t, err, checklist.ENotFound)
+		_, err = db.ListVersions(ctx, "nope")
+		wantCode(t, err, checklist.ENotFound)
+	})
+	t.Run("OKRepairsInterruptedPublish", func(t *testing.T) {
+		// Version 1 was stored but the process stopped before recording
+		// it on the checklist: the next publish is version 2, not a
+		// conflict forever.
+		db := storagetest.Open(t)
+		rec := mustCreate(t, db, "c", testContent("一"))
+		v, err := rec.Checklist.Publish(time.Now(), "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := storage.InsertVersionForTest(db, v); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Publish(ctx, rec.ID, storage.PublishOptions{}, "a"); checklist.ErrorCode(err) != checklist.EConflict {
+			t.Fatalf("publishing the same draft again: %v, want conflict", err)
+		}
+		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a"); err != nil {
+			t.Fatal(err)
+		}
+		if v2 := mustPublish(t, db, rec.ID); v2.Number != 2 {
+			t.Fatalf("published %d, want 2", v2.Number)
+		}
+	})
+	t.Run("ErrAlteredVersion", func(t *testing.T) {
+		db := storagetest.Open(t)
+		rec := mustCreate(t, db, "c", testContent("一"))
+		mustPublish(t, db, rec.ID)
+		if err := storage.AlterVersionForTest(db, rec.ID, 1); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.FindVersion(ctx, rec.ID, 1)
+		wantCode(t, err, checklist.EInternal)
+	})
+}
+
+// TestPublishConcurrently races eight publishes of one draft, first on one
+// instance (the keyed lock serialises them) and then as eight instances
+// (eight connections with their own locks, so only the unique index
+// decides): exactly one version is stored, every other publish is a
+// conflict.
+func TestPublishConcurrently(t *testing.T) {
+	ctx := context.Background()
+	race := func(t *testing.T, dbs []*storage.DB, id string) {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins, conflicts := 0, 0
+		for _, db := range dbs {
+			wg.Go(func() {
+				_, err := db.Publish(ctx, id, storage.PublishOptions{}, "a")
+				mu.Lock()
+				defer mu.Unlock()
+				switch checklist.ErrorCode(err) {
+				case "":
+					wins++
+				case checklist.EConflict:
+					conflicts++
+				default:
+					t.Errorf("Publish: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if wins != 1 || conflicts != len(dbs)-1 {
+			t.Fatalf("%d published, %d conflicts; want 1 and %d", wins, conflicts, len(dbs)-1)
+		}
+		assertVersionCount(t, dbs[0], id, 1)
+	}
+	t.Run("OneInstance", func(t *testing.T) {
+		db := storagetest.Open(t)
+		rec := mustCreate(t, db, "c", testContent("一"))
+		dbs := make([]*storage.DB, 8)
+		for i := range dbs {
+			dbs[i] = db
+		}
+		race(t, dbs, rec.ID)
+	})
+	t.Run("EightInstances", func(t *testing.T) {
+		first := storagetest.Open(t)
+		rec := mustCreate(t, first, "c", testContent("一"))
+		dbs := []*storage.DB{first}
+		for range 7 {
+			dbs = append(dbs, storagetest.Reopen(t, first))
+		}
+		race(t, dbs, rec.ID)
+	})
+}
+
+func TestRetireVersion(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	rec := mustCreate(t, db, "c", testContent("一"))
+	v1 := mustPublish(t, db, rec.ID)
+	if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a"); err != nil {
+		t.Fatal(err)
+	}
+	v2 := mustPublish(t, db, rec.ID)
+
+	cur, err := db.ApplicableVersions(ctx, []string{rec.ID, "other"})
+	if err != nil || len(cur) != 1 || cur[rec.ID].Number != 2 || cur[rec.ID].ContentHash != v2.ContentHash {
+		t.Fatalf("ApplicableVersions = %+v, %v", cur, err)
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		got, err := db.RetireVersion(ctx, rec.ID, 2, "admin-9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Retired || got.RetiredBy != "admin-9" || got.RetiredAt.IsZero() {
+			t.Fatalf("retired %+v", got)
+		}
+		stored, err := db.FindVersion(ctx, rec.ID, 2)
+		if err != nil || !stored.Retired || stored.ContentHash != v2.ContentHash {
+			t.Fatalf("stored %+v, %v", stored, err)
+		}
+		cur, _ := db.ApplicableVersions(ctx, []string{rec.ID})
+		if cur[rec.ID].Number != 1 || cur[rec.ID].ContentHash != v1.ContentHash {
+			t.Fatalf("after retiring 2, applicable = %+v, want version 1", cur)
+		}
+	})
+	t.Run("ErrAlreadyRetired", func(t *testing.T) {
+		_, err := db.RetireVersion(ctx, rec.ID, 2, "admin-8")
+		wantCode(t, err, checklist.EConflict)
+		stored, _ := db.FindVersion(ctx, rec.ID, 2)
+		if stored.RetiredBy != "admin-9" {
+			t.Fatalf("retired by %q, want the first retirement kept", stored.RetiredBy)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		_, err := db.RetireVersion(ctx, rec.ID, 7, "a")
+		wantCode(t, err, checklist.ENotFound)
+	})
+}
+
+func TestApplicability(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	a := mustCreate(t, db, "a", testContent("A"))
+	mustPublish(t, db, a.ID)
+	b := mustCreate(t, db, "b", testContent("B"))
+	mustPublish(t, db, b.ID)
+	mustCreate(t, db, "unpublished", testContent("U"))
+
+	got, err := db.FindApplicability(ctx)
+	if err != nil || got.Revision != 0 || got.Default != "" {
+		t.Fatalf("initial = %+v, %v", got, err)
+	}
+	t.Run("OK", func(t *testing.T) {
+		set, err := db.SetApplicability(ctx, checklist.Applicability{Default: "a",
+			Kinds: map[checklist.FacilityKind]string{checklist.KindPublicHall: "b"}}, 0, "admin-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if set.Revision != 1 || set.ChecklistFor(checklist.KindPublicHall) != "b" || set.ChecklistFor(checklist.KindResearch) != "a" {
+			t.Fatalf("set %+v", set)
+		}
+		got, _ := db.FindApplicability(ctx)
+		if got.Revision != 1 || got.Default != "a" || got.Kinds[checklist.KindPublicHall] != "b" || got.UpdatedBy != "admin-1" {
+			t.Fatalf("stored %+v", got)
+		}
+	})
+	for _, tc := range []struct {
+		name     string
+		a        checklist.Applicability
+		revision int
+		code     string
+	}{
+		{"ErrStaleRevision", checklist.Applicability{Default: "b"}, 0, checklist.ERevision},
+		{"ErrUnknownChecklist", checklist.Applicability{Default: "nope"}, 1, checklist.EInvalid},
+		{"ErrNoVersion", checklist.Applicability{Default: "a", Kinds: map[checklist.FacilityKind]string{checklist.KindResearch: "unpublished"}}, 1, checklist.EInvalid},
+		{"ErrUnknownKind", checklist.Applicability{Default: "a", Kinds: map[checklist.FacilityKind]string{"castle": "b"}}, 1, checklist.EInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := db.SetApplicability(ctx, tc.a, tc.revision, "admin-2")
+			wantCode(t, err, tc.code)
+			got, _ := db.FindApplicability(ctx)
+			if got.Revision != 1 || got.Default != "a" || got.UpdatedBy != "admin-1" {
+				t.Fatalf("a refused change changed it: %+v", got)
+			}
+		})
+	}
+	t.Run("ErrConcurrentFirstWrite", func(t *testing.T) {
+		db := storagetest.Open(t)
+		mustCreate(t, db, "a", testContent("A"))
+		mustPublish(t, db, "a")
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		for _, inst := range []*storage.DB{db, storagetest.Reopen(t, db), storagetest.Reopen(t, db), storagetest.Reopen(t, db)} {
+			wg.Go(func() {
+				_, err := inst.SetApplicability(ctx, checklist.Applicability{Default: "a"}, 0, "x")
+				mu.Lock()
+				defer mu.Unlock()
+				switch checklist.ErrorCode(err) {
+				case "":
+					wins++
+				case checklist.ERevision:
+				default:
+					t.Errorf("SetApplicability: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if wins != 1 {
+			t.Fatalf("%d first writes won, want 1", wins)
+		}
+	})
+}
+
+func TestEnsureDefaultChecklist(t *testing.T) {
+	ctx := context.Background()
+	content := testContent("統一チェックリスト")
+	t.Run("OK", func(t *testing.T) {
+		db := storagetest.Open(t)
+		published, err := db.EnsureDefaultChecklist(ctx, content)
+		if err != nil || !published {
+			t.Fatalf("EnsureDefaultChecklist = %v, %v; want published", published, err)
+		}
+		v, err := db.FindVersion(ctx, storage.DefaultChecklistID, 1)
+		if err != nil || v.ContentHash != checklist.ContentHash(content) {
+			t.Fatalf("version 1 = %+v, %v", v, err)
+		}
+		a, _ := db.FindApplicability(ctx)
+		if a.Default != storage.DefaultChecklistID || a.Revision != 1 {
+			t.Fatalf("applicability %+v", a)
+		}
+		// Idempotent: the next start changes nothing.
+		published, err = db.EnsureDefaultChecklist(ctx, testContent("別物"))
+		if err != nil || published {
+			t.Fatalf("second run = %v, %v; want nothing done", published, err)
+		}
+		assertVersionCount(t, db, storage.DefaultChecklistID, 1)
+	})
+	t.Run("OKConcurrentStarts", func(t *testing.T) {
+		db := storagetest.Open(t)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		published := 0
+		for _, inst := range []*storage.DB{db, storagetest.Reopen(t, db), storagetest.Reopen(t, db), storagetest.Reopen(t, db)} {
+			wg.Go(func() {
+				p, err := inst.EnsureDefaultChecklist(ctx, content)
+				if err != nil {
+					t.Errorf("EnsureDefaultChecklist: %v", err)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if p {
+					published++
+				}
+			})
+		}
+		wg.Wait()
+		if published != 1 {
+			t.Fatalf("%d starts published, want 1", published)
+		}
+		assertVersionCount(t, db, storage.DefaultChecklistID, 1)
+		if a, _ := db.FindApplicability(ctx); a.Default != storage.DefaultChecklistID {
+			t.Fatalf("default = %q", a.Default)
+		}
+	})
+	t.Run("OKAdminsHaveTheirOwn", func(t *testing.T) {
+		db := storagetest.Open(t)
+		mustCreate(t, db, "own", testContent("独自"))
+		published, err := db.EnsureDefaultChecklist(ctx, content)
+		if err != nil || published {
+			t.Fatalf("= %v, %v; want nothing done", published, err)
+		}
+		if _, err := db.FindChecklist(ctx, storage.DefaultChecklistID); checklist.ErrorCode(err) != checklist.ENotFound {
+			t.Fatalf("the default checklist was created: %v", err)
+		}
+	})
+	t.Run("OKResumesHalfDoneStart", func(t *testing.T) {
+		db := storagetest.Open(t)
+		mustCreate(t, db, storage.DefaultChecklistID, content)
+		published, err := db.EnsureDefaultChecklist(ctx, content)
+		if err != nil || !published {
+			t.Fatalf("= %v, %v; want version 1 published", published, err)
+		}
+	})
+}
+
+func assertNoVersions(t *testing.T, db *storage.DB, id string) {
+	t.Helper()
+	assertVersionCount(t, db, id, 0)
+}
+
+func assertVersionCount(t *testing.T, db *storage.DB, id string, n int) {
+	t.Helper()
+	list, err := db.ListVersions(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != n {
+		t.Fatalf("%d versions stored, want %d", len(list), n)
+	}
+}
