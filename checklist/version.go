@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -19,6 +20,27 @@ type Checklist struct {
 	Title         Text    `json:"title"`
 	Draft         Content `json:"draft"`
 	LatestVersion int     `json:"latest_version"`
+}
+
+// Validate reports whether c may be stored: an id that is a valid key (a
+// UUID in lower case qualifies), a title with Japanese text, and a draft
+// within the size limits (Content.ValidateDraft; the draft's paths are
+// prefixed with "draft."). The draft is checked in full only when it is
+// published.
+func (c Checklist) Validate() error {
+	var p Problems
+	checkKey(&p, "id", c.ID)
+	checkText(&p, "title", c.Title, true)
+	if err := c.Draft.ValidateDraft(); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			for _, f := range e.Fields {
+				f.Field = "draft." + f.Field
+				p = append(p, f)
+			}
+		}
+	}
+	return p.Err("the checklist has problems; nothing was saved")
 }
 
 // Version is a published, numbered and immutable copy of a checklist's
