@@ -70,8 +70,18 @@ func TestPublish(t *testing.T) {
 		for _, f := range fieldErrors(t, err) {
 			got = append(got, f.Field)
 		}
-		if want := []string{"id", "published_at", "published_by"}; !slices.Equal(got, want) {
+		if want := []string{"checklist_id", "published_at", "published_by"}; !slices.Equal(got, want) {
 			t.Fatalf("fields = %v, want %v", got, want)
+		}
+	})
+	t.Run("ErrNumber", func(t *testing.T) {
+		_, err := checklist.Publish("default", testContent(), 0, at, "u-admin")
+		checkFields(t, err, []string{"number out_of_range"})
+	})
+	t.Run("OKFunction", func(t *testing.T) {
+		v, err := checklist.Publish("default", testContent(), 7, at, "u-admin")
+		if err != nil || v.Number != 7 || v.ChecklistID != "default" || v.Verify() != nil {
+			t.Fatalf("Publish() = %+v, %v", v, err)
 		}
 	})
 }
