@@ -53,7 +53,7 @@ func (s *Server) authenticate(c *gin.Context) {
 		respondError(c, checklist.Errorf(checklist.EUnauthorized, "send an access token: Authorization: Bearer <token>"))
 		return
 	}
-	p, err := s.tokens.verify(strings.TrimSpace(token))
+	p, err := s.verifyAccessToken(strings.TrimSpace(token))
 	if err != nil {
 		logger(c).Info("access token refused", slog.String("reason", err.Error()))
 		c.Header("WWW-Authenticate", `Bearer realm="tenken", error="invalid_token"`)

@@ -36,6 +36,10 @@ func wireCurrent(v any) any {
 		return newUserJSON(v)
 	case checklist.Facility:
 		return newFacilityJSON(v)
+	case checklist.ChecklistRecord:
+		return newDraftJSON(v)
+	case checklist.Applicability:
+		return newApplicabilityJSON(v)
 	}
 	return v
 }

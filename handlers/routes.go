@@ -39,5 +39,28 @@ func (s *Server) routes() *gin.Engine {
 	admin.POST("/facilities", s.createFacility)
 	admin.PATCH("/facilities/:id", s.updateFacility)
 
+	// Checklists: admins author them, reviewers read everything, and
+	// inspectors read the manifest and published versions (not drafts).
+	staff := requireRole(checklist.RoleAdmin, checklist.RoleReviewer)
+	adminOnly := requireRole(checklist.RoleAdmin)
+	cl := authed.Group("/checklists")
+	cl.GET("", staff, s.listChecklists)
+	cl.POST("", adminOnly, s.createChecklist)
+	cl.GET("/manifest", s.checklistManifest)
+	cl.GET("/applicability", staff, s.getApplicability)
+	cl.PUT("/applicability", adminOnly, s.setApplicability)
+	cl.GET("/:id", staff, s.getChecklist)
+	cl.GET("/:id/draft", staff, s.getDraft)
+	cl.PUT("/:id/draft", adminOnly, s.replaceDraft)
+	cl.POST("/:id/draft/validate", staff, s.validateDraft)
+	cl.POST("/:id/publish", adminOnly, s.publish)
+	cl.GET("/:id/versions", s.listVersions)
+	cl.GET("/:id/versions/:n", s.getVersion)
+	cl.PUT("/:id/versions/:n", adminOnly, s.refuseVersionWrite)
+	cl.PATCH("/:id/versions/:n", adminOnly, s.refuseVersionWrite)
+	cl.DELETE("/:id/versions/:n", adminOnly, s.refuseVersionWrite)
+	cl.POST("/:id/versions/:n/retire", adminOnly, s.retireVersion)
+	cl.GET("/:id/versions/:n/diff/:to", s.diffVersions)
+
 	return r
 }

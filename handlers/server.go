@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"tenken/checklist"
 )
 
 // Store is everything the handlers need from the database, declared here
@@ -22,6 +24,7 @@ type Store interface {
 	UserStore
 	SessionStore
 	FacilityStore
+	ChecklistStore
 }
 
 // Config holds the HTTP layer's settings. Zero fields take the defaults
@@ -66,11 +69,13 @@ const (
 
 // Server is tenken's HTTP API.
 type Server struct {
-	store    Store
-	log      *slog.Logger
-	cfg      Config
-	tokens   *tokenIssuer
-	throttle *loginThrottle
+	store      Store
+	log        *slog.Logger
+	cfg        Config
+	tokens     *tokenIssuer
+	throttle   *loginThrottle
+	versions   *versionCache // published versions, encoded, in memory
+	tokenCache *tokenCache   // access tokens verified lately
 }
 
 // NewServer wires the API around store and returns its http.Handler.
@@ -108,12 +113,16 @@ func NewServer(cfg Config, store Store) (*Server, error) {
 		}
 	}
 	s := &Server{
-		store:    store,
-		log:      cfg.Logger,
-		cfg:      cfg,
-		tokens:   newTokenIssuer(cfg),
-		throttle: newLoginThrottle(cfg.LoginThrottle),
+		store:      store,
+		log:        cfg.Logger,
+		cfg:        cfg,
+		tokens:     newTokenIssuer(cfg),
+		throttle:   newLoginThrottle(cfg.LoginThrottle),
+		tokenCache: newTokenCache(),
 	}
+	s.versions = newVersionCache(func(ctx context.Context, id string, number int) (checklist.Version, error) {
+		return s.store.FindVersion(ctx, id, number)
+	})
 	return s, nil
 }
 

@@ -269,34 +269,26 @@ func staleDraft(cur checklist.ChecklistRecord, revision int) error {
 		Message: fmt.Sprintf("the draft is at revision %d, not %d: someone changed it; reload and apply the change again", cur.Revision, revision)}
 }
 
-// PublishOptions are the preconditions of a publish. Zero fields check
-// nothing.
-type PublishOptions struct {
-	// Revision is the draft revision the caller reviewed; a different
-	// current revision is ERevision.
-	Revision int
-	// Number is the version number the caller means to create; a number
-	// already published is EConflict (a version can never change), any
-	// other number than the next is EConflict too.
-	Number int
-}
-
 // Publish publishes the draft of checklist id as its next version and
-// returns the version. The draft must be valid (EInvalid with every
+// returns the version. Two preconditions, each checked unless 0: revision
+// is the draft revision the caller reviewed (a different one is
+// ERevision); number is the version number the caller means to create (a
+// number already published is EConflict, because a version can never
+// change; any number but the next is EConflict too). The draft must be valid (EInvalid with every
 // problem otherwise) and differ from the latest version (EConflict: a
 // second identical version would say nothing new). The version is
 // inserted under its unique (checklist_id, number) key, so of two
 // concurrent publishes of one number, on one instance or several, exactly
 // one is stored and the other is EConflict. Nothing is stored on error.
-func (db *DB) Publish(ctx context.Context, id string, opts PublishOptions, by string) (checklist.Version, error) {
+func (db *DB) Publish(ctx context.Context, id string, revision, number int, by string) (checklist.Version, error) {
 	unlock := db.locks.Lock(checklistLock(id))
 	defer unlock()
 	rec, err := db.FindChecklist(ctx, id)
 	if err != nil {
 		return checklist.Version{}, err
 	}
-	if opts.Revision != 0 && rec.Revision != opts.Revision {
-		return checklist.Version{}, staleDraft(rec, opts.Revision)
+	if revision != 0 && rec.Revision != revision {
+		return checklist.Version{}, staleDraft(rec, revision)
 	}
 	// A publish interrupted between storing its version and recording the
 	// number leaves latest_version behind; the versions themselves count.
@@ -307,10 +299,10 @@ func (db *DB) Publish(ctx context.Context, id string, opts PublishOptions, by st
 	rec.LatestVersion = max(rec.LatestVersion, latest)
 	next := rec.LatestVersion + 1
 	switch {
-	case opts.Number != 0 && opts.Number < next:
-		return checklist.Version{}, checklist.ImmutableVersionError(opts.Number)
-	case opts.Number != 0 && opts.Number != next:
-		return checklist.Version{}, checklist.Errorf(checklist.EConflict, "the next version of checklist %q is %d, not %d", id, next, opts.Number)
+	case number != 0 && number < next:
+		return checklist.Version{}, checklist.ImmutableVersionError(number)
+	case number != 0 && number != next:
+		return checklist.Version{}, checklist.Errorf(checklist.EConflict, "the next version of checklist %q is %d, not %d", id, next, number)
 	}
 	if rec.LatestVersion > 0 {
 		prev, err := db.FindVersion(ctx, id, rec.LatestVersion)
@@ -629,7 +621,7 @@ func (db *DB) EnsureDefaultChecklist(ctx context.Context, content checklist.Cont
 		return false, err
 	}
 	if latest == 0 {
-		_, err := db.Publish(ctx, DefaultChecklistID, PublishOptions{Number: 1}, systemUser)
+		_, err := db.Publish(ctx, DefaultChecklistID, 0, 1, systemUser)
 		switch checklist.ErrorCode(err) {
 		case "":
 			published = true

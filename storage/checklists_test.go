@@ -39,7 +39,7 @@ func mustCreate(t *testing.T, db *storage.DB, id string, c checklist.Content) ch
 
 func mustPublish(t *testing.T, db *storage.DB, id string) checklist.Version {
 	t.Helper()
-	v, err := db.Publish(context.Background(), id, storage.PublishOptions{}, "admin-1")
+	v, err := db.Publish(context.Background(), id, 0, 0, "admin-1")
 	if err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
@@ -209,7 +209,7 @@ func TestPublish(t *testing.T) {
 		bad.Sections[0].Items[0].FailRule = &checklist.FailRule{AtOrBelow: 2}
 		bad.Sections[0].Items[1].Key = bad.Sections[0].Items[0].Key
 		rec := mustCreate(t, db, "c", bad)
-		_, err := db.Publish(ctx, rec.ID, storage.PublishOptions{}, "a")
+		_, err := db.Publish(ctx, rec.ID, 0, 0, "a")
 		e := wantCode(t, err, checklist.EInvalid)
 		if len(e.Fields) < 2 {
 			t.Fatalf("want every problem, got %+v", e.Fields)
@@ -220,7 +220,7 @@ func TestPublish(t *testing.T) {
 		db := storagetest.Open(t)
 		rec := mustCreate(t, db, "c", testContent("一"))
 		mustPublish(t, db, rec.ID)
-		_, err := db.Publish(ctx, rec.ID, storage.PublishOptions{}, "a")
+		_, err := db.Publish(ctx, rec.ID, 0, 0, "a")
 		wantCode(t, err, checklist.EConflict)
 		assertVersionCount(t, db, rec.ID, 1)
 	})
@@ -231,9 +231,9 @@ func TestPublish(t *testing.T) {
 		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a"); err != nil {
 			t.Fatal(err)
 		}
-		_, err := db.Publish(ctx, rec.ID, storage.PublishOptions{Number: 1}, "a")
+		_, err := db.Publish(ctx, rec.ID, 0, 1, "a")
 		wantCode(t, err, checklist.EConflict)
-		_, err = db.Publish(ctx, rec.ID, storage.PublishOptions{Number: 3}, "a")
+		_, err = db.Publish(ctx, rec.ID, 0, 3, "a")
 		wantCode(t, err, checklist.EConflict)
 		got, _ := db.FindVersion(ctx, rec.ID, 1)
 		if got.ContentHash != v1.ContentHash {
@@ -247,13 +247,13 @@ func TestPublish(t *testing.T) {
 		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a"); err != nil {
 			t.Fatal(err)
 		}
-		_, err := db.Publish(ctx, rec.ID, storage.PublishOptions{Revision: 1}, "a")
+		_, err := db.Publish(ctx, rec.ID, 1, 0, "a")
 		wantCode(t, err, checklist.ERevision)
 		assertNoVersions(t, db, rec.ID)
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		db := storagetest.Open(t)
-		_, err := db.Publish(ctx, "nope", storage.PublishOptions{}, "a")
+		_, err := db.Publish(ctx, "nope", 0, 0, "a")
 		wantCode(t, err, checklist.ENotFound)
 		_, err = db.FindVersion(ctx, "nope", 1)
 		wantCode(t, err, checklist.ENotFound)
@@ -273,7 +273,7 @@ func TestPublish(t *testing.T) {
 		if err := storage.InsertVersionForTest(db, v); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Publish(ctx, rec.ID, storage.PublishOptions{}, "a"); checklist.ErrorCode(err) != checklist.EConflict {
+		if _, err := db.Publish(ctx, rec.ID, 0, 0, "a"); checklist.ErrorCode(err) != checklist.EConflict {
 			t.Fatalf("publishing the same draft again: %v, want conflict", err)
 		}
 		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a"); err != nil {
@@ -308,7 +308,7 @@ func TestPublishConcurrently(t *testing.T) {
 		wins, conflicts := 0, 0
 		for _, db := range dbs {
 			wg.Go(func() {
-				_, err := db.Publish(ctx, id, storage.PublishOptions{}, "a")
+				_, err := db.Publish(ctx, id, 0, 0, "a")
 				mu.Lock()
 				defer mu.Unlock()
 				switch checklist.ErrorCode(err) {
