@@ -3,6 +3,8 @@
 //	tenken serve [--addr ADDR] [--data DIR] [--demo]
 //	tenken user add --username NAME --role ROLE [--facilities ID,...] [--password-stdin]
 //	tenken keys rotate
+//	tenken checklist import FILE [--checklist ID] [--publish]
+//	tenken checklist export --checklist ID [--version N] [FILE]
 //
 // Configuration comes from flags and the environment; nothing else in the
 // program reads the environment.
@@ -48,9 +50,10 @@ type command struct {
 
 // commands lists every subcommand.
 var commands = map[string]command{
-	"serve": {"run the API server (embedded database unless MONGODB_URI is set)", runServe},
-	"user":  {"manage users: tenken user add --username NAME --role admin", runUser},
-	"keys":  {"rotate the access-token signing key: tenken keys rotate", runKeys},
+	"serve":     {"run the API server (embedded database unless MONGODB_URI is set)", runServe},
+	"user":      {"manage users: tenken user add --username NAME --role admin", runUser},
+	"keys":      {"rotate the access-token signing key: tenken keys rotate", runKeys},
+	"checklist": {"import and export checklist files: tenken checklist import FILE [--publish] | export --checklist ID [--version N] [FILE]", runChecklist},
 }
 
 // run is the whole program, callable from tests.

@@ -41,6 +41,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer closeStore()
+	if err := seedDefaultChecklist(ctx, store, log); err != nil {
+		return fmt.Errorf("default checklist: %w", err)
+	}
 	if *demo {
 		if err := seedDemo(ctx, e, store, log); err != nil {
 			return fmt.Errorf("demo data: %w", err)
