@@ -22,6 +22,7 @@ import (
 	"tenken/checklist"
 	"tenken/checklist/checklistfile"
 	"tenken/handlers"
+	"tenken/storage"
 	"tenken/storage/storagetest"
 )
 
@@ -99,7 +100,7 @@ func newDownloadFixture(b *testing.B) *downloadFixture {
 	}
 	res.Body.Close()
 
-	fx := &downloadFixture{tenken: ours.URL, path: "/v1/checklists/unified/versions/1", token: tk.AccessToken,
+	fx := &downloadFixture{tenken: ours.URL, path: "/v1/checklists/" + storage.DefaultChecklistID + "/versions/1", token: tk.AccessToken,
 		clients: map[string]*http.Client{}}
 
 	// The bytes the bare handler returns: exactly what tenken serves.

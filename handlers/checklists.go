@@ -21,7 +21,7 @@ type ChecklistStore interface {
 	ListChecklists(ctx context.Context) ([]checklist.ChecklistRecord, error)
 	ReplaceDraft(ctx context.Context, id string, revision int, draft checklist.Content, by string) (checklist.ChecklistRecord, error)
 	Publish(ctx context.Context, id string, revision, number int, by string) (checklist.Version, error)
-	FindVersion(ctx context.Context, id string, number int) (checklist.Version, error)
+	ChecklistVersion(ctx context.Context, id string, number int) (checklist.Version, error)
 	ListVersions(ctx context.Context, id string) ([]checklist.Version, error)
 	RetireVersion(ctx context.Context, id string, number int, by string) (checklist.Version, error)
 	FindApplicability(ctx context.Context) (checklist.Applicability, error)

@@ -286,7 +286,10 @@ func TestChecklistAuthoringErrors(t *testing.T) {
 	api.createChecklist(admin, "unified", smallContent("一版"))
 	api.publish(admin, "unified")
 	api.replaceDraft(admin, "unified", 1, smallContent("二版"))
+	api.createChecklist(admin, "same", smallContent("同じ"))
+	api.publish(admin, "same")
 	before := api.checklistState(admin, "unified")
+	sameBefore := api.checklistState(admin, "same")
 	var listBefore []byte = api.request("GET", "/v1/checklists", nil, admin).Body
 
 	invalid := smallContent("不正")
@@ -342,7 +345,7 @@ func TestChecklistAuthoringErrors(t *testing.T) {
 		{"ReplaceErrYAMLStale", "PUT", "/v1/checklists/unified/draft?revision=1", yamlOf(t, smallContent("x")), []string{"Content-Type: application/yaml"}, 409, checklist.ERevision, nil},
 		{"ReplaceErrUnknownChecklist", "PUT", "/v1/checklists/nope/draft", map[string]any{"revision": 1, "content": smallContent("x")}, nil, 404, checklist.ENotFound, nil},
 
-		{"PublishErrUnchanged", "POST", "/v1/checklists/unified/publish", map[string]int{"number": 1}, nil, 409, checklist.EConflict, nil},
+		{"PublishErrUnchanged", "POST", "/v1/checklists/same/publish", nil, nil, 409, checklist.EConflict, nil},
 		{"PublishErrNumberPublished", "POST", "/v1/checklists/unified/publish", map[string]int{"number": 1}, nil, 409, checklist.EConflict, nil},
 		{"PublishErrNumberNotNext", "POST", "/v1/checklists/unified/publish", map[string]int{"number": 5}, nil, 409, checklist.EConflict, nil},
 		{"PublishErrStaleRevision", "POST", "/v1/checklists/unified/publish", map[string]int{"revision": 1}, nil, 409, checklist.ERevision, nil},
@@ -382,6 +385,7 @@ func TestChecklistAuthoringErrors(t *testing.T) {
 				}
 			}
 			api.unchanged(t, admin, "unified", before)
+			api.unchanged(t, admin, "same", sameBefore)
 			if got := api.request("GET", "/v1/checklists", nil, admin).Body; !bytes.Equal(got, listBefore) {
 				t.Fatalf("the list of checklists changed:\n%s\n%s", listBefore, got)
 			}

@@ -121,7 +121,7 @@ func NewServer(cfg Config, store Store) (*Server, error) {
 		tokenCache: newTokenCache(),
 	}
 	s.versions = newVersionCache(func(ctx context.Context, id string, number int) (checklist.Version, error) {
-		return s.store.FindVersion(ctx, id, number)
+		return s.store.ChecklistVersion(ctx, id, number)
 	})
 	return s, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -18,28 +17,17 @@ import (
 //
 //   - checklists: one document per checklist with its editable draft,
 //     the draft's revision and the number of its latest version.
-//   - checklist_versions: one document per published version, inserted
-//     once under the unique key (checklist_id, number) and never
-//     rewritten; only its retired flag is ever set, once.
+//   - checklist_versions (see checklist_versions.go): one document per
+//     published version.
 //   - checklist_applicability: one document, which checklist applies to
 //     which facilities (default and per kind), changed as a whole so that
 //     there is never a moment with two defaults or none.
 const (
 	colChecklists    = "checklists"
-	colVersions      = "checklist_versions"
 	colApplicability = "checklist_applicability"
 )
 
 const applicabilityID = "current"
-
-func init() {
-	indexes[colVersions] = []mongo.IndexModel{
-		// The guard that makes publishing race-safe on every server: two
-		// publishes of the same number cannot both be stored.
-		{Keys: bson.D{{Key: "checklist_id", Value: 1}, {Key: "number", Value: 1}},
-			Options: options.Index().SetUnique(true).SetName("checklist_number_unique")},
-	}
-}
 
 // maxChecklistDoc bounds a stored checklist or version. MongoDB refuses
 // documents over 16 MB and the embedded server accepts them, so the limit
@@ -66,41 +54,6 @@ func (d checklistDoc) record() checklist.ChecklistRecord {
 		Checklist: checklist.Checklist{ID: d.ID, Title: d.Title.text(), Draft: d.Draft.content(), LatestVersion: d.LatestVersion},
 		Revision:  d.Revision, CreatedAt: d.CreatedAt.UTC(), CreatedBy: d.CreatedBy, UpdatedAt: d.UpdatedAt.UTC(), UpdatedBy: d.UpdatedBy,
 	}
-}
-
-type versionDoc struct {
-	ID          string     `bson:"_id"` // checklist id + "/" + number
-	ChecklistID string     `bson:"checklist_id"`
-	Number      int        `bson:"number"`
-	Content     contentDoc `bson:"content"`
-	ContentHash string     `bson:"content_hash"`
-	PublishedAt time.Time  `bson:"published_at"`
-	PublishedBy string     `bson:"published_by"`
-	Retired     bool       `bson:"retired"`
-	RetiredAt   *time.Time `bson:"retired_at,omitempty"`
-	RetiredBy   string     `bson:"retired_by,omitempty"`
-}
-
-func versionDocID(checklistID string, number int) string {
-	return checklistID + "/" + strconv.Itoa(number)
-}
-
-func newVersionDoc(v checklist.Version) versionDoc {
-	return versionDoc{
-		ID: versionDocID(v.ChecklistID, v.Number), ChecklistID: v.ChecklistID, Number: v.Number,
-		Content: newContentDoc(v.Content), ContentHash: v.ContentHash, PublishedAt: v.PublishedAt, PublishedBy: v.PublishedBy,
-	}
-}
-
-func (d versionDoc) version() checklist.Version {
-	v := checklist.Version{
-		ChecklistID: d.ChecklistID, Number: d.Number, Content: d.Content.content(), ContentHash: d.ContentHash,
-		PublishedAt: d.PublishedAt.UTC(), PublishedBy: d.PublishedBy, Retired: d.Retired, RetiredBy: d.RetiredBy,
-	}
-	if d.RetiredAt != nil {
-		v.RetiredAt = d.RetiredAt.UTC()
-	}
-	return v
 }
 
 type applicabilityDoc struct {
@@ -305,7 +258,7 @@ func (db *DB) Publish(ctx context.Context, id string, revision, number int, by s
 		return checklist.Version{}, checklist.Errorf(checklist.EConflict, "the next version of checklist %q is %d, not %d", id, next, number)
 	}
 	if rec.LatestVersion > 0 {
-		prev, err := db.FindVersion(ctx, id, rec.LatestVersion)
+		prev, err := db.ChecklistVersion(ctx, id, rec.LatestVersion)
 		if err != nil {
 			return checklist.Version{}, err
 		}
@@ -326,86 +279,6 @@ func (db *DB) Publish(ctx context.Context, id string, revision, number int, by s
 	return v, nil
 }
 
-// insertVersion stores v once: a second version with its number is
-// EConflict, whoever stored the first.
-func (db *DB) insertVersion(ctx context.Context, v checklist.Version) error {
-	doc := newVersionDoc(v)
-	if err := checkDocSize(doc); err != nil {
-		return err
-	}
-	if _, err := db.db.Collection(colVersions).InsertOne(ctx, doc); err != nil {
-		err = translate(err)
-		if checklist.ErrorCode(err) == checklist.EConflict {
-			return checklist.ImmutableVersionError(v.Number)
-		}
-		return err
-	}
-	return nil
-}
-
-// recordLatest raises the checklist's latest_version to number. $max keeps
-// it monotonic whatever order writers arrive in.
-func (db *DB) recordLatest(ctx context.Context, id string, number int) error {
-	_, err := db.db.Collection(colChecklists).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$max", Value: bson.D{{Key: "latest_version", Value: number}}}})
-	return translate(err)
-}
-
-// latestVersionNumber returns the highest stored version number of
-// checklist id, 0 when it has none.
-func (db *DB) latestVersionNumber(ctx context.Context, id string) (int, error) {
-	var doc struct {
-		Number int `bson:"number"`
-	}
-	opts := options.FindOne().SetSort(bson.D{{Key: "number", Value: -1}}).SetProjection(bson.D{{Key: "number", Value: 1}})
-	err := db.db.Collection(colVersions).FindOne(ctx, bson.D{{Key: "checklist_id", Value: id}}, opts).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, nil
-	}
-	return doc.Number, translate(err)
-}
-
-// FindVersion returns version number of checklist id with its content,
-// checked against its content hash (EInternal if the stored copy was
-// altered). ENotFound when there is no such version.
-func (db *DB) FindVersion(ctx context.Context, id string, number int) (checklist.Version, error) {
-	var doc versionDoc
-	filter := bson.D{{Key: "checklist_id", Value: id}, {Key: "number", Value: number}}
-	if err := db.db.Collection(colVersions).FindOne(ctx, filter).Decode(&doc); err != nil {
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			return checklist.Version{}, errNoVersion(id, number)
-		}
-		return checklist.Version{}, translate(err)
-	}
-	v := doc.version()
-	if err := v.Verify(); err != nil {
-		return checklist.Version{}, err
-	}
-	return v, nil
-}
-
-// ListVersions returns the versions of checklist id, newest first,
-// without their content. ENotFound when the checklist does not exist.
-func (db *DB) ListVersions(ctx context.Context, id string) ([]checklist.Version, error) {
-	if _, err := db.findChecklistHead(ctx, id); err != nil {
-		return nil, err
-	}
-	opts := options.Find().SetSort(bson.D{{Key: "number", Value: -1}}).SetProjection(bson.D{{Key: "content", Value: 0}})
-	cur, err := db.db.Collection(colVersions).Find(ctx, bson.D{{Key: "checklist_id", Value: id}}, opts)
-	if err != nil {
-		return nil, translate(err)
-	}
-	var docs []versionDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, translate(err)
-	}
-	out := make([]checklist.Version, len(docs))
-	for i, d := range docs {
-		out[i] = d.version()
-	}
-	return out, nil
-}
-
 // findChecklistHead reads a checklist without its draft content.
 func (db *DB) findChecklistHead(ctx context.Context, id string) (checklist.ChecklistRecord, error) {
 	var doc checklistDoc
@@ -417,35 +290,6 @@ func (db *DB) findChecklistHead(ctx context.Context, id string) (checklist.Check
 		return checklist.ChecklistRecord{}, translate(err)
 	}
 	return doc.record(), nil
-}
-
-// RetireVersion marks version number of checklist id as retired: it is no
-// longer offered for new inspections, and inspections that pinned it keep
-// it (it stays readable, and its content never changes). Retiring a
-// retired version is EConflict. The version is returned without content.
-func (db *DB) RetireVersion(ctx context.Context, id string, number int, by string) (checklist.Version, error) {
-	unlock := db.locks.Lock(checklistLock(id))
-	defer unlock()
-	v, err := db.FindVersion(ctx, id, number)
-	if err != nil {
-		return checklist.Version{}, err
-	}
-	if v, err = v.Retire(db.now(), by); err != nil {
-		return checklist.Version{}, err
-	}
-	filter := bson.D{{Key: "_id", Value: versionDocID(id, number)}, {Key: "retired", Value: false}}
-	update := bson.D{{Key: "$set", Value: bson.D{
-		{Key: "retired", Value: true}, {Key: "retired_at", Value: v.RetiredAt}, {Key: "retired_by", Value: by},
-	}}}
-	res, err := db.db.Collection(colVersions).UpdateOne(ctx, filter, update)
-	if err != nil {
-		return checklist.Version{}, translate(err)
-	}
-	if res.MatchedCount == 0 {
-		return checklist.Version{}, checklist.Errorf(checklist.EConflict, "version %d is already retired", number)
-	}
-	v.Content = checklist.Content{}
-	return v, nil
 }
 
 // FindApplicability returns which checklists apply; revision 0 and no
@@ -554,34 +398,8 @@ func (db *DB) checkApplicable(ctx context.Context, a checklist.Applicability) er
 	return p.Err("the applicability names checklists that cannot apply")
 }
 
-// ApplicableVersions returns, for each of the checklist ids, its newest
-// version that is not retired; ids with no such version are left out.
-func (db *DB) ApplicableVersions(ctx context.Context, ids []string) (map[string]checklist.ApplicableVersion, error) {
-	out := map[string]checklist.ApplicableVersion{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	filter := bson.D{{Key: "checklist_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "retired", Value: false}}
-	opts := options.Find().SetSort(bson.D{{Key: "number", Value: -1}}).
-		SetProjection(bson.D{{Key: "checklist_id", Value: 1}, {Key: "number", Value: 1}, {Key: "content_hash", Value: 1}})
-	cur, err := db.db.Collection(colVersions).Find(ctx, filter, opts)
-	if err != nil {
-		return nil, translate(err)
-	}
-	var docs []versionDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, translate(err)
-	}
-	for _, d := range docs {
-		if prev, ok := out[d.ChecklistID]; !ok || d.Number > prev.Number {
-			out[d.ChecklistID] = checklist.ApplicableVersion{ChecklistID: d.ChecklistID, Number: d.Number, ContentHash: d.ContentHash}
-		}
-	}
-	return out, nil
-}
-
 // DefaultChecklistID is the id of the checklist first start publishes.
-const DefaultChecklistID = "unified"
+const DefaultChecklistID = "default"
 
 // EnsureDefaultChecklist makes a fresh database usable: when no checklist
 // exists, it creates checklist DefaultChecklistID with content as its

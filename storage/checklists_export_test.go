@@ -17,8 +17,8 @@ func InsertVersionForTest(db *DB, v checklist.Version) error {
 // AlterVersionForTest changes a stored version's content behind the
 // storage layer's back, as a faulty tool or a person with a shell could.
 func AlterVersionForTest(db *DB, id string, number int) error {
-	_, err := db.db.Collection(colVersions).UpdateOne(context.Background(),
-		bson.D{{Key: "_id", Value: versionDocID(id, number)}},
+	_, err := db.db.Collection(colChecklistVersions).UpdateOne(context.Background(),
+		bson.D{{Key: "_id", Value: versionID(id, number)}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "content.title.ja", Value: "改ざん"}}}})
 	return err
 }

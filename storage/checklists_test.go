@@ -186,7 +186,7 @@ func TestPublish(t *testing.T) {
 		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a"); err != nil {
 			t.Fatal(err)
 		}
-		got, err := db.FindVersion(ctx, rec.ID, 1)
+		got, err := db.ChecklistVersion(ctx, rec.ID, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +235,7 @@ func TestPublish(t *testing.T) {
 		wantCode(t, err, checklist.EConflict)
 		_, err = db.Publish(ctx, rec.ID, 0, 3, "a")
 		wantCode(t, err, checklist.EConflict)
-		got, _ := db.FindVersion(ctx, rec.ID, 1)
+		got, _ := db.ChecklistVersion(ctx, rec.ID, 1)
 		if got.ContentHash != v1.ContentHash {
 			t.Fatal("version 1 changed")
 		}
@@ -255,7 +255,7 @@ func TestPublish(t *testing.T) {
 		db := storagetest.Open(t)
 		_, err := db.Publish(ctx, "nope", 0, 0, "a")
 		wantCode(t, err, checklist.ENotFound)
-		_, err = db.FindVersion(ctx, "nope", 1)
+		_, err = db.ChecklistVersion(ctx, "nope", 1)
 		wantCode(t, err, checklist.ENotFound)
 		_, err = db.ListVersions(ctx, "nope")
 		wantCode(t, err, checklist.ENotFound)
@@ -290,7 +290,7 @@ func TestPublish(t *testing.T) {
 		if err := storage.AlterVersionForTest(db, rec.ID, 1); err != nil {
 			t.Fatal(err)
 		}
-		_, err := db.FindVersion(ctx, rec.ID, 1)
+		_, err := db.ChecklistVersion(ctx, rec.ID, 1)
 		wantCode(t, err, checklist.EInternal)
 	})
 }
@@ -370,7 +370,7 @@ func TestRetireVersion(t *testing.T) {
 		if !got.Retired || got.RetiredBy != "admin-9" || got.RetiredAt.IsZero() {
 			t.Fatalf("retired %+v", got)
 		}
-		stored, err := db.FindVersion(ctx, rec.ID, 2)
+		stored, err := db.ChecklistVersion(ctx, rec.ID, 2)
 		if err != nil || !stored.Retired || stored.ContentHash != v2.ContentHash {
 			t.Fatalf("stored %+v, %v", stored, err)
 		}
@@ -382,7 +382,7 @@ func TestRetireVersion(t *testing.T) {
 	t.Run("ErrAlreadyRetired", func(t *testing.T) {
 		_, err := db.RetireVersion(ctx, rec.ID, 2, "admin-8")
 		wantCode(t, err, checklist.EConflict)
-		stored, _ := db.FindVersion(ctx, rec.ID, 2)
+		stored, _ := db.ChecklistVersion(ctx, rec.ID, 2)
 		if stored.RetiredBy != "admin-9" {
 			t.Fatalf("retired by %q, want the first retirement kept", stored.RetiredBy)
 		}
@@ -477,7 +477,7 @@ func TestEnsureDefaultChecklist(t *testing.T) {
 		if err != nil || !published {
 			t.Fatalf("EnsureDefaultChecklist = %v, %v; want published", published, err)
 		}
-		v, err := db.FindVersion(ctx, storage.DefaultChecklistID, 1)
+		v, err := db.ChecklistVersion(ctx, storage.DefaultChecklistID, 1)
 		if err != nil || v.ContentHash != checklist.ContentHash(content) {
 			t.Fatalf("version 1 = %+v, %v", v, err)
 		}
@@ -554,4 +554,47 @@ func assertVersionCount(t *testing.T, db *storage.DB, id string, n int) {
 	if len(list) != n {
 		t.Fatalf("%d versions stored, want %d", len(list), n)
 	}
+}
+
+func TestPutChecklistVersion(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	publish := func(title string) checklist.Version {
+		v, err := checklist.Publish("pinned", testContent(title), 1, time.Now(), "system")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	v := publish("一")
+	if err := db.PutChecklistVersion(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("OKSameAgain", func(t *testing.T) {
+		if err := db.PutChecklistVersion(ctx, v); err != nil {
+			t.Fatalf("storing the same version again: %v", err)
+		}
+	})
+	t.Run("ErrOtherContentSameNumber", func(t *testing.T) {
+		wantCode(t, db.PutChecklistVersion(ctx, publish("別")), checklist.EConflict)
+		got, err := db.ChecklistVersion(ctx, "pinned", 1)
+		if err != nil || got.ContentHash != v.ContentHash {
+			t.Fatalf("version 1 = %+v, %v", got, err)
+		}
+	})
+	t.Run("ContentFromMemory", func(t *testing.T) {
+		c, err := db.ChecklistContent(ctx, "pinned", 1)
+		if err != nil || !c.Equal(testContent("一")) {
+			t.Fatalf("ChecklistContent = %v, %v", c, err)
+		}
+		if err := db.Drop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c, err = db.ChecklistContent(ctx, "pinned", 1)
+		if err != nil || !c.Equal(testContent("一")) {
+			t.Fatalf("after the database is gone: %v, %v", c, err)
+		}
+		_, err = db.ChecklistContent(ctx, "pinned", 2)
+		wantCode(t, err, checklist.ENotFound)
+	})
 }

@@ -101,7 +101,7 @@ func runChecklistImport(ctx context.Context, e env, args []string) error {
 		return nil
 	}
 	if rec.LatestVersion > 0 {
-		latest, err := store.FindVersion(ctx, rec.ID, rec.LatestVersion)
+		latest, err := store.ChecklistVersion(ctx, rec.ID, rec.LatestVersion)
 		if err != nil {
 			return err
 		}
@@ -157,7 +157,7 @@ func runChecklistExport(ctx context.Context, e env, args []string) error {
 
 	var content checklist.Content
 	if *version > 0 {
-		v, err := store.FindVersion(ctx, *id, *version)
+		v, err := store.ChecklistVersion(ctx, *id, *version)
 		if err != nil {
 			return err
 		}
@@ -203,8 +203,8 @@ func writeFileAtomic(name string, data []byte) error {
 }
 
 // seedDefaultChecklist makes a fresh database usable: when no checklist
-// exists, it publishes the bundled default checklist as version 1 of the
-// default checklist. It runs at every start; it is idempotent and safe
+// exists, it publishes the bundled default checklist as version 1 of
+// checklist storage.DefaultChecklistID and makes it the default. It runs at every start; it is idempotent and safe
 // when several instances start at once.
 func seedDefaultChecklist(ctx context.Context, store *storage.DB, log *slog.Logger) error {
 	published, err := store.EnsureDefaultChecklist(ctx, checklistfile.Default())

@@ -25,7 +25,7 @@ func TestChecklistFiles(t *testing.T) {
 	}
 
 	t.Run("ExportImportRoundTrips", func(t *testing.T) {
-		if _, err := runCmd(t, vars, "", "checklist", "export", "--checklist", "unified", "--version", "1", file("v1.yaml")); err != nil {
+		if _, err := runCmd(t, vars, "", "checklist", "export", "--checklist", "default", "--version", "1", file("v1.yaml")); err != nil {
 			t.Fatal(err)
 		}
 		exported, err := os.ReadFile(file("v1.yaml"))
@@ -124,7 +124,7 @@ func TestChecklistFiles(t *testing.T) {
 		}
 	})
 	t.Run("ErrUnknownVersion", func(t *testing.T) {
-		if _, err := runCmd(t, vars, "", "checklist", "export", "--checklist", "unified", "--version", "9"); err == nil {
+		if _, err := runCmd(t, vars, "", "checklist", "export", "--checklist", "default", "--version", "9"); err == nil {
 			t.Fatal("exported a version that does not exist")
 		}
 	})
@@ -141,7 +141,7 @@ func TestServeSeedsDefaultChecklist(t *testing.T) {
 	for range 2 {
 		base, _, stop := startServe(t, vars)
 		token := loginAs(t, base, "rev", "a long enough password")
-		status, body := call(t, "GET", base+"/v1/checklists/unified/versions", nil, token)
+		status, body := call(t, "GET", base+"/v1/checklists/default/versions", nil, token)
 		items, _ := body["items"].([]any)
 		if status != 200 || len(items) != 1 {
 			t.Fatalf("versions: %d %v", status, body)

@@ -1,0 +1,251 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"tenken/checklist"
+)
+
+// colChecklistVersions holds published checklist versions: one document
+// per version, inserted once under the unique key (checklist_id, number)
+// and never rewritten; only its retired flag is ever set, once. Inspections
+// pin a version by that key.
+const colChecklistVersions = "checklist_versions"
+
+func init() {
+	indexes[colChecklistVersions] = []mongo.IndexModel{
+		// The guard that makes publishing race-safe on every server: two
+		// publishes of the same number cannot both be stored.
+		{Keys: bson.D{{Key: "checklist_id", Value: 1}, {Key: "number", Value: 1}},
+			Options: options.Index().SetUnique(true).SetName("checklist_number_unique")},
+	}
+}
+
+type versionDoc struct {
+	ID          string     `bson:"_id"` // versionID(checklist id, number)
+	ChecklistID string     `bson:"checklist_id"`
+	Number      int        `bson:"number"`
+	Content     contentDoc `bson:"content"`
+	ContentHash string     `bson:"content_hash"`
+	PublishedAt time.Time  `bson:"published_at"`
+	PublishedBy string     `bson:"published_by"`
+	Retired     bool       `bson:"retired"`
+	RetiredAt   *time.Time `bson:"retired_at,omitempty"`
+	RetiredBy   string     `bson:"retired_by,omitempty"`
+}
+
+// versionID is a version's document id, "checklist id:number".
+func versionID(checklistID string, number int) string {
+	return checklistID + ":" + strconv.Itoa(number)
+}
+
+func newVersionDoc(v checklist.Version) versionDoc {
+	return versionDoc{
+		ID: versionID(v.ChecklistID, v.Number), ChecklistID: v.ChecklistID, Number: v.Number,
+		Content: newContentDoc(v.Content), ContentHash: v.ContentHash, PublishedAt: v.PublishedAt, PublishedBy: v.PublishedBy,
+	}
+}
+
+func (d versionDoc) version() checklist.Version {
+	v := checklist.Version{
+		ChecklistID: d.ChecklistID, Number: d.Number, Content: d.Content.content(), ContentHash: d.ContentHash,
+		PublishedAt: d.PublishedAt.UTC(), PublishedBy: d.PublishedBy, Retired: d.Retired, RetiredBy: d.RetiredBy,
+	}
+	if d.RetiredAt != nil {
+		v.RetiredAt = d.RetiredAt.UTC()
+	}
+	return v
+}
+
+// insertVersion stores v once: a second version with its number is
+// EConflict, whoever stored the first.
+func (db *DB) insertVersion(ctx context.Context, v checklist.Version) error {
+	doc := newVersionDoc(v)
+	if err := checkDocSize(doc); err != nil {
+		return err
+	}
+	if _, err := db.db.Collection(colChecklistVersions).InsertOne(ctx, doc); err != nil {
+		err = translate(err)
+		if checklist.ErrorCode(err) == checklist.EConflict {
+			return checklist.ImmutableVersionError(v.Number)
+		}
+		return err
+	}
+	return nil
+}
+
+// recordLatest raises the checklist's latest_version to number. $max keeps
+// it monotonic whatever order writers arrive in.
+func (db *DB) recordLatest(ctx context.Context, id string, number int) error {
+	_, err := db.db.Collection(colChecklists).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$max", Value: bson.D{{Key: "latest_version", Value: number}}}})
+	return translate(err)
+}
+
+// latestVersionNumber returns the highest stored version number of
+// checklist id, 0 when it has none.
+func (db *DB) latestVersionNumber(ctx context.Context, id string) (int, error) {
+	var doc struct {
+		Number int `bson:"number"`
+	}
+	opts := options.FindOne().SetSort(bson.D{{Key: "number", Value: -1}}).SetProjection(bson.D{{Key: "number", Value: 1}})
+	err := db.db.Collection(colChecklistVersions).FindOne(ctx, bson.D{{Key: "checklist_id", Value: id}}, opts).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil
+	}
+	return doc.Number, translate(err)
+}
+
+// ChecklistVersion returns version number of checklist id with its content,
+// checked against its content hash (EInternal if the stored copy was
+// altered). ENotFound when there is no such version.
+func (db *DB) ChecklistVersion(ctx context.Context, id string, number int) (checklist.Version, error) {
+	var doc versionDoc
+	filter := bson.D{{Key: "checklist_id", Value: id}, {Key: "number", Value: number}}
+	if err := db.db.Collection(colChecklistVersions).FindOne(ctx, filter).Decode(&doc); err != nil {
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return checklist.Version{}, errNoVersion(id, number)
+		}
+		return checklist.Version{}, translate(err)
+	}
+	v := doc.version()
+	if err := v.Verify(); err != nil {
+		return checklist.Version{}, err
+	}
+	content := v.Content.Clone()
+	db.versions.Store(doc.ID, &content)
+	return v, nil
+}
+
+// ListVersions returns the versions of checklist id, newest first,
+// without their content. ENotFound when the checklist does not exist.
+func (db *DB) ListVersions(ctx context.Context, id string) ([]checklist.Version, error) {
+	if _, err := db.findChecklistHead(ctx, id); err != nil {
+		return nil, err
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "number", Value: -1}}).SetProjection(bson.D{{Key: "content", Value: 0}})
+	cur, err := db.db.Collection(colChecklistVersions).Find(ctx, bson.D{{Key: "checklist_id", Value: id}}, opts)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var docs []versionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate(err)
+	}
+	out := make([]checklist.Version, len(docs))
+	for i, d := range docs {
+		out[i] = d.version()
+	}
+	return out, nil
+}
+
+// RetireVersion marks version number of checklist id as retired: it is no
+// longer offered for new inspections, and inspections that pinned it keep
+// it (it stays readable, and its content never changes). Retiring a
+// retired version is EConflict. The version is returned without content.
+func (db *DB) RetireVersion(ctx context.Context, id string, number int, by string) (checklist.Version, error) {
+	unlock := db.locks.Lock(checklistLock(id))
+	defer unlock()
+	v, err := db.ChecklistVersion(ctx, id, number)
+	if err != nil {
+		return checklist.Version{}, err
+	}
+	if v, err = v.Retire(db.now(), by); err != nil {
+		return checklist.Version{}, err
+	}
+	filter := bson.D{{Key: "_id", Value: versionID(id, number)}, {Key: "retired", Value: false}}
+	update := bson.D{{Key: "$set", Value: bson.D{
+		{Key: "retired", Value: true}, {Key: "retired_at", Value: v.RetiredAt}, {Key: "retired_by", Value: by},
+	}}}
+	res, err := db.db.Collection(colChecklistVersions).UpdateOne(ctx, filter, update)
+	if err != nil {
+		return checklist.Version{}, translate(err)
+	}
+	if res.MatchedCount == 0 {
+		return checklist.Version{}, checklist.Errorf(checklist.EConflict, "version %d is already retired", number)
+	}
+	v.Content = checklist.Content{}
+	return v, nil
+}
+
+// ApplicableVersions returns, for each of the checklist ids, its newest
+// version that is not retired; ids with no such version are left out.
+func (db *DB) ApplicableVersions(ctx context.Context, ids []string) (map[string]checklist.ApplicableVersion, error) {
+	out := map[string]checklist.ApplicableVersion{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	filter := bson.D{{Key: "checklist_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "retired", Value: false}}
+	opts := options.Find().SetSort(bson.D{{Key: "number", Value: -1}}).
+		SetProjection(bson.D{{Key: "checklist_id", Value: 1}, {Key: "number", Value: 1}, {Key: "content_hash", Value: 1}})
+	cur, err := db.db.Collection(colChecklistVersions).Find(ctx, filter, opts)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var docs []versionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate(err)
+	}
+	for _, d := range docs {
+		if prev, ok := out[d.ChecklistID]; !ok || d.Number > prev.Number {
+			out[d.ChecklistID] = checklist.ApplicableVersion{ChecklistID: d.ChecklistID, Number: d.Number, ContentHash: d.ContentHash}
+		}
+	}
+	return out, nil
+}
+
+// PutChecklistVersion stores published version v as it is, outside the
+// authoring flow (tests, demo data, migrations): storing the same version
+// again is a no-op, another version under the same number is EConflict (a
+// published version never changes). The checklist's record of its latest
+// version follows when the checklist exists.
+func (db *DB) PutChecklistVersion(ctx context.Context, v checklist.Version) error {
+	if err := v.Verify(); err != nil {
+		return err
+	}
+	doc := newVersionDoc(v)
+	doc.Retired, doc.RetiredBy = v.Retired, v.RetiredBy
+	if !v.RetiredAt.IsZero() {
+		at := v.RetiredAt
+		doc.RetiredAt = &at
+	}
+	if err := checkDocSize(doc); err != nil {
+		return err
+	}
+	if _, err := db.db.Collection(colChecklistVersions).InsertOne(ctx, doc); err != nil {
+		err = translate(err)
+		if checklist.ErrorCode(err) != checklist.EConflict {
+			return err
+		}
+		prev, ferr := db.ChecklistVersion(ctx, v.ChecklistID, v.Number)
+		if ferr != nil {
+			return ferr
+		}
+		if prev.ContentHash != v.ContentHash {
+			return checklist.ImmutableVersionError(v.Number)
+		}
+		return nil
+	}
+	return db.recordLatest(ctx, v.ChecklistID, v.Number)
+}
+
+// ChecklistContent returns the content of published version number of
+// checklist id. Published content never changes, so it is read once per
+// process and then served from memory. The caller must not change it.
+func (db *DB) ChecklistContent(ctx context.Context, id string, number int) (*checklist.Content, error) {
+	if c, ok := db.versions.Load(versionID(id, number)); ok {
+		return c.(*checklist.Content), nil
+	}
+	v, err := db.ChecklistVersion(ctx, id, number)
+	if err != nil {
+		return nil, err
+	}
+	return &v.Content, nil
+}
