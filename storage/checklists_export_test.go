@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"tenken/checklist"
 )
@@ -21,4 +22,11 @@ func AlterVersionForTest(db *DB, id string, number int) error {
 		bson.D{{Key: "_id", Value: versionID(id, number)}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "content.title.ja", Value: "改ざん"}}}})
 	return err
+}
+
+// AddIndexesForTest registers more indexes, as a feature's init does,
+// until the returned function removes them.
+func AddIndexesForTest(col string, models ...mongo.IndexModel) (remove func()) {
+	indexes[col] = models
+	return func() { delete(indexes, col) }
 }

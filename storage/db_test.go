@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
 	"tenken/checklist"
 	"tenken/storage"
 	"tenken/storage/storagetest"
@@ -47,5 +50,22 @@ func TestKeyedMutexSerialises(t *testing.T) {
 	wg.Wait()
 	if counter != 800 {
 		t.Fatalf("counter = %d, want 800", counter)
+	}
+}
+
+// TestReopenWithIndexes opens a database whose collections already have
+// their indexes, as every start after the first does, with a collection
+// of several indexes (the embedded server once dropped the connection on
+// that).
+func TestReopenWithIndexes(t *testing.T) {
+	defer storage.AddIndexesForTest("reopen_probe",
+		mongo.IndexModel{Keys: bson.D{{Key: "a", Value: 1}, {Key: "_id", Value: 1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "b", Value: -1}}},
+	)()
+	db := storagetest.Open(t)
+	for range 2 {
+		if err := storagetest.Reopen(t, db).Ping(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
