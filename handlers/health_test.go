@@ -32,9 +32,16 @@ func TestHealth(t *testing.T) {
 	})
 	t.Run("SecurityHeaders", func(t *testing.T) {
 		r := api.request("GET", "/healthz", nil)
-		for _, h := range []string{"X-Content-Type-Options", "X-Frame-Options", "Content-Security-Policy", "Referrer-Policy"} {
+		for _, h := range []string{"X-Content-Type-Options", "Content-Security-Policy", "Cross-Origin-Resource-Policy"} {
 			if r.Header.Get(h) == "" {
 				t.Errorf("missing %s", h)
+			}
+		}
+		// The HTML page also gets the headers of a document.
+		r = api.request("GET", "/docs", nil)
+		for _, h := range []string{"X-Content-Type-Options", "X-Frame-Options", "Content-Security-Policy", "Referrer-Policy"} {
+			if r.Header.Get(h) == "" {
+				t.Errorf("/docs: missing %s", h)
 			}
 		}
 	})

@@ -26,5 +26,6 @@ func serveDocs(c *gin.Context) {
 	}
 	// The page has no script and only inline styles.
 	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	documentHeaders(c)
 	c.Data(http.StatusOK, "text/html; charset=utf-8", page)
 }
