@@ -276,24 +276,91 @@ func TestRestoreRejectsDamagedArchive(t *testing.T) {
 	}
 }
 
-// BenchmarkBackup measures a backup of b.N... no: of a fixed database of
-// 10,000 documents, reported per backup.
-func BenchmarkBackup(b *testing.B) {
+// benchDocs and benchBlobs size the database of the backup benchmarks:
+// inspections of 20 answers each (about 2 KB of BSON), and photos of
+// 100 KB. Each benchmark also runs its baseline, the same work through
+// the driver alone, so that the ratio means something on a busy machine.
+const (
+	benchDocs  = 2000
+	benchBlobs = 20
+)
+
+// benchSource fills a new database with benchDocs inspections and a data
+// folder with benchBlobs photos.
+func benchSource(b *testing.B) (testDB, string, []any) {
 	ctx := context.Background()
 	src := sourceDB(b)
-	docs := make([]any, 10000)
+	docs := make([]any, benchDocs)
 	for i := range docs {
 		docs[i] = inspectionDoc(i)
 	}
 	if _, err := src.raw.Collection("inspections").InsertMany(ctx, docs); err != nil {
 		b.Fatal(err)
 	}
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := src.db.Backup(ctx, io.Discard, storage.BackupOptions{}); err != nil {
-			b.Fatal(err)
-		}
+	dir := b.TempDir()
+	for i := range benchBlobs {
+		writeBlob(b, dir, bytes.Repeat([]byte{byte(i), 0x5a, 0xc3}, 100<<10/3))
 	}
+	return src, dir, docs
+}
+
+// BenchmarkBackup backs up benchDocs documents and benchBlobs photos;
+// its baseline reads every document through the driver and does nothing
+// with it.
+func BenchmarkBackup(b *testing.B) {
+	src, dir, _ := benchSource(b)
+	ctx := context.Background()
+	b.Run("ReadAll", func(b *testing.B) {
+		for b.Loop() {
+			cur, err := src.raw.Collection("inspections").Find(ctx, bson.D{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for cur.Next(ctx) {
+			}
+			if err := cur.Close(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Backup", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := src.db.Backup(ctx, io.Discard, storage.BackupOptions{DataDir: dir}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkRestore restores the archive of such a backup, replacing the
+// previous iteration's restore; its baseline drops the database and
+// inserts the same documents with InsertMany in batches of 1000.
+func BenchmarkRestore(b *testing.B) {
+	src, dir, docs := benchSource(b)
+	ctx := context.Background()
+	archive := filepath.Join(b.TempDir(), "backup.tar.gz")
+	backup(b, src.db, archive, storage.BackupOptions{DataDir: dir})
+	dst := openTestDB(b, storagetest.URI(b), storagetest.NewName())
+	b.Run("InsertMany", func(b *testing.B) {
+		for b.Loop() {
+			if err := dst.raw.Drop(ctx); err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < len(docs); i += 1000 {
+				if _, err := dst.raw.Collection("inspections").InsertMany(ctx, docs[i:min(i+1000, len(docs))]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("Restore", func(b *testing.B) {
+		dstDir := b.TempDir()
+		for b.Loop() {
+			if _, err := dst.db.Restore(ctx, archive, storage.RestoreOptions{DataDir: dstDir, Force: true}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // testDB is one database seen both through storage and through the driver.

@@ -64,7 +64,10 @@ func (db *DB) Backup(ctx context.Context, w io.Writer, opts BackupOptions) (*Man
 	if opts.Quiescent {
 		m.Consistency = PointInTime
 	}
-	gz, err := gzip.NewWriterLevel(w, gzip.DefaultCompression)
+	// Fastest compression: photos (most of the bytes) do not compress, and
+	// on them the default level is four times slower for nothing; the
+	// Extended JSON still shrinks to about a twentieth.
+	gz, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	if err != nil {
 		return nil, err
 	}
