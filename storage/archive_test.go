@@ -79,6 +79,107 @@ func TestBackupRestore(t *testing.T) {
 	}
 }
 
+// TestBackupWhileWriting backs up while a writer keeps storing photos and
+// the inspections that name them, the way the service does (photo file
+// first, then the document). The archive is whole, and every photo a
+// restored inspection names is restored with it.
+func TestBackupWhileWriting(t *testing.T) {
+	ctx := context.Background()
+	srcDir := t.TempDir()
+	src := sourceDB(t)
+	stop, started := make(chan struct{}), make(chan struct{})
+	written := make(chan int)
+	go func() {
+		n := 0
+		defer func() { written <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			photo := writeBlobAtomically(t, srcDir, []byte(fmt.Sprintf("photo %d", n)))
+			doc := bson.D{{Key: "_id", Value: fmt.Sprintf("i%05d", n)}, {Key: "photos", Value: bson.A{photo}}}
+			if _, err := src.raw.Collection("inspections").InsertOne(ctx, doc); err != nil {
+				t.Errorf("insert: %v", err)
+				return
+			}
+			if n++; n == 3 {
+				close(started)
+			}
+		}
+	}()
+	t.Cleanup(func() { // on an early failure, stop the writer first
+		select {
+		case <-stop:
+		default:
+			close(stop)
+			<-written
+		}
+	})
+	select {
+	case <-started:
+	case n := <-written:
+		close(stop)
+		t.Fatalf("writer stopped after %d inspections", n)
+	}
+	archive := filepath.Join(t.TempDir(), "backup.tar.gz")
+	m := backup(t, src.db, archive, storage.BackupOptions{DataDir: srcDir})
+	close(stop)
+	total := <-written
+	if len(m.Collections) != 1 || m.Collections[0].Documents == 0 || m.Collections[0].Documents > int64(total) {
+		t.Fatalf("archived %+v of %d written", m.Collections, total)
+	}
+
+	dstDir := t.TempDir()
+	dst := freshServer(t, dstDir)
+	if _, err := dst.db.Restore(ctx, archive, storage.RestoreOptions{DataDir: dstDir}); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	cur, err := dst.raw.Collection("inspections").Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []struct {
+		ID     string   `bson:"_id"`
+		Photos []string `bson:"photos"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		for _, p := range d.Photos {
+			if _, err := os.Stat(filepath.Join(dstDir, p)); err != nil {
+				t.Errorf("inspection %s names %s, not restored: %v", d.ID, p, err)
+			}
+		}
+	}
+	t.Logf("%d of %d inspections archived while writing", len(docs), total)
+}
+
+// writeBlobAtomically stores data as the blob store does: into a
+// temporary file beside the blobs, renamed into place.
+func writeBlobAtomically(t testing.TB, dataDir string, data []byte) string {
+	sum := sha256.Sum256(data)
+	h := hex.EncodeToString(sum[:])
+	rel := filepath.Join("blobs", "sha256", h[:2], h)
+	tmp, err := os.CreateTemp(dataDir, ".upload-*")
+	if err == nil {
+		_, err = tmp.Write(data)
+		tmp.Close()
+	}
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(filepath.Join(dataDir, rel)), 0o700)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(dataDir, rel))
+	}
+	if err != nil {
+		t.Errorf("write blob: %v", err)
+	}
+	return rel
+}
+
 // TestBackupIncludeKeys archives the keys folder on request and restores it.
 func TestBackupIncludeKeys(t *testing.T) {
 	ctx := context.Background()

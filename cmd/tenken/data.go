@@ -151,6 +151,10 @@ func findSource(c dbConfig, log *slog.Logger) (backupSource, error) {
 	if !errors.As(err, &inUse) {
 		return backupSource{}, err
 	}
+	if strings.HasSuffix(inUse.Holder.Command, " restore") {
+		// Its server holds a half-restored database.
+		return backupSource{}, fmt.Errorf("%w; wait until the restore has finished", err)
+	}
 	if inUse.Holder.URI == "" {
 		return backupSource{}, fmt.Errorf("%w; its database address is not known yet, try again in a moment", err)
 	}

@@ -123,6 +123,20 @@ func TestBackupRestoreCommands(t *testing.T) {
 		}
 	})
 
+	t.Run("ErrWhileRestoring", func(t *testing.T) {
+		// A restore in progress holds the folder; its server has half
+		// the data, so a backup must not read it.
+		lock, err := storage.LockDataDir(srcDir, storage.Holder{Command: "tenken restore", URI: "mongodb://127.0.0.1:1/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lock.Release()
+		_, _, err = runTenken(t, ctx, nil, "backup", "--data", srcDir, filepath.Join(archives, "during-restore.tar.gz"))
+		if err == nil || !strings.Contains(err.Error(), "wait until the restore has finished") {
+			t.Fatalf("backup during a restore: err = %v, want a refusal", err)
+		}
+	})
+
 	dstDir := filepath.Join(t.TempDir(), "fresh")
 	t.Run("OKFreshFolder", func(t *testing.T) {
 		out, _, err := runTenken(t, ctx, nil, "restore", "--data", dstDir, idle)
