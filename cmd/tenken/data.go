@@ -53,11 +53,10 @@ func runDB(ctx context.Context, e env, args []string) error {
 
 	// The connection string alone on the first line of stdout, for scripts.
 	fmt.Fprintln(e.stdout, emb.URI())
-	log.Info("embedded database serving", slog.String("folder", c.dataDir), slog.String("uri", emb.URI()))
 	fmt.Fprintf(e.stderr, "tenken db: serving data folder %s at %s\n  connect: mongosh %q\n  stop: Ctrl-C (SIGINT) or SIGTERM\n",
 		c.dataDir, emb.URI(), withDatabase(emb.URI(), c.name))
 	<-ctx.Done()
-	log.Info("embedded database stopping")
+	fmt.Fprintln(e.stderr, "tenken db: stopping")
 	return nil
 }
 
