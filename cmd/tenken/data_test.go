@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -259,23 +257,6 @@ func mapEnv(env map[string]string) func(string) string {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func assertNamesHolder(t *testing.T, err error, uri string) {
 	t.Helper()
 	var inUse *storage.DataDirInUseError
@@ -431,4 +412,84 @@ func listFiles(t *testing.T, root string) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestBackupRestoreService backs up what tenken serve itself stored (the
+// demo users, facilities and sessions, plus a photo), while it runs and
+// after it stopped, and starts tenken serve on the restored folder: the
+// users sign in with their passwords and see their facilities. Without
+// the signing keys in the archive, tokens of the old installation are
+// refused; restored with --include-keys, they are accepted.
+func TestBackupRestoreService(t *testing.T) {
+	ctx := context.Background()
+	const password = "demo-password-123"
+	data := t.TempDir()
+	archives := t.TempDir()
+	vars := map[string]string{"TENKEN_DATA": data, "TENKEN_DEMO_PASSWORD": password}
+	base, _, stop := startServe(t, vars, "--demo")
+	oldToken := loginAs(t, base, "inspector1", password)
+	writeBlob(t, data, []byte("photo: out-of-date flyers"))
+
+	out, _, err := runTenken(t, ctx, nil, "backup", "--data", data, filepath.Join(archives, "live.tar.gz"))
+	if err != nil || !strings.Contains(out, "served by pid") || !strings.Contains(out, "per document") {
+		t.Fatalf("backup while serving: %v\n%s", err, out)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	idle := filepath.Join(archives, "idle.tar.gz")
+	withKeys := filepath.Join(archives, "keys.tar.gz")
+	for _, args := range [][]string{{idle}, {"--include-keys", withKeys}} {
+		if _, _, err := runTenken(t, ctx, nil, append([]string{"backup", "--data", data}, args...)...); err != nil {
+			t.Fatalf("backup %v: %v", args, err)
+		}
+	}
+	want := folderDump(t, data)
+
+	for _, tc := range []struct {
+		name       string
+		archive    string
+		oldTokenOK bool
+	}{
+		{"WithoutKeys", idle, false},
+		{"WithKeys", withKeys, true},
+		{"WhileServed", filepath.Join(archives, "live.tar.gz"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			restored := filepath.Join(t.TempDir(), "restored")
+			if _, _, err := runTenken(t, ctx, nil, "restore", "--data", restored, tc.archive); err != nil {
+				t.Fatalf("restore: %v", err)
+			}
+			if got := folderDump(t, restored); !slices.Equal(got, want) {
+				t.Errorf("restored folder differs:\n got %v\nwant %v", got, want)
+			}
+			base, _, stop := startServe(t, map[string]string{"TENKEN_DATA": restored})
+			defer stop()
+			token := loginAs(t, base, "inspector1", password)
+			status, body := call(t, "GET", base+"/v1/facilities", nil, token)
+			if status != 200 || !strings.Contains(fmt.Sprint(body), "VT-JONAN") {
+				t.Errorf("facilities after restore: %d %v", status, body)
+			}
+			if status, _ := call(t, "GET", base+"/v1/me", nil, oldToken); (status == 200) != tc.oldTokenOK {
+				t.Errorf("token of the old installation: status %d, accepted want %v", status, tc.oldTokenOK)
+			}
+		})
+	}
+}
+
+// folderDump is the tenken database of a data folder nobody serves, and
+// its blobs, as comparable lines.
+func folderDump(t *testing.T, dir string) []string {
+	t.Helper()
+	e, err := storage.StartEmbedded(dir, "127.0.0.1:0", quietLog)
+	if err != nil {
+		t.Fatalf("StartEmbedded: %v", err)
+	}
+	defer e.Stop()
+	client, err := mongo.Connect(options.Client().ApplyURI(e.URI()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Disconnect(context.Background())
+	return append(dumpDatabase(t, client.Database("tenken")), listFiles(t, filepath.Join(dir, "blobs"))...)
 }

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testEnv returns a getenv over vars only: tests never see the real
+// environment, except MONGODB_URI when the suite runs against a server.
+func testEnv(vars map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
+		return ""
+	}
+}
+
+// startServe runs `tenken serve` in-process on a free port and returns its
+// base URL and a stop function that waits for run to return.
+func startServe(t *testing.T, vars map[string]string, args ...string) (base string, stdout *syncBuffer, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), testEnv(vars), strings.NewReader(""), stdout, stderr)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, after, ok := strings.Cut(stdout.String(), "tenken listening on "); ok {
+			base = strings.TrimSpace(strings.SplitN(after, "\n", 2)[0])
+			break
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("serve exited early: %v\nstderr: %s", err, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if base == "" {
+		cancel()
+		t.Fatalf("serve did not start; stderr: %s", stderr.String())
+	}
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() { cancel(); err = <-done })
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	return base, stdout, stop
+}
+
+func getStatus(t *testing.T, url string) int {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode
+}
+
+func TestServe(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		data := t.TempDir()
+		base, _, stop := startServe(t, map[string]string{"TENKEN_DATA": data})
+		if got := getStatus(t, base+"/readyz"); got != http.StatusOK {
+			t.Fatalf("/readyz = %d, want 200", got)
+		}
+		if err := stop(); err != nil {
+			t.Fatalf("serve returned %v after shutdown", err)
+		}
+		if _, err := os.Stat(filepath.Join(data, "db")); err != nil {
+			t.Fatalf("embedded database folder: %v", err)
+		}
+	})
+	t.Run("ErrUnknownCommand", func(t *testing.T) {
+		var out bytes.Buffer
+		err := run(context.Background(), []string{"nonsense"}, testEnv(nil), strings.NewReader(""), &out, &out)
+		if err == nil || !strings.Contains(err.Error(), "unknown command") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("ErrBadFlag", func(t *testing.T) {
+		var out bytes.Buffer
+		err := run(context.Background(), []string{"serve", "--no-such-flag"}, testEnv(nil), strings.NewReader(""), &out, &out)
+		if err == nil {
+			t.Fatal("serve accepted an unknown flag")
+		}
+	})
+	t.Run("ErrDatabaseUnreachable", func(t *testing.T) {
+		var out bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0"},
+			testEnv(map[string]string{"TENKEN_DATA": t.TempDir(), "MONGODB_URI": "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300"}),
+			strings.NewReader(""), &out, &out)
+		if err == nil {
+			t.Fatal("serve started without a database")
+		}
+	})
+}
+
+// buildBinary builds the tenken binary once per test run.
+var buildBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "tenken-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "tenken")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", &buildError{err, out}
+	}
+	return bin, nil
+})
+
+type buildError struct {
+	err error
+	out []byte
+}
+
+func (b *buildError) Error() string { return b.err.Error() + ": " + string(b.out) }
+
+// startBinary starts the built binary with `serve` on a free port and
+// returns its base URL and the running command.
+func startBinary(t *testing.T, data string, extraEnv []string, args ...string) (string, *exec.Cmd) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, args...)...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, extraEnv...)
+	if uri := os.Getenv("MONGODB_URI"); uri != "" {
+		cmd.Env = append(cmd.Env, "MONGODB_URI="+uri, "TENKEN_DATABASE=e2e_"+filepath.Base(data))
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("binary exited before listening; stderr: %s", stderr.String())
+			}
+			if after, found := strings.CutPrefix(line, "tenken listening on "); found {
+				go func() {
+					for range lines {
+					}
+				}()
+				return after, cmd
+			}
+		case <-timeout:
+			t.Fatalf("binary did not start; stderr: %s", stderr.String())
+		}
+	}
+}
+
+func TestBinary(t *testing.T) {
+	data := t.TempDir()
+	base, cmd := startBinary(t, data, nil)
+	if got := getStatus(t, base+"/readyz"); got != http.StatusOK {
+		t.Fatalf("/readyz = %d", got)
+	}
+	if got := getStatus(t, base+"/docs"); got != http.StatusOK {
+		t.Fatalf("/docs = %d", got)
+	}
+	// SIGTERM: a clean, prompt exit.
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("binary did not exit within 15 s of SIGTERM")
+	}
+}
