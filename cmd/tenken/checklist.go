@@ -85,7 +85,7 @@ func runChecklistImport(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("%s: %w", files[0], describe(err))
 	}
 
-	log := slog.New(warnOnly{newLogger(e).Handler()})
+	log := slog.New(embeddedLogs{newLogger(e).Handler(), slog.LevelWarn})
 	store, closeStore, err := openStore(ctx, db, log)
 	if err != nil {
 		return err
@@ -148,7 +148,7 @@ func runChecklistExport(ctx context.Context, e env, args []string) error {
 		return errors.New(checklistUsage)
 	}
 
-	log := slog.New(warnOnly{newLogger(e).Handler()})
+	log := slog.New(embeddedLogs{newLogger(e).Handler(), slog.LevelWarn})
 	store, closeStore, err := openStore(ctx, db, log)
 	if err != nil {
 		return err
