@@ -47,8 +47,8 @@ func (c *Content) Visible(answers map[string]Answer) map[string]bool {
 	}
 	return m
 }
-func (c *Content) Score(answers map[string]Answer) Score { return Score{} }
+func (c *Content) Score(answers map[string]Answer) Score       { return Score{} }
 func (c *Content) CheckSubmit(answers map[string]Answer) error { return nil }
 
-func AnswersEqual(a, b Answer) bool { return a.Comment == b.Comment }
+func AnswersEqual(a, b Answer) bool                     { return a.Comment == b.Comment }
 func (in *Inspection) submitAnswers() map[string]Answer { return in.AnswerValues() }

@@ -51,16 +51,24 @@ func TestLifecycle(t *testing.T) {
 	c := &checklist.Content{}
 	type act func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error)
 	actions := map[string]act{
-		"submit":   func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error) { return in.Submit(c, by, t0) },
-		"resubmit": func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error) { return in.Resubmit(c, by, t0) },
+		"submit": func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error) {
+			return in.Submit(c, by, t0)
+		},
+		"resubmit": func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error) {
+			return in.Resubmit(c, by, t0)
+		},
 		"return": func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error) {
 			return in.Return(c, "please add photos", nil, by, t0)
 		},
-		"approve": func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error) { return in.Approve(by, t0) },
+		"approve": func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error) {
+			return in.Approve(by, t0)
+		},
 		"reopen": func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error) {
 			return in.Reopen("rack count was wrong", by, t0)
 		},
-		"discard": func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error) { return in.Discard("", by, t0) },
+		"discard": func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error) {
+			return in.Discard("", by, t0)
+		},
 	}
 	const ok = ""
 	tests := []struct {
