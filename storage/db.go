@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
@@ -65,14 +67,32 @@ func (db *DB) Drop(ctx context.Context) error { return translate(db.db.Drop(ctx)
 
 // Collection names.
 const (
-	colMeta = "meta"
+	colMeta            = "meta"
+	colUsers           = "users"
+	colFacilities      = "facilities"
+	colRefreshTokens   = "refresh_tokens"
+	colRefreshUses     = "refresh_uses"
+	colRefreshSessions = "refresh_sessions"
 )
 
 // indexes lists every index by collection. ensureIndexes creates them at
 // start-up; creating an existing index with the same keys is a no-op, so
 // it is idempotent. Only the portable options are used (unique, compound):
 // the embedded server ignores sparse and lacks partial and TTL indexes.
-var indexes = map[string][]mongo.IndexModel{}
+var indexes = map[string][]mongo.IndexModel{
+	colUsers: {
+		{Keys: bson.D{{Key: "username", Value: 1}}, Options: options.Index().SetUnique(true).SetName("username_unique")},
+	},
+	colFacilities: {
+		{Keys: bson.D{{Key: "code", Value: 1}}, Options: options.Index().SetUnique(true).SetName("code_unique")},
+	},
+	colRefreshTokens: {
+		{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user_id")},
+	},
+	colRefreshSessions: {
+		{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user_id")},
+	},
+}
 
 func (db *DB) ensureIndexes(ctx context.Context) error {
 	for col, models := range indexes {
@@ -96,7 +116,7 @@ func translate(err error) error {
 		return nil
 	case errors.Is(err, mongo.ErrNoDocuments):
 		return checklist.Errorf(checklist.ENotFound, "not found")
-	case mongo.IsDuplicateKeyError(err):
+	case mongo.IsDuplicateKeyError(err), embeddedUniqueViolation(err):
 		return &checklist.Error{Code: checklist.EConflict, Message: "already exists"}
 	case mongo.IsNetworkError(err), mongo.IsTimeout(err),
 		errors.As(err, new(topology.ServerSelectionError)),
@@ -109,6 +129,14 @@ func translate(err error) error {
 		return err
 	}
 	return fmt.Errorf("database: %w", err)
+}
+
+// embeddedUniqueViolation recognises the embedded server's answer when an
+// update (not an insert) breaks a unique index: an InternalError quoting
+// SQLite's constraint message instead of a duplicate key error (11000).
+func embeddedUniqueViolation(err error) bool {
+	var se mongo.ServerError
+	return errors.As(err, &se) && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 // redact hides credentials in a connection string for logs and errors.
