@@ -278,10 +278,6 @@ type WriteRequest struct {
 	Fingerprint string
 }
 
-// now returns the clock at the precision the database stores (ms), so
-// what a write returns equals what a later read returns.
-func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Millisecond) }
-
 func inspectionLock(id string) string { return "inspection:" + id }
 
 // CreateInspection stores a new inspection. Creating is idempotent on the
