@@ -77,20 +77,8 @@ func (db *DB) copyOutbox(ctx context.Context, d *auditDoc) {
 	_, _ = db.db.Collection(colAudit).InsertOne(ctx, d)
 }
 
-// AuditFilter selects audit entries; empty fields select everything.
-type AuditFilter struct {
-	Entity   string
-	EntityID string
-	ActorID  string
-	Since    time.Time // entries at or after
-	// Before continues a list: entries older than (BeforeAt, BeforeID).
-	BeforeAt time.Time
-	BeforeID string
-	Limit    int
-}
-
 // ListAudit returns audit entries newest first, and whether more follow.
-func (db *DB) ListAudit(ctx context.Context, f AuditFilter) (_ []checklist.AuditEntry, more bool, err error) {
+func (db *DB) ListAudit(ctx context.Context, f checklist.AuditQuery) (_ []checklist.AuditEntry, more bool, err error) {
 	defer wrap(&err, "list audit")
 	filter := bson.D{}
 	if f.Entity != "" {

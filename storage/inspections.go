@@ -270,14 +270,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// WriteRequest identifies a client's write for idempotency: Key is the
-// client's idempotency key ("" for none) and Fingerprint a digest of the
-// request, so a key reused for a different request is refused.
-type WriteRequest struct {
-	Key         string
-	Fingerprint string
-}
-
 func inspectionLock(id string) string { return "inspection:" + id }
 
 // CreateInspection stores a new inspection. Creating is idempotent on the
@@ -285,7 +277,7 @@ func inspectionLock(id string) string { return "inspection:" + id }
 // same facility, checklist version and date, it is returned with created
 // false; if it differs, the result is EConflict carrying the existing one.
 // The unique _id decides, so concurrent retries create exactly one.
-func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by checklist.Actor, req WriteRequest) (_ *checklist.Inspection, created bool, err error) {
+func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by checklist.Actor, req checklist.Idempotency) (_ *checklist.Inspection, created bool, err error) {
 	defer wrap(&err, "create inspection %s", in.ID)
 	unlock := db.locks.Lock(inspectionLock(in.ID))
 	defer unlock()
@@ -338,11 +330,6 @@ func (db *DB) loadInspection(ctx context.Context, id string) (*checklist.Inspect
 	return in, &d, err
 }
 
-// InspectionChange is a domain function applied to a freshly read
-// inspection at time now. It returns what it changed, for the audit
-// trail; it changes nothing and returns an error to refuse.
-type InspectionChange func(in *checklist.Inspection, now time.Time) (checklist.Change, error)
-
 // UpdateInspection applies change to inspection id by read → domain
 // function → ReplaceOne guarded by the revision read, and returns the
 // result. It is the only way an inspection changes.
@@ -362,7 +349,7 @@ type InspectionChange func(in *checklist.Inspection, now time.Time) (checklist.C
 //
 // A refused change comes back as its domain error; conflicts (EConflict,
 // ERevision) carry the current copy in Current.
-func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Actor, req WriteRequest, change InspectionChange) (_ *checklist.Inspection, replayed bool, err error) {
+func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Actor, req checklist.Idempotency, change checklist.InspectionUpdate) (_ *checklist.Inspection, replayed bool, err error) {
 	defer wrap(&err, "update inspection %s", id)
 	if req.Key != "" {
 		if err := db.claimRequest(ctx, inspectionLock(id), req); err != nil {
@@ -421,27 +408,6 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 	return nil, false, checklist.Errorf(checklist.EUnavailable, "the inspection is changing too often to be written; retry")
 }
 
-// InspectionFilter selects inspections for lists. A nil FacilityIDs means
-// every facility; an empty non-nil one means none.
-type InspectionFilter struct {
-	FacilityIDs      []string
-	FiscalYear       int // 0 for any
-	Status           checklist.Status
-	IncludeDiscarded bool
-	// After continues a list after the given position (from Cursor).
-	AfterDate string
-	AfterID   string
-	Limit     int
-}
-
-// InspectionPage is a page of a list, and the position to continue from.
-type InspectionPage struct {
-	Inspections []*checklist.Inspection
-	More        bool
-	// LastDate and LastID are the position of the last inspection.
-	LastDate, LastID string
-}
-
 // summaryProjection leaves out what lists do not show.
 var summaryProjection = bson.D{
 	{Key: "answers", Value: 0}, {Key: "cleared", Value: 0}, {Key: "history", Value: 0},
@@ -450,7 +416,7 @@ var summaryProjection = bson.D{
 
 // ListInspections returns inspections newest inspection date first
 // (then by id), without answers, history or photos' details.
-func (db *DB) ListInspections(ctx context.Context, f InspectionFilter) (_ InspectionPage, err error) {
+func (db *DB) ListInspections(ctx context.Context, f checklist.InspectionQuery) (_ checklist.InspectionPage, err error) {
 	defer wrap(&err, "list inspections")
 	filter := bson.D{}
 	if f.FacilityIDs != nil {
@@ -478,9 +444,9 @@ func (db *DB) ListInspections(ctx context.Context, f InspectionFilter) (_ Inspec
 		SetProjection(summaryProjection)
 	ins, err := db.findInspections(ctx, filter, opts)
 	if err != nil {
-		return InspectionPage{}, err
+		return checklist.InspectionPage{}, err
 	}
-	page := InspectionPage{Inspections: ins}
+	page := checklist.InspectionPage{Inspections: ins}
 	if len(ins) > limit {
 		page.Inspections, page.More = ins[:limit], true
 	}

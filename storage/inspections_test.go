@@ -13,7 +13,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"tenken/checklist"
-	"tenken/storage"
 	"tenken/storage/storagetest"
 )
 
@@ -39,7 +38,7 @@ func shaOf(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-func addPhoto(sha string) storage.InspectionChange {
+func addPhoto(sha string) checklist.InspectionUpdate {
 	return func(in *checklist.Inspection, now time.Time) (checklist.Change, error) {
 		ch, _, err := in.AddPhoto(content, checklist.Photo{SHA256: sha, ContentType: checklist.TypePNG, Size: 10}, inspector, now)
 		return ch, err
@@ -54,7 +53,7 @@ func TestCreateInspection(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() {
-				in, ok, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, storage.WriteRequest{})
+				in, ok, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{})
 				if err != nil {
 					t.Errorf("CreateInspection: %v", err)
 					return
@@ -80,10 +79,10 @@ func TestCreateInspection(t *testing.T) {
 	})
 	t.Run("ErrConflictOnDifferentBody", func(t *testing.T) {
 		db := storagetest.Open(t)
-		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, storage.WriteRequest{}); err != nil {
+		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-2"), inspector, storage.WriteRequest{})
+		_, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-2"), inspector, checklist.Idempotency{})
 		e, ok := err.(*checklist.Error)
 		if !ok || e.Code != checklist.EConflict {
 			t.Fatalf("err = %v, want a conflict", err)
@@ -98,7 +97,7 @@ func TestUpdateInspection(t *testing.T) {
 	ctx := context.Background()
 	t.Run("ConcurrentWritersAllApplied", func(t *testing.T) {
 		db := storagetest.Open(t)
-		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, storage.WriteRequest{}); err != nil {
+		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
 			t.Fatal(err)
 		}
 		const writers, each = 8, 15
@@ -106,7 +105,7 @@ func TestUpdateInspection(t *testing.T) {
 		for w := range writers {
 			wg.Go(func() {
 				for i := range each {
-					if _, _, err := db.UpdateInspection(ctx, inspID, inspector, storage.WriteRequest{}, addPhoto(shaOf(fmt.Sprint(w, i)))); err != nil {
+					if _, _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf(fmt.Sprint(w, i)))); err != nil {
 						t.Errorf("update: %v", err)
 					}
 				}
@@ -126,10 +125,10 @@ func TestUpdateInspection(t *testing.T) {
 	})
 	t.Run("IdempotencyKeyAppliesOnce", func(t *testing.T) {
 		db := storagetest.Open(t)
-		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, storage.WriteRequest{}); err != nil {
+		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
 			t.Fatal(err)
 		}
-		req := storage.WriteRequest{Key: "save-1", Fingerprint: "f1"}
+		req := checklist.Idempotency{Key: "save-1", Fingerprint: "f1"}
 		var replays atomic.Int32
 		var wg sync.WaitGroup
 		for i := range 8 {
@@ -150,7 +149,7 @@ func TestUpdateInspection(t *testing.T) {
 		if len(in.Photos) != 1 || in.Revision != 2 || replays.Load() != 7 {
 			t.Fatalf("photos %d, revision %d, replays %d; want 1, 2, 7", len(in.Photos), in.Revision, replays.Load())
 		}
-		_, _, err := db.UpdateInspection(ctx, inspID, inspector, storage.WriteRequest{Key: "save-1", Fingerprint: "other"}, addPhoto(shaOf("x")))
+		_, _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{Key: "save-1", Fingerprint: "other"}, addPhoto(shaOf("x")))
 		if checklist.ErrorCode(err) != checklist.EInvalid {
 			t.Fatalf("key reused for another request: %v, want invalid", err)
 		}
@@ -160,10 +159,10 @@ func TestUpdateInspection(t *testing.T) {
 		// and the audit entry are lost, as if the process died right
 		// after the inspection was written.
 		db := storagetest.Open(t)
-		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, storage.WriteRequest{}); err != nil {
+		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
 			t.Fatal(err)
 		}
-		req := storage.WriteRequest{Key: "k", Fingerprint: "f"}
+		req := checklist.Idempotency{Key: "k", Fingerprint: "f"}
 		if _, _, err := db.UpdateInspection(ctx, inspID, inspector, req, addPhoto(shaOf("a"))); err != nil {
 			t.Fatal(err)
 		}
@@ -183,10 +182,10 @@ func TestUpdateInspection(t *testing.T) {
 	})
 	t.Run("ErrConflictCarriesCurrent", func(t *testing.T) {
 		db := storagetest.Open(t)
-		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, storage.WriteRequest{}); err != nil {
+		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := db.UpdateInspection(ctx, inspID, reviewer, storage.WriteRequest{}, func(in *checklist.Inspection, now time.Time) (checklist.Change, error) {
+		_, _, err := db.UpdateInspection(ctx, inspID, reviewer, checklist.Idempotency{}, func(in *checklist.Inspection, now time.Time) (checklist.Change, error) {
 			return in.Approve(reviewer, now)
 		})
 		e, ok := err.(*checklist.Error)
@@ -196,7 +195,7 @@ func TestUpdateInspection(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		db := storagetest.Open(t)
-		_, _, err := db.UpdateInspection(ctx, inspID, inspector, storage.WriteRequest{}, addPhoto(shaOf("a")))
+		_, _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf("a")))
 		if checklist.ErrorCode(err) != checklist.ENotFound {
 			t.Fatalf("err = %v, want not found", err)
 		}
@@ -215,16 +214,16 @@ func TestListAndSync(t *testing.T) {
 	}
 	for i, id := range ids {
 		in := newDraft(t, id, fmt.Sprintf("fac-%d", i%2))
-		if _, _, err := db.CreateInspection(ctx, in, inspector, storage.WriteRequest{}); err != nil {
+		if _, _, err := db.CreateInspection(ctx, in, inspector, checklist.Idempotency{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := db.UpdateInspection(ctx, ids[4], inspector, storage.WriteRequest{}, addPhoto(shaOf("p"))); err != nil {
+	if _, _, err := db.UpdateInspection(ctx, ids[4], inspector, checklist.Idempotency{}, addPhoto(shaOf("p"))); err != nil {
 		t.Fatal(err)
 	}
 
 	var got []string
-	f := storage.InspectionFilter{Limit: 2}
+	f := checklist.InspectionQuery{Limit: 2}
 	for {
 		page, err := db.ListInspections(ctx, f)
 		if err != nil {
@@ -245,11 +244,11 @@ func TestListAndSync(t *testing.T) {
 		t.Fatalf("paged list = %v, want all five newest id first", got)
 	}
 
-	page, err := db.ListInspections(ctx, storage.InspectionFilter{FacilityIDs: []string{"fac-1"}})
+	page, err := db.ListInspections(ctx, checklist.InspectionQuery{FacilityIDs: []string{"fac-1"}})
 	if err != nil || len(page.Inspections) != 2 {
 		t.Fatalf("fac-1: %d inspections, %v; want 2", len(page.Inspections), err)
 	}
-	page, _ = db.ListInspections(ctx, storage.InspectionFilter{FacilityIDs: []string{}})
+	page, _ = db.ListInspections(ctx, checklist.InspectionQuery{FacilityIDs: []string{}})
 	if len(page.Inspections) != 0 {
 		t.Fatalf("no facilities: %d inspections, want none", len(page.Inspections))
 	}
@@ -282,19 +281,19 @@ func TestAudit(t *testing.T) {
 			}
 		}
 	}
-	all, more, err := db.ListAudit(ctx, storage.AuditFilter{Limit: 3})
+	all, more, err := db.ListAudit(ctx, checklist.AuditQuery{Limit: 3})
 	if err != nil || len(all) != 3 || !more || all[0].ID != "e4" {
 		t.Fatalf("first page: %d, more %v, %v", len(all), more, err)
 	}
-	rest, more, _ := db.ListAudit(ctx, storage.AuditFilter{BeforeAt: all[2].At, BeforeID: all[2].ID})
+	rest, more, _ := db.ListAudit(ctx, checklist.AuditQuery{BeforeAt: all[2].At, BeforeID: all[2].ID})
 	if len(rest) != 2 || more || rest[1].ID != "e0" {
 		t.Fatalf("second page: %d", len(rest))
 	}
-	byActor, _, _ := db.ListAudit(ctx, storage.AuditFilter{ActorID: "u1"})
+	byActor, _, _ := db.ListAudit(ctx, checklist.AuditQuery{ActorID: "u1"})
 	if len(byActor) != 2 {
 		t.Fatalf("actor u1: %d entries, want 2", len(byActor))
 	}
-	since, _, _ := db.ListAudit(ctx, storage.AuditFilter{Since: time.Date(2026, 4, 1, 0, 3, 0, 0, time.UTC)})
+	since, _, _ := db.ListAudit(ctx, checklist.AuditQuery{Since: time.Date(2026, 4, 1, 0, 3, 0, 0, time.UTC)})
 	if len(since) != 2 {
 		t.Fatalf("since: %d entries, want 2", len(since))
 	}

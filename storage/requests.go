@@ -26,7 +26,7 @@ func init() {
 // claimRequest records req's key within scope. A key seen before with the
 // same fingerprint is a retry and passes (the caller then finds whether it
 // was applied); with another fingerprint it is refused.
-func (db *DB) claimRequest(ctx context.Context, scope string, req WriteRequest) error {
+func (db *DB) claimRequest(ctx context.Context, scope string, req checklist.Idempotency) error {
 	if len(req.Key) > checklist.MaxIdempotencyKeyLen {
 		return idempotencyKeyError("the Idempotency-Key is longer than %d characters", checklist.MaxIdempotencyKeyLen)
 	}
