@@ -33,7 +33,7 @@ const EntityInspection = "inspection"
 
 // InspectionAuditEntry describes change ch, which produced the current
 // revision of in, for the audit trail.
-func InspectionAuditEntry(in *Inspection, ch Change, by Actor, requestKey string) AuditEntry {
+func InspectionAuditEntry(in *Inspection, ch InspectionChange, by Actor, requestKey string) AuditEntry {
 	return AuditEntry{
 		ID:         fmt.Sprintf("%s:%s:%d", EntityInspection, in.ID, in.Revision),
 		At:         in.Updated.At,

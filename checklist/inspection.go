@@ -42,7 +42,7 @@ func (s Status) Editable() bool { return s == StatusDraft || s == StatusReturned
 // written: the database would accept far larger documents.
 const (
 	MaxCommentLength     = 2000 // characters in a reviewer comment or reason
-	MaxPhotos            = 300  // photos recorded on one inspection
+	MaxInspectionPhotos  = 300  // photos recorded on one inspection
 	MaxAppliedRequests   = 256  // idempotency keys remembered inside one inspection
 	MaxIdempotencyKeyLen = 128
 )
@@ -161,8 +161,8 @@ type Inspection struct {
 	Applied  []AppliedRequest
 }
 
-// Change describes one accepted write, for the audit trail.
-type Change struct {
+// InspectionChange describes one accepted write, for the audit trail.
+type InspectionChange struct {
 	Action string   // create, save, photo, submit, return, resubmit, approve, reopen, discard
 	Items  []string // item keys the write touched
 	From   Status
@@ -241,6 +241,17 @@ func (in *Inspection) SameCreation(other *Inspection) bool {
 		in.Version == other.Version && in.Date == other.Date
 }
 
+// AnswersEqual reports whether a and b are the same answer. Compare
+// normalized answers (Item.Normalize): then equal means the same.
+func AnswersEqual(a, b Answer) bool {
+	return a.Item == b.Item && a.Comment == b.Comment && slices.Equal(a.Photos, b.Photos) &&
+		a.Value.Kind == b.Value.Kind && a.Value.Bool == b.Value.Bool && a.Value.Str == b.Value.Str &&
+		a.Value.Num == b.Value.Num && slices.Equal(a.Value.List, b.Value.List)
+}
+
+// submitAnswers returns the answers as CheckSubmit takes them.
+func (in *Inspection) submitAnswers() map[string]Answer { return in.AnswerValues() }
+
 // AnswerValues returns the answers by item key, as the checklist rules
 // take them.
 func (in *Inspection) AnswerValues() map[string]Answer {
@@ -297,9 +308,11 @@ func (in *Inspection) touch(by Actor, now time.Time) Stamp {
 // Findings returns the failed items' keys in the order of the content.
 func (in *Inspection) Findings(c *Content) []string {
 	var keys []string
+	seen := map[string]bool{}
 	for _, s := range c.Sections {
 		for _, it := range s.Items {
-			if r, ok := in.Answers[it.Key]; ok && r.Outcome.Failed {
+			if r, ok := in.Answers[it.Key]; ok && r.Outcome.Failed && !seen[it.Key] {
+				seen[it.Key] = true
 				keys = append(keys, it.Key)
 			}
 		}
@@ -322,15 +335,17 @@ func (in *Inspection) PhotosOf(key string) []Photo {
 func (in *Inspection) recomputeTotals() {
 	var t Totals
 	for _, r := range in.Answers {
-		t.Answered++
+		if r.Outcome.Answered {
+			t.Answered++
+		}
 		if r.Outcome.Failed {
 			t.Failed++
 		}
 		if r.Outcome.NA {
 			t.NA++
 		}
-		t.Points += float64(r.Outcome.Points)
-		t.MaxPoints += float64(r.Outcome.MaxPoints)
+		t.Points += r.Outcome.Points
+		t.MaxPoints += r.Outcome.MaxPoints
 	}
 	in.Totals = t
 }
@@ -356,15 +371,15 @@ func IsUUID(s string) bool {
 	return true
 }
 
-// checkText validates a free comment.
-func checkText(p *Problems, field, s string, required bool) {
+// checkComment validates a reviewer's comment or a reason.
+func checkComment(p *Problems, field, s string, required bool) {
 	switch n := utf8.RuneCountInString(s); {
-	case !utf8.ValidString(s):
-		p.Add(field, "encoding", "%s is not valid UTF-8", field)
-	case required && strings.TrimSpace(s) == "":
-		p.Add(field, "required", "%s is required", field)
+	case required && isBlank(s):
+		p.Add(field, CodeRequired, "%s is required", field)
 	case n > MaxCommentLength:
-		p.Add(field, "length", "%s has %d characters; at most %d are allowed", field, n, MaxCommentLength)
+		p.Add(field, CodeTooLong, "%s has %d characters; at most %d are allowed", field, n, MaxCommentLength)
+	default:
+		checkString(p, field, s)
 	}
 }
 

@@ -67,7 +67,7 @@ func stateError(in *Inspection, rule string) error {
 
 // transition moves the inspection along rule action, recording who, when
 // and why, and starts a new revision.
-func (in *Inspection) transition(action string, by Actor, now time.Time, reason string, items map[string]string) Change {
+func (in *Inspection) transition(action string, by Actor, now time.Time, reason string, items map[string]string) InspectionChange {
 	r := rules[action]
 	from := in.Status
 	stamp := in.touch(by, now)
@@ -76,28 +76,28 @@ func (in *Inspection) transition(action string, by Actor, now time.Time, reason 
 		From: from, To: r.to, At: stamp.At, By: by.UserID, ByName: by.Name, Role: by.Role,
 		Reason: reason, Items: items, Revision: stamp.Revision,
 	})
-	return Change{Action: action, From: from, To: r.to, Reason: reason, Items: sortedKeys(items)}
+	return InspectionChange{Action: action, From: from, To: r.to, Reason: reason, Items: sortedKeys(items)}
 }
 
 // Submit sends a draft for review. Every required visible item must be
 // answered, with the comments and photos its failed answers need (c is
 // the pinned version's content).
-func (in *Inspection) Submit(c *Content, by Actor, now time.Time) (Change, error) {
+func (in *Inspection) Submit(c *Content, by Actor, now time.Time) (InspectionChange, error) {
 	return in.submit(ActionSubmit, c, by, now)
 }
 
 // Resubmit sends a returned inspection for review again, under the same
 // checks as Submit.
-func (in *Inspection) Resubmit(c *Content, by Actor, now time.Time) (Change, error) {
+func (in *Inspection) Resubmit(c *Content, by Actor, now time.Time) (InspectionChange, error) {
 	return in.submit(ActionResubmit, c, by, now)
 }
 
-func (in *Inspection) submit(action string, c *Content, by Actor, now time.Time) (Change, error) {
+func (in *Inspection) submit(action string, c *Content, by Actor, now time.Time) (InspectionChange, error) {
 	if err := in.CanTransition(action, by); err != nil {
-		return Change{}, err
+		return InspectionChange{}, err
 	}
 	if err := in.CheckComplete(c); err != nil {
-		return Change{}, err
+		return InspectionChange{}, err
 	}
 	return in.transition(action, by, now, "", nil), nil
 }
@@ -111,25 +111,25 @@ func (in *Inspection) CheckComplete(c *Content) error {
 // Return sends a submitted inspection back to the facility with an
 // overall comment and comments per item; at least one must be given, and
 // item comments must name items of the pinned version.
-func (in *Inspection) Return(c *Content, comment string, items map[string]string, by Actor, now time.Time) (Change, error) {
+func (in *Inspection) Return(c *Content, comment string, items map[string]string, by Actor, now time.Time) (InspectionChange, error) {
 	if err := in.CanTransition(ActionReturn, by); err != nil {
-		return Change{}, err
+		return InspectionChange{}, err
 	}
 	var p Problems
-	checkText(&p, "comment", comment, false)
+	checkComment(&p, "comment", comment, false)
 	for _, k := range sortedKeys(items) {
-		field := "item_comments." + k
-		if c.Item(k) == nil {
-			p.Add(field, "unknown_item", "item %q is not in checklist %s version %d", k, in.ChecklistID, in.Version)
+		field := "item_comments[" + k + "]"
+		if _, ok := c.Item(k); !ok {
+			p.Add(field, CodeUnknownItem, "checklist %s version %d has no item %q", in.ChecklistID, in.Version, k)
 			continue
 		}
-		checkText(&p, field, items[k], true)
+		checkComment(&p, field, items[k], true)
 	}
 	if len(p) == 0 && isBlank(comment) && len(items) == 0 {
-		p.Add("comment", "required", "a returned inspection needs a comment, overall or on an item, saying what to correct")
+		p.Add("comment", CodeRequired, "a returned inspection needs a comment, overall or on an item, saying what to correct")
 	}
 	if err := p.Err("the inspection cannot be returned"); err != nil {
-		return Change{}, err
+		return InspectionChange{}, err
 	}
 	if len(items) == 0 {
 		items = nil
@@ -141,23 +141,23 @@ func (in *Inspection) Return(c *Content, comment string, items map[string]string
 
 // Approve accepts a submitted inspection. It is then locked: no answer,
 // photo or status changes until a reviewer reopens it.
-func (in *Inspection) Approve(by Actor, now time.Time) (Change, error) {
+func (in *Inspection) Approve(by Actor, now time.Time) (InspectionChange, error) {
 	if err := in.CanTransition(ActionApprove, by); err != nil {
-		return Change{}, err
+		return InspectionChange{}, err
 	}
 	return in.transition(ActionApprove, by, now, "", nil), nil
 }
 
 // Reopen unlocks an approved inspection and returns it to the facility;
 // the reason is required and becomes the reviewer's comment.
-func (in *Inspection) Reopen(reason string, by Actor, now time.Time) (Change, error) {
+func (in *Inspection) Reopen(reason string, by Actor, now time.Time) (InspectionChange, error) {
 	if err := in.CanTransition(ActionReopen, by); err != nil {
-		return Change{}, err
+		return InspectionChange{}, err
 	}
 	var p Problems
-	checkText(&p, "reason", reason, true)
+	checkComment(&p, "reason", reason, true)
 	if err := p.Err("the inspection cannot be reopened"); err != nil {
-		return Change{}, err
+		return InspectionChange{}, err
 	}
 	ch := in.transition(ActionReopen, by, now, reason, nil)
 	in.Review = Review{Comment: reason, By: by.UserID, At: in.Updated.At}
@@ -166,14 +166,14 @@ func (in *Inspection) Reopen(reason string, by Actor, now time.Time) (Change, er
 
 // Discard gives up a draft. It stays stored with status discarded (a
 // soft delete) and leaves lists and reports.
-func (in *Inspection) Discard(reason string, by Actor, now time.Time) (Change, error) {
+func (in *Inspection) Discard(reason string, by Actor, now time.Time) (InspectionChange, error) {
 	if err := in.CanTransition(ActionDiscard, by); err != nil {
-		return Change{}, err
+		return InspectionChange{}, err
 	}
 	var p Problems
-	checkText(&p, "reason", reason, false)
+	checkComment(&p, "reason", reason, false)
 	if err := p.Err("the inspection cannot be discarded"); err != nil {
-		return Change{}, err
+		return InspectionChange{}, err
 	}
 	return in.transition(ActionDiscard, by, now, reason, nil), nil
 }

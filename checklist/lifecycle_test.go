@@ -23,7 +23,7 @@ func inStatus(t *testing.T, c *checklist.Content, status checklist.Status) *chec
 	if err != nil {
 		t.Fatal(err)
 	}
-	must := func(_ checklist.Change, err error) {
+	must := func(_ checklist.InspectionChange, err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatalf("bringing the inspection to %s: %v", status, err)
@@ -49,24 +49,24 @@ func inStatus(t *testing.T, c *checklist.Content, status checklist.Status) *chec
 
 func TestLifecycle(t *testing.T) {
 	c := &checklist.Content{}
-	type act func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error)
+	type act func(in *checklist.Inspection, by checklist.Actor) (checklist.InspectionChange, error)
 	actions := map[string]act{
-		"submit": func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error) {
+		"submit": func(in *checklist.Inspection, by checklist.Actor) (checklist.InspectionChange, error) {
 			return in.Submit(c, by, t0)
 		},
-		"resubmit": func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error) {
+		"resubmit": func(in *checklist.Inspection, by checklist.Actor) (checklist.InspectionChange, error) {
 			return in.Resubmit(c, by, t0)
 		},
-		"return": func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error) {
+		"return": func(in *checklist.Inspection, by checklist.Actor) (checklist.InspectionChange, error) {
 			return in.Return(c, "please add photos", nil, by, t0)
 		},
-		"approve": func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error) {
+		"approve": func(in *checklist.Inspection, by checklist.Actor) (checklist.InspectionChange, error) {
 			return in.Approve(by, t0)
 		},
-		"reopen": func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error) {
+		"reopen": func(in *checklist.Inspection, by checklist.Actor) (checklist.InspectionChange, error) {
 			return in.Reopen("rack count was wrong", by, t0)
 		},
-		"discard": func(in *checklist.Inspection, by checklist.Actor) (checklist.Change, error) {
+		"discard": func(in *checklist.Inspection, by checklist.Actor) (checklist.InspectionChange, error) {
 			return in.Discard("", by, t0)
 		},
 	}
@@ -168,7 +168,7 @@ func TestReturnNeedsAComment(t *testing.T) {
 	}
 	_, err = in.Return(c, "", map[string]string{"no-such-item": "fix"}, reviewer, t0)
 	e, ok := err.(*checklist.Error)
-	if !ok || len(e.Fields) != 1 || e.Fields[0].Field != "item_comments.no-such-item" {
+	if !ok || len(e.Fields) != 1 || e.Fields[0].Field != "item_comments[no-such-item]" {
 		t.Fatalf("Return with an unknown item: %v, want the item named", err)
 	}
 	if in.Status != checklist.StatusSubmitted {

@@ -45,26 +45,26 @@ func IsSHA256(s string) bool {
 // the inspection as a whole when it is "". Recording the same bytes for
 // the same item again changes nothing (added is false), so an upload can
 // be retried. The item must be in the pinned version c.
-func (in *Inspection) AddPhoto(c *Content, p Photo, by Actor, now time.Time) (ch Change, added bool, err error) {
+func (in *Inspection) AddPhoto(c *Content, p Photo, by Actor, now time.Time) (ch InspectionChange, added bool, err error) {
 	if err := in.CanEdit(by); err != nil {
-		return Change{}, false, err
+		return InspectionChange{}, false, err
 	}
-	if p.ItemKey != "" && c.Item(p.ItemKey) == nil {
-		return Change{}, false, &Error{Code: EInvalid, Message: "the photo names an unknown item",
-			Fields: []FieldError{{Field: "item", Code: "unknown_item",
-				Message: "item " + quote(p.ItemKey) + " is not in the inspection's checklist version"}}}
+	if _, ok := c.Item(p.ItemKey); p.ItemKey != "" && !ok {
+		return InspectionChange{}, false, &Error{Code: EInvalid, Message: "the photo names an unknown item",
+			Fields: []FieldError{{Field: "item", Code: CodeUnknownItem,
+				Message: fmt.Sprintf("checklist %s version %d has no item %q", in.ChecklistID, in.Version, p.ItemKey)}}}
 	}
 	if !IsSHA256(p.SHA256) {
-		return Change{}, false, Errorf(EInvalid, "the photo has no valid SHA-256 name")
+		return InspectionChange{}, false, Errorf(EInvalid, "the photo has no valid SHA-256 name")
 	}
 	for _, q := range in.Photos {
 		if q.SHA256 == p.SHA256 && q.ItemKey == p.ItemKey {
-			return Change{Action: ActionPhoto}, false, nil
+			return InspectionChange{Action: ActionPhoto}, false, nil
 		}
 	}
-	if len(in.Photos) >= MaxPhotos {
-		return Change{}, false, &Error{Code: EInvalid, Message: "the inspection holds the most photos allowed",
-			Fields: []FieldError{{Field: "photos", Code: "length", Message: fmt.Sprintf("at most %d photos per inspection", MaxPhotos)}}}
+	if len(in.Photos) >= MaxInspectionPhotos {
+		return InspectionChange{}, false, &Error{Code: EInvalid, Message: "the inspection holds the most photos allowed",
+			Fields: []FieldError{{Field: "photos", Code: CodeTooMany, Message: fmt.Sprintf("at most %d photos per inspection", MaxInspectionPhotos)}}}
 	}
 	stamp := in.touch(by, now)
 	p.At, p.By = stamp.At, stamp.By
@@ -73,7 +73,7 @@ func (in *Inspection) AddPhoto(c *Content, p Photo, by Actor, now time.Time) (ch
 	if p.ItemKey != "" {
 		items = []string{p.ItemKey}
 	}
-	return Change{Action: ActionPhoto, Items: items, Reason: p.SHA256}, true, nil
+	return InspectionChange{Action: ActionPhoto, Items: items, Reason: p.SHA256}, true, nil
 }
 
 // HasPhoto reports whether the inspection holds a photo with digest sha.
@@ -85,5 +85,3 @@ func (in *Inspection) HasPhoto(sha string) bool {
 	}
 	return false
 }
-
-func quote(s string) string { return `"` + s + `"` }

@@ -15,7 +15,7 @@ type Idempotency struct {
 // inspection at time now. It returns what it changed, for the audit
 // trail; to refuse, it returns an error and the inspection is not
 // written.
-type InspectionUpdate func(in *Inspection, now time.Time) (Change, error)
+type InspectionUpdate func(in *Inspection, now time.Time) (InspectionChange, error)
 
 // InspectionQuery selects inspections for a list. A nil FacilityIDs means
 // every facility; an empty non-nil one means none (an inspector with no

@@ -73,7 +73,8 @@ type inspectionDoc struct {
 // failed and na as 0/1, points and max_points.
 type answerDoc struct {
 	Key       string    `bson:"key"`
-	Value     valueDoc  `bson:"value"`
+	Value     valueDoc  `bson:"answer"`
+	Answered  int       `bson:"answered"`
 	Failed    int       `bson:"failed"`
 	NA        int       `bson:"na"`
 	Points    float64   `bson:"points"`
@@ -191,8 +192,8 @@ func toInspectionDoc(in *checklist.Inspection) inspectionDoc {
 		r := in.Answers[k]
 		d.Answers = append(d.Answers, answerDoc{
 			Key: k, Value: toValueDoc(r.Answer),
-			Failed: bit(r.Outcome.Failed), NA: bit(r.Outcome.NA),
-			Points: float64(r.Outcome.Points), MaxPoints: float64(r.Outcome.MaxPoints),
+			Answered: bit(r.Outcome.Answered), Failed: bit(r.Outcome.Failed), NA: bit(r.Outcome.NA),
+			Points: r.Outcome.Points, MaxPoints: r.Outcome.MaxPoints,
 			Revision: r.Revision, UpdatedAt: r.At, UpdatedBy: r.By,
 		})
 	}
@@ -285,7 +286,7 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 	now := db.now()
 	in.Created.At, in.Updated.At = now, now
 	in.RecordApplied(req.Key)
-	entry := checklist.InspectionAuditEntry(in, checklist.Change{Action: checklist.ActionCreate, To: in.Status}, by, req.Key)
+	entry := checklist.InspectionAuditEntry(in, checklist.InspectionChange{Action: checklist.ActionCreate, To: in.Status}, by, req.Key)
 	doc := toInspectionDoc(in)
 	outbox := toAuditDoc(entry)
 	doc.Outbox = &outbox

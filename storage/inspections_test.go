@@ -39,7 +39,7 @@ func shaOf(s string) string {
 }
 
 func addPhoto(sha string) checklist.InspectionUpdate {
-	return func(in *checklist.Inspection, now time.Time) (checklist.Change, error) {
+	return func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
 		ch, _, err := in.AddPhoto(content, checklist.Photo{SHA256: sha, ContentType: checklist.TypePNG, Size: 10}, inspector, now)
 		return ch, err
 	}
@@ -185,7 +185,7 @@ func TestUpdateInspection(t *testing.T) {
 		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := db.UpdateInspection(ctx, inspID, reviewer, checklist.Idempotency{}, func(in *checklist.Inspection, now time.Time) (checklist.Change, error) {
+		_, _, err := db.UpdateInspection(ctx, inspID, reviewer, checklist.Idempotency{}, func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
 			return in.Approve(reviewer, now)
 		})
 		e, ok := err.(*checklist.Error)
