@@ -22,7 +22,7 @@ func inspectionContent(t *testing.T) *checklist.Content {
 				{Key: "signage.entrance", Text: tx("入口の案内表示は見やすいか"), Type: checklist.TypeYesNo, Required: true,
 					Points: 2, FailRule: &checklist.FailRule{Answer: "no"}, FailedNeedsComment: true, FailedNeedsPhoto: true},
 				{Key: "signage.clarity", Text: tx("表示の分かりやすさ"), Type: checklist.TypeRating,
-					Scale: []checklist.Text{tx("悪い"), tx("やや悪い"), tx("普通"), tx("良い"), tx("とても良い")},
+					Scale:  []checklist.Text{tx("悪い"), tx("やや悪い"), tx("普通"), tx("良い"), tx("とても良い")},
 					Points: 4, FailRule: &checklist.FailRule{AtOrBelow: 2}},
 			}},
 			{Key: "flyers", Title: tx("チラシ・ポスター"), Items: []checklist.Item{
@@ -34,7 +34,7 @@ func inspectionContent(t *testing.T) *checklist.Content {
 					ShowIf: &checklist.ShowIf{Item: "flyers.rack", Equals: "yes"}},
 				{Key: "flyers.layout", Text: tx("分野別・時期別に整理されているか"), Type: checklist.TypeSingleChoice,
 					Options: []checklist.Option{{Key: "field", Label: tx("分野別")}, {Key: "period", Label: tx("時期別")}, {Key: "none", Label: tx("未整理")}},
-					Points: 1, FailRule: &checklist.FailRule{AnyOf: []string{"none"}}},
+					Points:  1, FailRule: &checklist.FailRule{AnyOf: []string{"none"}}},
 				{Key: "flyers.languages", Text: tx("対応言語"), Type: checklist.TypeMultiChoice,
 					Options: []checklist.Option{{Key: "ja", Label: tx("日本語")}, {Key: "en", Label: tx("英語")}, {Key: "zh", Label: tx("中国語")}}},
 				{Key: "flyers.note", Text: tx("備考"), Type: checklist.TypeText},
