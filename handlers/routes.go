@@ -16,5 +16,9 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/openapi.yaml", serveSpec)
 	r.GET("/docs", serveDocs)
 
+	v1 := r.Group("/v1")
+	authed := v1.Group("", s.authenticate)
+	s.inspectionRoutes(authed)
+
 	return r
 }

@@ -15,12 +15,19 @@ import (
 // as small interfaces by the features that use them.
 type Store interface {
 	Ping(ctx context.Context) error
+	InspectionStore
 }
 
 // Config holds the HTTP layer's settings.
 type Config struct {
 	// Logger receives access and error logs; nil means slog.Default().
 	Logger *slog.Logger
+
+	// Photos keeps uploaded photo bytes; cmd wires a blob store in the
+	// data folder. nil answers photo uploads with 503.
+	Photos PhotoStore
+	// MaxPhotoBytes bounds one photo; DefaultMaxPhotoBytes when zero.
+	MaxPhotoBytes int64
 }
 
 // Server is tenken's HTTP API.
