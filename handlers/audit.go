@@ -61,5 +61,5 @@ func (s *Server) listAudit(c *gin.Context) {
 		out.NextCursor = &cur
 	}
 	c.Header("Cache-Control", "no-store")
-	writeJSON(c, http.StatusOK, out)
+	respondJSON(c, http.StatusOK, out)
 }

@@ -1,12 +1,30 @@
 package handlers
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
 	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"tenken/checklist"
 )
+
+// SessionStore keeps refresh tokens and their sessions (token families).
+type SessionStore interface {
+	StartSession(ctx context.Context, first checklist.RefreshToken) error
+	SaveRefreshToken(ctx context.Context, t checklist.RefreshToken) error
+	ConsumeRefreshToken(ctx context.Context, hash string) (checklist.RefreshToken, error)
+	FindRefreshToken(ctx context.Context, hash string) (checklist.RefreshToken, error)
+	RevokeSession(ctx context.Context, family string) error
+}
 
 // Principal is the authenticated caller of a request.
 type Principal struct {
@@ -25,9 +43,26 @@ func (p Principal) CanAccessFacility(id string) bool {
 const principalKey = "principal"
 
 // authenticate requires a valid bearer access token and stores the
-// caller's Principal in the context.
+// caller's Principal in the context. The token alone decides: no database
+// read, so a role or facility change reaches the caller with the next
+// refresh, within the access-token lifetime.
 func (s *Server) authenticate(c *gin.Context) {
-	respondError(c, checklist.Errorf(checklist.EUnauthorized, "authentication is not built yet"))
+	scheme, token, _ := strings.Cut(c.GetHeader("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		c.Header("WWW-Authenticate", `Bearer realm="tenken"`)
+		respondError(c, checklist.Errorf(checklist.EUnauthorized, "send an access token: Authorization: Bearer <token>"))
+		return
+	}
+	p, err := s.tokens.verify(strings.TrimSpace(token))
+	if err != nil {
+		logger(c).Info("access token refused", slog.String("reason", err.Error()))
+		c.Header("WWW-Authenticate", `Bearer realm="tenken", error="invalid_token"`)
+		respondError(c, checklist.Errorf(checklist.EUnauthorized, "the access token is not valid or has expired"))
+		return
+	}
+	c.Set(principalKey, p)
+	c.Set(userIDKey, p.UserID)
+	c.Next()
 }
 
 // requireRole lets the request through only for the given roles.
@@ -46,4 +81,208 @@ func principalOf(c *gin.Context) Principal {
 	p, _ := c.Get(principalKey)
 	pr, _ := p.(Principal)
 	return pr
+}
+
+// tokenResponse is an OAuth2 token response (RFC 6749 §5.1).
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+}
+
+// maxAuthBody bounds login, refresh and logout bodies.
+const maxAuthBody = 8 << 10
+
+func errBadLogin() error {
+	return checklist.Errorf(checklist.EUnauthorized, "wrong username or password")
+}
+
+// login exchanges a username and password for tokens and starts a session.
+func (s *Server) login(c *gin.Context) {
+	var req struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSONLimit(c, &req, maxAuthBody); err != nil {
+		respondError(c, err)
+		return
+	}
+	var p checklist.Problems
+	if strings.TrimSpace(req.Username) == "" {
+		p.Add("username", "required", "username is required")
+	}
+	if req.Password == "" {
+		p.Add("password", "required", "password is required")
+	}
+	if err := p.Err("username and password are required"); err != nil {
+		respondError(c, err)
+		return
+	}
+	account, client, now := checklist.NormalizeUsername(req.Username), c.ClientIP(), s.now()
+	if wait := s.throttle.wait(now, account, client); wait > 0 {
+		logger(c).Warn("login throttled", slog.String("username", account), slog.String("client", client))
+		respondTooMany(c, wait, "too many failed logins; try again later")
+		return
+	}
+	u, err := s.checkCredentials(c.Request.Context(), account, req.Password)
+	if err != nil {
+		if checklist.ErrorCode(err) == checklist.EUnauthorized {
+			s.throttle.failed(now, account, client)
+			logger(c).Info("login failed", slog.String("username", account), slog.String("client", client))
+		}
+		respondError(c, err)
+		return
+	}
+	s.throttle.succeeded(account)
+	c.Set(userIDKey, u.ID)
+	s.respondTokens(c, u, uuid.NewString(), true)
+}
+
+// checkCredentials returns the enabled user with username and password.
+// Every failure is the same EUnauthorized and costs one password hash.
+func (s *Server) checkCredentials(ctx context.Context, username, password string) (checklist.User, error) {
+	u, hash, err := s.store.FindCredentials(ctx, username)
+	switch checklist.ErrorCode(err) {
+	case "":
+	case checklist.ENotFound:
+		_, _ = checkPassword(dummyHash(), password)
+		return checklist.User{}, errBadLogin()
+	default:
+		return checklist.User{}, err
+	}
+	ok, err := checkPassword(hash, password)
+	if err != nil {
+		return checklist.User{}, fmt.Errorf("user %s: %w", u.ID, err)
+	}
+	if !ok || u.Disabled {
+		return checklist.User{}, errBadLogin()
+	}
+	return u, nil
+}
+
+// refresh rotates a refresh token: the presented one is used up and a new
+// pair is issued with the user's current role and facilities.
+func (s *Server) refresh(c *gin.Context) {
+	token, ok := s.decodeRefreshToken(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	t, err := s.store.ConsumeRefreshToken(ctx, hashRefreshToken(token))
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	if t.Expired(s.now()) {
+		respondError(c, checklist.Errorf(checklist.EUnauthorized, "the refresh token has expired; log in again"))
+		return
+	}
+	u, err := s.store.FindUser(ctx, t.UserID)
+	if code := checklist.ErrorCode(err); code == checklist.ENotFound || code == "" && u.Disabled {
+		if err := s.store.RevokeSession(ctx, t.Family); err != nil {
+			respondError(c, err)
+			return
+		}
+		respondError(c, checklist.Errorf(checklist.EUnauthorized, "the account is disabled"))
+		return
+	} else if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.Set(userIDKey, u.ID)
+	s.respondTokens(c, u, t.Family, false)
+}
+
+// logout ends the session of the presented refresh token. An unknown
+// token is answered the same way: there is nothing left to end.
+func (s *Server) logout(c *gin.Context) {
+	token, ok := s.decodeRefreshToken(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	t, err := s.store.FindRefreshToken(ctx, hashRefreshToken(token))
+	switch checklist.ErrorCode(err) {
+	case "":
+		if err := s.store.RevokeSession(ctx, t.Family); err != nil {
+			respondError(c, err)
+			return
+		}
+		c.Set(userIDKey, t.UserID)
+	case checklist.EUnauthorized:
+	default:
+		respondError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) decodeRefreshToken(c *gin.Context) (string, bool) {
+	var req struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := decodeJSONLimit(c, &req, maxAuthBody); err != nil {
+		respondError(c, err)
+		return "", false
+	}
+	if req.RefreshToken == "" {
+		var p checklist.Problems
+		p.Add("refresh_token", "required", "refresh_token is required")
+		respondError(c, p.Err("refresh_token is required"))
+		return "", false
+	}
+	return req.RefreshToken, true
+}
+
+// respondTokens issues an access token and a refresh token in family
+// (a new session when first) and writes the token response.
+func (s *Server) respondTokens(c *gin.Context, u checklist.User, family string, first bool) {
+	ctx := c.Request.Context()
+	refresh, hash, err := newRefreshToken()
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	now := s.now()
+	t := checklist.RefreshToken{Hash: hash, Family: family, UserID: u.ID, IssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL)}
+	if first {
+		err = s.store.StartSession(ctx, t)
+	} else {
+		err = s.store.SaveRefreshToken(ctx, t)
+	}
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	access, err := s.tokens.issue(u)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Header("Pragma", "no-cache")
+	respondJSON(c, http.StatusOK, tokenResponse{
+		AccessToken: access, RefreshToken: refresh, TokenType: "Bearer", ExpiresIn: int(s.cfg.AccessTTL / time.Second),
+	})
+}
+
+// me answers who the caller is, read fresh from the database.
+func (s *Server) me(c *gin.Context) {
+	u, err := s.store.FindUser(c.Request.Context(), principalOf(c).UserID)
+	if checklist.ErrorCode(err) == checklist.ENotFound || err == nil && u.Disabled {
+		respondError(c, checklist.Errorf(checklist.EUnauthorized, "the account no longer exists or is disabled"))
+		return
+	}
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	respondJSON(c, http.StatusOK, newUserJSON(u))
+}
+
+// respondTooMany answers 429 with Retry-After in whole seconds.
+func respondTooMany(c *gin.Context, wait time.Duration, msg string) {
+	c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	respondError(c, checklist.Errorf(checklist.ETooManyRequests, "%s", msg))
 }

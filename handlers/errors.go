@@ -58,7 +58,7 @@ func respondError(c *gin.Context, err error) {
 	}
 	var e *checklist.Error
 	if errors.As(err, &e) && code != checklist.EInternal {
-		p.Detail, p.Errors, p.Current = e.Message, e.Fields, e.Current
+		p.Detail, p.Errors, p.Current = e.Message, e.Fields, wireCurrent(e.Current)
 	}
 	switch status {
 	case http.StatusInternalServerError:

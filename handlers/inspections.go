@@ -96,22 +96,12 @@ func (s *Server) respondInspection(c *gin.Context, status int, in *checklist.Ins
 	if replayed {
 		c.Header("Idempotent-Replayed", "true")
 	}
-	writeJSON(c, status, newInspectionJSON(in, content))
+	respondJSON(c, status, newInspectionJSON(in, content))
 }
 
 // revisionETag is the entity tag of an inspection at revision: it changes
 // with every write.
 func revisionETag(rev int64) string { return `"` + strconv.FormatInt(rev, 10) + `"` }
-
-// writeJSON writes v as JSON without escaping "<", ">" and "&".
-func writeJSON(c *gin.Context, status int, v any) {
-	var buf bytes.Buffer
-	if err := jsonEncode(&buf, v); err != nil {
-		respondError(c, err)
-		return
-	}
-	c.Data(status, "application/json; charset=utf-8", buf.Bytes())
-}
 
 // idempotency reads the client's idempotency key (the Idempotency-Key
 // header, or saveID from the body) and fingerprints the request. Keys
@@ -199,7 +189,7 @@ func (s *Server) createInspection(c *gin.Context) {
 	}
 	p := principalOf(c)
 	date, dateErr := checklist.ParseDate(req.InspectionDate)
-	in, err := checklist.NewInspection(id, req.FacilityID, req.ChecklistID, req.Version, date, actorOf(c), time.Now())
+	in, err := checklist.NewInspection(id, req.FacilityID, req.ChecklistID, req.Version, date, actorOf(c), s.cfg.Now())
 	if dateErr != nil && req.InspectionDate != "" {
 		err = mergeFieldError(err, "inspection_date", "format", dateErr.Error())
 	}
@@ -546,7 +536,7 @@ func (s *Server) listInspections(c *gin.Context) {
 		out.NextCursor = &cur
 	}
 	c.Header("Cache-Control", "private, no-cache")
-	writeJSON(c, http.StatusOK, out)
+	respondJSON(c, http.StatusOK, out)
 }
 
 // Cursors are opaque to clients: a list name and a position, base64url.

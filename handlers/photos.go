@@ -130,7 +130,7 @@ func (s *Server) uploadPhoto(c *gin.Context) {
 	for _, p := range got.Photos {
 		if p.SHA256 == sha && p.ItemKey == item {
 			c.Header("Location", photoURL(sha))
-			writeJSON(c, status, photoUploadJSON{photoJSON: photoJSON{SHA256: p.SHA256, Item: p.ItemKey,
+			respondJSON(c, status, photoUploadJSON{photoJSON: photoJSON{SHA256: p.SHA256, Item: p.ItemKey,
 				ContentType: p.ContentType, Size: p.Size, URL: photoURL(p.SHA256), UploadedAt: p.At, UploadedBy: p.By},
 				Revision: got.Revision})
 			return

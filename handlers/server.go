@@ -5,8 +5,12 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -15,13 +19,42 @@ import (
 // as small interfaces by the features that use them.
 type Store interface {
 	Ping(ctx context.Context) error
+	UserStore
+	SessionStore
+	FacilityStore
 	InspectionStore
 }
 
-// Config holds the HTTP layer's settings.
+// Config holds the HTTP layer's settings. Zero fields take the defaults
+// documented on them.
 type Config struct {
 	// Logger receives access and error logs; nil means slog.Default().
 	Logger *slog.Logger
+
+	// Issuer and Audience are the iss and aud of access tokens, written
+	// when issuing and required when verifying. Defaults "tenken" and
+	// "tenken-api".
+	Issuer   string
+	Audience string
+	// Keys sign (the newest) and verify (all) access tokens. nil means a
+	// fresh key held in memory only: tokens then die with the process,
+	// which suits tests but not a server; cmd always passes keys.
+	Keys *KeySet
+	// AccessTTL is the life of an access token, 10 minutes by default.
+	// Access tokens are verified without the database, so a change of
+	// role, facilities or disabled state reaches them at the next refresh.
+	AccessTTL time.Duration
+	// RefreshTTL is the life of a refresh token, 14 days by default; each
+	// refresh issues a new one, so an active device stays signed in.
+	RefreshTTL time.Duration
+	// LoginThrottle limits failed logins; zero fields take defaults.
+	LoginThrottle ThrottleConfig
+	// TrustedProxies are the proxies (IPs or CIDRs) whose X-Forwarded-For
+	// names the client, for the per-client login throttle. None by
+	// default: the client is the TCP peer.
+	TrustedProxies []string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 
 	// Photos keeps uploaded photo bytes; cmd wires a blob store in the
 	// data folder. nil answers photo uploads with 503.
@@ -30,11 +63,21 @@ type Config struct {
 	MaxPhotoBytes int64
 }
 
+// Defaults of Config.
+const (
+	DefaultIssuer     = "tenken"
+	DefaultAudience   = "tenken-api"
+	DefaultAccessTTL  = 10 * time.Minute
+	DefaultRefreshTTL = 14 * 24 * time.Hour
+)
+
 // Server is tenken's HTTP API.
 type Server struct {
-	store Store
-	log   *slog.Logger
-	cfg   Config
+	store    Store
+	log      *slog.Logger
+	cfg      Config
+	tokens   *tokenIssuer
+	throttle *loginThrottle
 }
 
 // NewServer wires the API around store and returns its http.Handler.
@@ -42,12 +85,49 @@ func NewServer(cfg Config, store Store) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{store: store, log: cfg.Logger, cfg: cfg}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Issuer == "" {
+		cfg.Issuer = DefaultIssuer
+	}
+	if cfg.Audience == "" {
+		cfg.Audience = DefaultAudience
+	}
+	if cfg.AccessTTL <= 0 {
+		cfg.AccessTTL = DefaultAccessTTL
+	}
+	if cfg.RefreshTTL <= 0 {
+		cfg.RefreshTTL = DefaultRefreshTTL
+	}
+	if cfg.Keys == nil {
+		k, err := GenerateSigningKey()
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Keys, err = NewKeySet(k); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range cfg.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return nil, fmt.Errorf("trusted proxy %q is neither an IP nor a CIDR", p)
+		}
+	}
+	s := &Server{
+		store:    store,
+		log:      cfg.Logger,
+		cfg:      cfg,
+		tokens:   newTokenIssuer(cfg),
+		throttle: newLoginThrottle(cfg.LoginThrottle),
+	}
 	return s, nil
 }
 
 // Handler returns the router with every route.
 func (s *Server) Handler() http.Handler { return s.routes() }
+
+func (s *Server) now() time.Time { return s.cfg.Now() }
 
 func newEngine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
@@ -57,6 +137,15 @@ func newEngine() *gin.Engine {
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
 	return r
+}
+
+// trustProxies makes r believe X-Forwarded-For only from the configured
+// proxies (Gin trusts every peer unless told otherwise). The list was
+// checked by NewServer.
+func (s *Server) trustProxies(r *gin.Engine) {
+	if err := r.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
+		panic(fmt.Sprintf("trusted proxies %s: %v", strings.Join(s.cfg.TrustedProxies, ","), err))
+	}
 }
 
 // Routes lists the registered routes, for the test that keeps the

@@ -52,7 +52,7 @@ func (s *Server) sync(c *gin.Context) {
 		parts, ok := decodeCursor("sync", v, 2)
 		ms, err := strconv.ParseInt(safeIndex(parts, 0), 10, 64)
 		if !ok || err != nil {
-			respondError(c, badParam("since", "invalid", "since is not a cursor the sync returned"))
+			respondError(c, badQuery("since", "invalid", "since is not a cursor the sync returned"))
 			return
 		}
 		since, afterID = time.UnixMilli(ms).UTC(), parts[1]
@@ -61,7 +61,7 @@ func (s *Server) sync(c *gin.Context) {
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 200 {
-			respondError(c, badParam("limit", "range", "limit must be an integer from 1 to 200"))
+			respondError(c, badQuery("limit", "range", "limit must be an integer from 1 to 200"))
 			return
 		}
 		limit = n
@@ -72,7 +72,7 @@ func (s *Server) sync(c *gin.Context) {
 	}
 	// The horizon is read before the data: whatever is stamped before it
 	// and committed by now is in this answer.
-	horizon := time.Now().Add(-syncOverlap).UTC().Truncate(time.Millisecond)
+	horizon := s.cfg.Now().Add(-syncOverlap).UTC().Truncate(time.Millisecond)
 	ins, more, err := s.store.ChangedInspections(ctx, facilities, since, afterID, limit)
 	if err != nil {
 		respondError(c, err)
@@ -106,7 +106,7 @@ func (s *Server) sync(c *gin.Context) {
 		out.Cursor = encodeCursor("sync", strconv.FormatInt(since.UnixMilli(), 10), afterID)
 	}
 	c.Header("Cache-Control", "no-store")
-	writeJSON(c, http.StatusOK, out)
+	respondJSON(c, http.StatusOK, out)
 }
 
 func safeIndex(s []string, i int) string {
@@ -116,8 +116,3 @@ func safeIndex(s []string, i int) string {
 	return ""
 }
 
-// badParam is a bad request naming a query parameter.
-func badParam(param, code, msg string) error {
-	return &checklist.Error{Code: checklist.EBadRequest, Message: msg,
-		Fields: []checklist.FieldError{{Field: param, Code: code, Message: msg}}}
-}

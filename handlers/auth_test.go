@@ -1,0 +1,452 @@
+package handlers_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"tenken/checklist"
+	"tenken/handlers"
+)
+
+func TestLogin(t *testing.T) {
+	api := newTestAPI(t)
+	u := api.newUser(checklist.RoleReviewer)
+
+	t.Run("OK", func(t *testing.T) {
+		r := api.request("POST", "/v1/auth/login", map[string]string{"username": u.Username, "password": testPassword}).wantStatus(t, http.StatusOK)
+		var tk tokens
+		r.decode(t, &tk)
+		if tk.TokenType != "Bearer" || tk.ExpiresIn != 600 || tk.AccessToken == "" || len(tk.RefreshToken) != 43 {
+			t.Fatalf("token response %+v", tk)
+		}
+		if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Fatalf("Cache-Control = %q", cc)
+		}
+		var me struct {
+			ID, Username, Role string
+		}
+		api.request("GET", "/v1/me", nil, bearer(tk.AccessToken)).wantStatus(t, http.StatusOK).decode(t, &me)
+		if me.ID != u.ID || me.Username != u.Username || me.Role != "reviewer" {
+			t.Fatalf("me = %+v", me)
+		}
+	})
+	t.Run("UsernameAnyCase", func(t *testing.T) {
+		api.login(strings.ToUpper(u.Username), testPassword)
+	})
+	t.Run("ErrWrongPassword", func(t *testing.T) {
+		p := api.request("POST", "/v1/auth/login", map[string]string{"username": u.Username, "password": "not the password"}).
+			problem(t, http.StatusUnauthorized, "unauthorized")
+		q := api.request("POST", "/v1/auth/login", map[string]string{"username": "nobody-here", "password": "not the password"}).
+			problem(t, http.StatusUnauthorized, "unauthorized")
+		if p.Detail != q.Detail {
+			t.Fatalf("unknown user and wrong password answer differently: %q vs %q", p.Detail, q.Detail)
+		}
+	})
+	t.Run("ErrDisabled", func(t *testing.T) {
+		d := api.newUser(checklist.RoleReviewer)
+		disable(t, api, d)
+		api.request("POST", "/v1/auth/login", map[string]string{"username": d.Username, "password": testPassword}).
+			problem(t, http.StatusUnauthorized, "unauthorized")
+	})
+	for _, tc := range []struct {
+		name   string
+		body   any
+		status int
+		code   string
+		field  string
+	}{
+		{"ErrEmptyBody", "", 400, "bad_request", ""},
+		{"ErrNotJSON", "username=admin", 400, "bad_request", ""},
+		{"ErrUnknownField", `{"username":"a","password":"b","grant_type":"password"}`, 400, "bad_request", "grant_type"},
+		{"ErrWrongType", `{"username":"a","password":123}`, 400, "bad_request", "password"},
+		{"ErrTwoValues", `{"username":"a","password":"b"}{}`, 400, "bad_request", ""},
+		{"ErrMissingPassword", `{"username":"a"}`, 422, "invalid", "password"},
+		{"ErrMissingUsername", `{"password":"b"}`, 422, "invalid", "username"},
+		{"ErrTooLarge", `{"username":"` + strings.Repeat("a", 10<<10) + `","password":"b"}`, 413, "payload_too_large", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := api.request("POST", "/v1/auth/login", tc.body).problem(t, tc.status, tc.code)
+			if tc.field != "" && (len(p.Errors) == 0 || p.Errors[0].Field != tc.field) {
+				t.Fatalf("errors = %+v, want field %s", p.Errors, tc.field)
+			}
+		})
+	}
+	t.Run("ErrContentType", func(t *testing.T) {
+		api.request("POST", "/v1/auth/login", []byte(`{"username":"a","password":"b"}`), "Content-Type: text/plain").
+			problem(t, http.StatusUnsupportedMediaType, "unsupported_media_type")
+	})
+	t.Run("UnknownUserCostsAHash", func(t *testing.T) {
+		// Without the dummy hash an unknown user answers in about a
+		// millisecond and a wrong password in tens: a 20x gap. The bound
+		// is loose because the machine is shared.
+		handlers.UseProductionPasswordCost(t)
+		// A server of its own, throttling loosely, so that 429 does not
+		// answer instead.
+		a2 := newTestAPIWith(t, func(c *handlers.Config) {
+			c.LoginThrottle = handlers.ThrottleConfig{AccountBurst: 100, ClientBurst: 100}
+		})
+		known := a2.newUser(checklist.RoleReviewer)
+		wrong, unknown := medianFailedLogin(t, a2, known.Username), medianFailedLogin(t, a2, "no-such-user")
+		if unknown < wrong/4 {
+			t.Fatalf("unknown user took %v, wrong password %v: the difference tells which usernames exist", unknown, wrong)
+		}
+	})
+}
+
+// medianFailedLogin is the median time of five failed logins as username.
+func medianFailedLogin(t *testing.T, api *testAPI, username string) time.Duration {
+	t.Helper()
+	var ds []time.Duration
+	for range 5 {
+		start := time.Now()
+		api.request("POST", "/v1/auth/login", map[string]string{"username": username, "password": "wrong password!"}).
+			wantStatus(t, http.StatusUnauthorized)
+		ds = append(ds, time.Since(start))
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+// disable disables u through the store.
+func disable(t *testing.T, api *testAPI, u checklist.User) {
+	t.Helper()
+	yes := true
+	cur, err := api.db.FindUser(context.Background(), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.db.UpdateUser(context.Background(), u.ID, cur.Revision, func(u checklist.User) (checklist.User, error) {
+		return checklist.UserChange{Disabled: &yes}.Apply(u, "")
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoginThrottle(t *testing.T) {
+	t.Run("PerAccount", func(t *testing.T) {
+		api := newTestAPIWith(t, func(c *handlers.Config) {
+			c.LoginThrottle = handlers.ThrottleConfig{AccountBurst: 3, AccountEvery: time.Minute}
+		})
+		u := api.newUser(checklist.RoleAdmin)
+		bad := map[string]string{"username": u.Username, "password": "wrong password!"}
+		for range 3 {
+			api.request("POST", "/v1/auth/login", bad).problem(t, http.StatusUnauthorized, "unauthorized")
+		}
+		// Blocked now, even with the right password.
+		r := api.request("POST", "/v1/auth/login", map[string]string{"username": u.Username, "password": testPassword})
+		r.problem(t, http.StatusTooManyRequests, "too_many_requests")
+		if ra, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 60 {
+			t.Fatalf("Retry-After = %q, want 1..60 seconds", r.Header.Get("Retry-After"))
+		}
+		// Another account from the same client is not blocked.
+		api.login(api.newUser(checklist.RoleReviewer).Username, testPassword)
+		// After the wait one attempt is allowed, and a success clears it.
+		api.clk.Advance(61 * time.Second)
+		api.login(u.Username, testPassword)
+		api.request("POST", "/v1/auth/login", bad).problem(t, http.StatusUnauthorized, "unauthorized")
+	})
+	t.Run("PerClient", func(t *testing.T) {
+		api := newTestAPIWith(t, func(c *handlers.Config) {
+			c.LoginThrottle = handlers.ThrottleConfig{ClientBurst: 4, ClientEvery: 10 * time.Second}
+		})
+		for i := range 4 {
+			api.request("POST", "/v1/auth/login", map[string]string{"username": "guess" + strconv.Itoa(i), "password": "wrong password!"}).
+				problem(t, http.StatusUnauthorized, "unauthorized")
+		}
+		u := api.newUser(checklist.RoleReviewer)
+		r := api.request("POST", "/v1/auth/login", map[string]string{"username": u.Username, "password": testPassword})
+		r.problem(t, http.StatusTooManyRequests, "too_many_requests")
+		if ra := r.Header.Get("Retry-After"); ra != "10" {
+			t.Fatalf("Retry-After = %q, want 10", ra)
+		}
+		// X-Forwarded-For from an untrusted peer does not make a new client.
+		api.request("POST", "/v1/auth/login", map[string]string{"username": u.Username, "password": testPassword}, "X-Forwarded-For: 203.0.113.9").
+			problem(t, http.StatusTooManyRequests, "too_many_requests")
+		api.clk.Advance(10 * time.Second)
+		api.login(u.Username, testPassword)
+	})
+}
+
+func TestRefresh(t *testing.T) {
+	api := newTestAPI(t)
+	refresh := func(token string) response {
+		return api.request("POST", "/v1/auth/refresh", map[string]string{"refresh_token": token})
+	}
+
+	t.Run("RotatesAndReuseRevokesFamily", func(t *testing.T) {
+		u := api.newUser(checklist.RoleReviewer)
+		first := api.login(u.Username, testPassword)
+		var second tokens
+		refresh(first.RefreshToken).wantStatus(t, http.StatusOK).decode(t, &second)
+		if second.RefreshToken == first.RefreshToken || second.AccessToken == "" {
+			t.Fatalf("refresh did not rotate: %+v", second)
+		}
+		api.request("GET", "/v1/me", nil, bearer(second.AccessToken)).wantStatus(t, http.StatusOK)
+		// The old token is used up; presenting it again revokes the
+		// family, so the legitimate successor dies with it.
+		refresh(first.RefreshToken).problem(t, http.StatusUnauthorized, "unauthorized")
+		refresh(second.RefreshToken).problem(t, http.StatusUnauthorized, "unauthorized")
+		// Other sessions of the same user live on.
+		other := api.login(u.Username, testPassword)
+		refresh(other.RefreshToken).wantStatus(t, http.StatusOK)
+	})
+	t.Run("RoleChangeAtRefresh", func(t *testing.T) {
+		u := api.newUser(checklist.RoleReviewer)
+		tk := api.login(u.Username, testPassword)
+		api.request("GET", "/v1/users", nil, bearer(tk.AccessToken)).problem(t, http.StatusForbidden, "forbidden")
+		role := checklist.RoleAdmin
+		if _, err := api.db.UpdateUser(context.Background(), u.ID, u.Revision, func(u checklist.User) (checklist.User, error) {
+			return checklist.UserChange{Role: &role}.Apply(u, "")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var next tokens
+		refresh(tk.RefreshToken).wantStatus(t, http.StatusOK).decode(t, &next)
+		api.request("GET", "/v1/users", nil, bearer(next.AccessToken)).wantStatus(t, http.StatusOK)
+	})
+	t.Run("ErrDisabledUser", func(t *testing.T) {
+		u := api.newUser(checklist.RoleReviewer)
+		tk := api.login(u.Username, testPassword)
+		disable(t, api, u)
+		refresh(tk.RefreshToken).problem(t, http.StatusUnauthorized, "unauthorized")
+		api.request("GET", "/v1/me", nil, bearer(tk.AccessToken)).problem(t, http.StatusUnauthorized, "unauthorized")
+	})
+	t.Run("ErrExpired", func(t *testing.T) {
+		tk := api.login(api.newUser(checklist.RoleReviewer).Username, testPassword)
+		api.clk.Advance(handlers.DefaultRefreshTTL + time.Second)
+		refresh(tk.RefreshToken).problem(t, http.StatusUnauthorized, "unauthorized")
+		api.request("GET", "/v1/me", nil, bearer(tk.AccessToken)).problem(t, http.StatusUnauthorized, "unauthorized")
+	})
+	t.Run("LogoutThenRefresh", func(t *testing.T) {
+		tk := api.login(api.newUser(checklist.RoleReviewer).Username, testPassword)
+		var next tokens
+		refresh(tk.RefreshToken).wantStatus(t, http.StatusOK).decode(t, &next)
+		api.request("POST", "/v1/auth/logout", map[string]string{"refresh_token": next.RefreshToken}).wantStatus(t, http.StatusNoContent)
+		refresh(next.RefreshToken).problem(t, http.StatusUnauthorized, "unauthorized")
+		// Logging out twice, or with a token never issued, is fine.
+		api.request("POST", "/v1/auth/logout", map[string]string{"refresh_token": next.RefreshToken}).wantStatus(t, http.StatusNoContent)
+		api.request("POST", "/v1/auth/logout", map[string]string{"refresh_token": "never-issued"}).wantStatus(t, http.StatusNoContent)
+	})
+	t.Run("PasswordResetEndsSessions", func(t *testing.T) {
+		u := api.newUser(checklist.RoleInspector)
+		tk := api.login(u.Username, testPassword)
+		admin := api.tokenFor(checklist.RoleAdmin)
+		api.request("POST", "/v1/users/"+u.ID+"/password", map[string]string{"password": "a brand new password"}, bearer(admin)).
+			wantStatus(t, http.StatusNoContent)
+		refresh(tk.RefreshToken).problem(t, http.StatusUnauthorized, "unauthorized")
+		api.request("POST", "/v1/auth/login", map[string]string{"username": u.Username, "password": testPassword}).
+			problem(t, http.StatusUnauthorized, "unauthorized")
+		api.login(u.Username, "a brand new password")
+	})
+	for _, tc := range []struct {
+		name, path string
+		body       any
+		status     int
+		code       string
+	}{
+		{"ErrRefreshUnknown", "/v1/auth/refresh", map[string]string{"refresh_token": "never-issued"}, 401, "unauthorized"},
+		{"ErrRefreshMissing", "/v1/auth/refresh", `{}`, 422, "invalid"},
+		{"ErrRefreshUnknownField", "/v1/auth/refresh", `{"refresh_token":"x","client_id":"y"}`, 400, "bad_request"},
+		{"ErrRefreshWrongType", "/v1/auth/refresh", `{"refresh_token":42}`, 400, "bad_request"},
+		{"ErrLogoutMissing", "/v1/auth/logout", `{"refresh_token":""}`, 422, "invalid"},
+		{"ErrLogoutNotJSON", "/v1/auth/logout", `refresh_token=x`, 400, "bad_request"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api.request("POST", tc.path, tc.body).problem(t, tc.status, tc.code)
+		})
+	}
+}
+
+// TestRefreshConcurrent presents one refresh token from 8 clients at once:
+// exactly one gets new tokens.
+func TestRefreshConcurrent(t *testing.T) {
+	api := newTestAPI(t)
+	u := api.newUser(checklist.RoleReviewer)
+	for round := range 3 {
+		tk := api.login(u.Username, testPassword)
+		var wg sync.WaitGroup
+		statuses := make([]int, 8)
+		for i := range statuses {
+			wg.Go(func() {
+				req, _ := http.NewRequest("POST", api.srv.URL+"/v1/auth/refresh",
+					strings.NewReader(`{"refresh_token":"`+tk.RefreshToken+`"}`))
+				req.Header.Set("Content-Type", "application/json")
+				res, err := api.srv.Client().Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res.Body.Close()
+				statuses[i] = res.StatusCode
+			})
+		}
+		wg.Wait()
+		sort.Ints(statuses)
+		if want := []int{200, 401, 401, 401, 401, 401, 401, 401}; !slices.Equal(statuses, want) {
+			t.Fatalf("round %d: statuses %v, want %v", round, statuses, want)
+		}
+	}
+}
+
+// TestTokenAttacks sends forged and broken access tokens: each is refused
+// with 401, and the well-formed control token is accepted.
+func TestTokenAttacks(t *testing.T) {
+	api := newTestAPI(t)
+	u := api.newUser(checklist.RoleInspector)
+	now := api.clk.Now()
+	valid := func() jwt.MapClaims {
+		return jwt.MapClaims{
+			"iss": handlers.DefaultIssuer, "aud": handlers.DefaultAudience, "sub": u.ID,
+			"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
+			"role": "inspector", "facility_ids": u.FacilityIDs, "preferred_username": u.Username,
+		}
+	}
+	sign := func(method jwt.SigningMethod, key any, claims jwt.MapClaims, header map[string]any) string {
+		t.Helper()
+		tok := jwt.NewWithClaims(method, claims)
+		tok.Header["kid"] = api.key.ID
+		tok.Header["typ"] = "at+jwt"
+		for k, v := range header {
+			if v == nil {
+				delete(tok.Header, k)
+			} else {
+				tok.Header[k] = v
+			}
+		}
+		s, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	with := func(change func(jwt.MapClaims)) jwt.MapClaims {
+		c := valid()
+		change(c)
+		return c
+	}
+	ours := func(claims jwt.MapClaims) string { return sign(jwt.SigningMethodEdDSA, api.key.Private, claims, nil) }
+
+	// Control: a token built the same way with the real key works.
+	api.request("GET", "/v1/me", nil, bearer(ours(valid()))).wantStatus(t, http.StatusOK)
+
+	_, otherKey, _ := ed25519.GenerateKey(nil)
+	pubDER, _ := x509.MarshalPKIXPublicKey(api.key.Public)
+	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+	tampered := func() string {
+		parts := strings.Split(ours(valid()), ".")
+		payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		payload = []byte(strings.Replace(string(payload), `"role":"inspector"`, `"role":"admin"`, 1))
+		parts[1] = base64.RawURLEncoding.EncodeToString(payload)
+		return strings.Join(parts, ".")
+	}
+
+	for _, tc := range []struct {
+		name  string
+		token string
+	}{
+		{"AlgNone", sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, valid(), nil)},
+		{"WrongKey", sign(jwt.SigningMethodEdDSA, otherKey, valid(), nil)},
+		{"HS256WithPublicKeyBytes", sign(jwt.SigningMethodHS256, []byte(api.key.Public), valid(), nil)},
+		{"HS256WithPublicKeyPEM", sign(jwt.SigningMethodHS256, pubPEM, valid(), nil)},
+		{"Expired", ours(with(func(c jwt.MapClaims) {
+			c["iat"] = now.Add(-20 * time.Minute).Unix()
+			c["exp"] = now.Add(-10 * time.Minute).Unix()
+		}))},
+		{"NoExp", ours(with(func(c jwt.MapClaims) { delete(c, "exp") }))},
+		{"NoIat", ours(with(func(c jwt.MapClaims) { delete(c, "iat") }))},
+		{"IatInFuture", ours(with(func(c jwt.MapClaims) { c["iat"] = now.Add(time.Hour).Unix() }))},
+		{"WrongAudience", ours(with(func(c jwt.MapClaims) { c["aud"] = "another-api" }))},
+		{"NoAudience", ours(with(func(c jwt.MapClaims) { delete(c, "aud") }))},
+		{"WrongIssuer", ours(with(func(c jwt.MapClaims) { c["iss"] = "https://evil.example" }))},
+		{"NoSubject", ours(with(func(c jwt.MapClaims) { delete(c, "sub") }))},
+		{"UnknownRole", ours(with(func(c jwt.MapClaims) { c["role"] = "superuser" }))},
+		{"TamperedPayload", tampered()},
+		{"NoKid", sign(jwt.SigningMethodEdDSA, api.key.Private, valid(), map[string]any{"kid": nil})},
+		{"UnknownKid", sign(jwt.SigningMethodEdDSA, api.key.Private, valid(), map[string]any{"kid": "not-a-key"})},
+		{"OtherKeyUnderOurKid", sign(jwt.SigningMethodEdDSA, otherKey, valid(), map[string]any{"kid": api.key.ID})},
+		{"NotAnAccessToken", sign(jwt.SigningMethodEdDSA, api.key.Private, valid(), map[string]any{"typ": "JWT"})},
+		{"Garbage", "not.a.jwt"},
+		{"Huge", strings.Repeat("a", 5000)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := api.request("GET", "/v1/me", nil, bearer(tc.token))
+			r.problem(t, http.StatusUnauthorized, "unauthorized")
+			if !strings.Contains(r.Header.Get("WWW-Authenticate"), "invalid_token") {
+				t.Fatalf("WWW-Authenticate = %q", r.Header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+	for _, tc := range []struct{ name, header string }{
+		{"NoHeader", ""},
+		{"BasicScheme", "Authorization: Basic YWRtaW46YWRtaW4="},
+		{"EmptyBearer", "Authorization: Bearer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var headers []string
+			if tc.header != "" {
+				headers = append(headers, tc.header)
+			}
+			api.request("GET", "/v1/me", nil, headers...).problem(t, http.StatusUnauthorized, "unauthorized")
+		})
+	}
+	t.Run("AccessTokenExpiresWithClock", func(t *testing.T) {
+		tk := api.tokenFor(checklist.RoleReviewer)
+		api.request("GET", "/v1/me", nil, bearer(tk)).wantStatus(t, http.StatusOK)
+		api.clk.Advance(handlers.DefaultAccessTTL + time.Minute)
+		api.request("GET", "/v1/me", nil, bearer(tk)).problem(t, http.StatusUnauthorized, "unauthorized")
+	})
+}
+
+// TestKeyRotation: a token signed by the old key still verifies after a
+// new key takes over signing, until the old key leaves the set.
+func TestKeyRotation(t *testing.T) {
+	oldKey, _ := handlers.GenerateSigningKey()
+	newKey, _ := handlers.GenerateSigningKey()
+	oldSet, _ := handlers.NewKeySet(oldKey)
+	retired := handlers.SigningKey{ID: oldKey.ID, Public: oldKey.Public}
+	rotated, err := handlers.NewKeySet(retired, newKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rotated.SignerID() != newKey.ID {
+		t.Fatalf("signer = %s, want the newest key %s", rotated.SignerID(), newKey.ID)
+	}
+	before := newTestAPIWith(t, func(c *handlers.Config) { c.Keys = oldSet })
+	oldToken := before.tokenFor(checklist.RoleReviewer)
+
+	// Another instance (access tokens need no database) with the rotated set.
+	after := newTestAPIWith(t, func(c *handlers.Config) { c.Keys = rotated })
+	after.request("GET", "/v1/facilities", nil, bearer(oldToken)).wantStatus(t, http.StatusOK)
+	newToken := after.tokenFor(checklist.RoleReviewer)
+	after.request("GET", "/v1/facilities", nil, bearer(newToken)).wantStatus(t, http.StatusOK)
+	var h struct {
+		Kid string `json:"kid"`
+	}
+	hdr, _ := base64.RawURLEncoding.DecodeString(strings.Split(newToken, ".")[0])
+	if err := json.Unmarshal(hdr, &h); err != nil || h.Kid != newKey.ID {
+		t.Fatalf("new token kid = %q (%v), want %s", h.Kid, err, newKey.ID)
+	}
+
+	// Once the old key is dropped, its tokens stop working.
+	dropped, _ := handlers.NewKeySet(newKey)
+	gone := newTestAPIWith(t, func(c *handlers.Config) { c.Keys = dropped })
+	gone.request("GET", "/v1/facilities", nil, bearer(oldToken)).problem(t, http.StatusUnauthorized, "unauthorized")
+
+	if _, err := handlers.NewKeySet(retired); err == nil {
+		t.Fatal("a key set without a private key was accepted")
+	}
+}

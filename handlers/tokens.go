@@ -1,0 +1,141 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"tenken/checklist"
+)
+
+// Access tokens are JWTs signed with Ed25519 (alg "EdDSA"), and only that
+// algorithm is accepted: pinning one asymmetric algorithm closes "alg:
+// none" and the HS256-with-the-public-key confusion, and Ed25519 has
+// small keys, fast verification and deterministic signatures (no nonce to
+// get wrong, unlike ECDSA), with no parameters to choose (unlike RSA).
+const (
+	accessTokenAlg  = "EdDSA"
+	accessTokenType = "at+jwt" // RFC 9068: an access token, not some other JWT
+	clockLeeway     = 30 * time.Second
+	maxTokenLength  = 4096
+)
+
+// accessClaims are the claims of an access token. They carry what
+// authorization needs, so a request is authorized without the database.
+type accessClaims struct {
+	jwt.RegisteredClaims
+	Username    string         `json:"preferred_username"`
+	Role        checklist.Role `json:"role"`
+	FacilityIDs []string       `json:"facility_ids,omitempty"`
+}
+
+// tokenIssuer signs and verifies access tokens.
+type tokenIssuer struct {
+	keys     *KeySet
+	issuer   string
+	audience string
+	ttl      time.Duration
+	now      func() time.Time
+	parser   *jwt.Parser
+}
+
+func newTokenIssuer(cfg Config) *tokenIssuer {
+	return &tokenIssuer{
+		keys: cfg.Keys, issuer: cfg.Issuer, audience: cfg.Audience, ttl: cfg.AccessTTL, now: cfg.Now,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{accessTokenAlg}),
+			jwt.WithIssuer(cfg.Issuer),
+			jwt.WithAudience(cfg.Audience),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithLeeway(clockLeeway),
+			jwt.WithTimeFunc(cfg.Now),
+			jwt.WithStrictDecoding(),
+		),
+	}
+}
+
+// issue returns a signed access token for u.
+func (ti *tokenIssuer) issue(u checklist.User) (string, error) {
+	now := ti.now().Truncate(time.Second)
+	claims := accessClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    ti.issuer,
+			Subject:   u.ID,
+			Audience:  jwt.ClaimStrings{ti.audience},
+			ExpiresAt: jwt.NewNumericDate(now.Add(ti.ttl)),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        uuid.NewString(),
+		},
+		Username:    u.Username,
+		Role:        u.Role,
+		FacilityIDs: u.FacilityIDs,
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
+	tok.Header["kid"] = ti.keys.signer.ID
+	tok.Header["typ"] = accessTokenType
+	return tok.SignedString(ti.keys.signer.Private)
+}
+
+// verify checks an access token: the pinned algorithm, a known kid, the
+// signature, iss, aud, exp and iat (both required), and the claims tenken
+// needs. The error says why, for the logs only.
+func (ti *tokenIssuer) verify(raw string) (Principal, error) {
+	if len(raw) > maxTokenLength {
+		return Principal{}, errors.New("token too long")
+	}
+	var claims accessClaims
+	_, err := ti.parser.ParseWithClaims(raw, &claims, func(t *jwt.Token) (any, error) {
+		if typ, _ := t.Header["typ"].(string); typ != accessTokenType {
+			return nil, fmt.Errorf("typ %q", typ)
+		}
+		kid, _ := t.Header["kid"].(string)
+		if kid == "" {
+			return nil, errors.New("no kid")
+		}
+		key, ok := ti.keys.publicKey(kid)
+		if !ok {
+			return nil, fmt.Errorf("unknown kid %q", kid)
+		}
+		return key, nil
+	})
+	if err != nil {
+		return Principal{}, err
+	}
+	switch {
+	case claims.IssuedAt == nil:
+		return Principal{}, errors.New("no iat")
+	case claims.Subject == "":
+		return Principal{}, errors.New("no sub")
+	case !claims.Role.Valid():
+		return Principal{}, fmt.Errorf("role %q", claims.Role)
+	}
+	return Principal{
+		UserID: claims.Subject, Username: claims.Username, Role: claims.Role, Facilities: claims.FacilityIDs,
+	}, nil
+}
+
+// newRefreshToken returns a fresh refresh token: 32 random bytes,
+// base64url, and the hash under which it is stored.
+func newRefreshToken() (token, hash string, err error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", err
+	}
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, hashRefreshToken(token), nil
+}
+
+// hashRefreshToken is the stored form of a refresh token. A plain SHA-256
+// suffices: the token is 256 random bits, nothing to guess.
+func hashRefreshToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}

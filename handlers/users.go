@@ -1,0 +1,193 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"tenken/checklist"
+)
+
+// UserStore keeps users and their password hashes.
+type UserStore interface {
+	CreateUser(ctx context.Context, u checklist.User, passwordHash string) (checklist.User, error)
+	FindUser(ctx context.Context, id string) (checklist.User, error)
+	FindCredentials(ctx context.Context, username string) (checklist.User, string, error)
+	ListUsers(ctx context.Context, q checklist.UserQuery) (checklist.UserPage, error)
+	UpdateUser(ctx context.Context, id string, revision int, change func(checklist.User) (checklist.User, error)) (checklist.User, error)
+	SetPassword(ctx context.Context, id, passwordHash string) error
+}
+
+// CreateUser validates u with its first password, hashes the password and
+// stores the user. The admin API, `tenken user add` and the demo data all
+// create users through it.
+func CreateUser(ctx context.Context, users UserStore, u checklist.User, password string) (checklist.User, error) {
+	u.Normalize()
+	if err := checklist.ValidateNewUser(u, password); err != nil {
+		return checklist.User{}, err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return checklist.User{}, err
+	}
+	return users.CreateUser(ctx, u, hash)
+}
+
+// userJSON is a user on the wire. It has no password field in any form.
+type userJSON struct {
+	ID          string         `json:"id"`
+	Username    string         `json:"username"`
+	DisplayName string         `json:"display_name"`
+	Role        checklist.Role `json:"role"`
+	FacilityIDs []string       `json:"facility_ids"`
+	Disabled    bool           `json:"disabled"`
+	Revision    int            `json:"revision"`
+	CreatedAt   time.Time      `json:"created_at"`
+	UpdatedAt   time.Time      `json:"updated_at"`
+}
+
+func newUserJSON(u checklist.User) userJSON {
+	ids := u.FacilityIDs
+	if ids == nil {
+		ids = []string{}
+	}
+	return userJSON{
+		ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: u.Role, FacilityIDs: ids,
+		Disabled: u.Disabled, Revision: u.Revision, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+	}
+}
+
+// createUser: POST /v1/users.
+func (s *Server) createUser(c *gin.Context) {
+	var req struct {
+		Username    string         `json:"username"`
+		DisplayName string         `json:"display_name"`
+		Role        checklist.Role `json:"role"`
+		FacilityIDs []string       `json:"facility_ids"`
+		Password    string         `json:"password"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	u, err := CreateUser(c.Request.Context(), s.store, checklist.User{
+		Username: req.Username, DisplayName: req.DisplayName, Role: req.Role, FacilityIDs: req.FacilityIDs,
+	}, req.Password)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.Header("Location", "/v1/users/"+u.ID)
+	respondJSON(c, http.StatusCreated, newUserJSON(u))
+}
+
+// listUsers: GET /v1/users.
+func (s *Server) listUsers(c *gin.Context) {
+	after, limit, err := pageParams(c, "users")
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	q := checklist.UserQuery{Role: checklist.Role(c.Query("role")), After: after, Limit: limit}
+	if q.Role != "" && !q.Role.Valid() {
+		respondError(c, badQuery("role", "enum", "role must be admin, reviewer or inspector"))
+		return
+	}
+	page, err := s.store.ListUsers(c.Request.Context(), q)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	items := make([]userJSON, len(page.Items))
+	for i, u := range page.Items {
+		items[i] = newUserJSON(u)
+	}
+	respondJSON(c, http.StatusOK, listJSON[userJSON]{Items: items, NextCursor: nextCursor("users", page.Next)})
+}
+
+// getUser: GET /v1/users/{id}.
+func (s *Server) getUser(c *gin.Context) {
+	u, err := s.store.FindUser(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	respondJSON(c, http.StatusOK, newUserJSON(u))
+}
+
+// updateUser: PATCH /v1/users/{id}. Fields left out stay; revision is the
+// one the change is based on.
+func (s *Server) updateUser(c *gin.Context) {
+	var req struct {
+		Revision    *int            `json:"revision"`
+		DisplayName *string         `json:"display_name"`
+		Role        *checklist.Role `json:"role"`
+		FacilityIDs *[]string       `json:"facility_ids"`
+		Disabled    *bool           `json:"disabled"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	if err := requireRevision(req.Revision); err != nil {
+		respondError(c, err)
+		return
+	}
+	change := checklist.UserChange{DisplayName: req.DisplayName, Role: req.Role, FacilityIDs: req.FacilityIDs, Disabled: req.Disabled}
+	by := principalOf(c).UserID
+	u, err := s.store.UpdateUser(c.Request.Context(), c.Param("id"), *req.Revision, func(u checklist.User) (checklist.User, error) {
+		return change.Apply(u, by)
+	})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	respondJSON(c, http.StatusOK, newUserJSON(u))
+}
+
+// resetPassword: POST /v1/users/{id}/password. It ends the user's sessions.
+func (s *Server) resetPassword(c *gin.Context) {
+	var req struct {
+		Password string `json:"password"`
+	}
+	if err := decodeJSONLimit(c, &req, maxAuthBody); err != nil {
+		respondError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	u, err := s.store.FindUser(ctx, c.Param("id"))
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	var p checklist.Problems
+	checklist.ValidatePassword(&p, "password", req.Password, u.Username)
+	if err := p.Err("the password is not valid"); err != nil {
+		respondError(c, err)
+		return
+	}
+	hash, err := HashPassword(req.Password)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	if err := s.store.SetPassword(ctx, u.ID, hash); err != nil {
+		respondError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// requireRevision checks the revision field of an update.
+func requireRevision(rev *int) error {
+	var p checklist.Problems
+	switch {
+	case rev == nil:
+		p.Add("revision", "required", "revision is required: the revision the change is based on")
+	case *rev < 1:
+		p.Add("revision", "min", "revision must be at least 1")
+	}
+	return p.Err("the change is not valid")
+}
