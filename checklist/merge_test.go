@@ -66,8 +66,8 @@ func mustSave(t *testing.T, in *checklist.Inspection, c *checklist.Content, base
 	}
 }
 
-// fields returns "path:code" of every field error of err.
-func fields(err error) []string {
+// fieldCodes returns "path:code" of every field error of err.
+func fieldCodes(err error) []string {
 	e, ok := err.(*checklist.Error)
 	if !ok {
 		return nil
@@ -128,7 +128,7 @@ func TestApplySave(t *testing.T) {
 		if checklist.ErrorCode(err) != checklist.ERevision {
 			t.Fatalf("err = %v, want a revision conflict", err)
 		}
-		if got := fields(err); len(got) != 1 || got[0] != "answers[signage.entrance]:changed_since_base" {
+		if got := fieldCodes(err); len(got) != 1 || got[0] != "answers[signage.entrance]:changed_since_base" {
 			t.Fatalf("fields = %v, want the conflicting item named", got)
 		}
 		if in.Revision != 2 || in.Answers["signage.entrance"].Answer.Value.Str != "yes" || len(in.Answers) != 1 {
@@ -167,7 +167,7 @@ func TestApplySave(t *testing.T) {
 		}
 		_, err := in.ApplySave(c, checklist.Save{BaseRevision: 3, Answers: map[string]*checklist.Answer{
 			"flyers.expired_count": answer(checklist.NumberValue(1))}}, inspector, t0)
-		if got := fields(err); len(got) != 1 || got[0] != "answers[flyers.expired_count]:hidden" {
+		if got := fieldCodes(err); len(got) != 1 || got[0] != "answers[flyers.expired_count]:hidden" {
 			t.Fatalf("answering a hidden item: %v, want it named as hidden", err)
 		}
 		// A device that set the count after another hid it conflicts.
@@ -175,7 +175,7 @@ func TestApplySave(t *testing.T) {
 		mustSave(t, in, c, 1, map[string]*checklist.Answer{"flyers.rack": answer(yes)})
 		mustSave(t, in, c, 2, map[string]*checklist.Answer{"flyers.expired_count": answer(checklist.NumberValue(3))})
 		_, err = in.ApplySave(c, checklist.Save{BaseRevision: 2, Answers: map[string]*checklist.Answer{"flyers.rack": answer(no)}}, inspector, t0)
-		if got := fields(err); checklist.ErrorCode(err) != checklist.ERevision || len(got) != 1 || got[0] != "answers[flyers.expired_count]:changed_since_base" {
+		if got := fieldCodes(err); checklist.ErrorCode(err) != checklist.ERevision || len(got) != 1 || got[0] != "answers[flyers.expired_count]:changed_since_base" {
 			t.Fatalf("hiding an item changed since base: %v, want a conflict naming it", err)
 		}
 	})
@@ -209,7 +209,7 @@ func TestApplySave(t *testing.T) {
 			if checklist.ErrorCode(err) != checklist.EInvalid {
 				t.Fatalf("err = %v, want invalid", err)
 			}
-			if got := fields(err); strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			if got := fieldCodes(err); strings.Join(got, " ") != strings.Join(tt.want, " ") {
 				t.Fatalf("fields = %v, want %v", got, tt.want)
 			}
 			if in.Revision != 1 || len(in.Answers) != 0 {
@@ -239,7 +239,7 @@ func TestSubmitChecks(t *testing.T) {
 
 	in := draft(t)
 	_, err := in.Submit(c, inspector, t0)
-	if got := fields(err); strings.Join(got, " ") != "answers[signage.entrance].value:required answers[flyers.rack].value:required" {
+	if got := fieldCodes(err); strings.Join(got, " ") != "answers[signage.entrance].value:required answers[flyers.rack].value:required" {
 		t.Fatalf("submit with nothing answered: %v", got)
 	}
 	mustSave(t, in, c, 1, map[string]*checklist.Answer{
@@ -249,7 +249,7 @@ func TestSubmitChecks(t *testing.T) {
 	})
 	_, err = in.Submit(c, inspector, t0)
 	want := "answers[signage.entrance].comment:comment_required answers[signage.entrance].photos:photo_required answers[flyers.expired_count].comment:comment_required"
-	if got := fields(err); strings.Join(got, " ") != want {
+	if got := fieldCodes(err); strings.Join(got, " ") != want {
 		t.Fatalf("submit with failed answers lacking evidence: %v, want %s", got, want)
 	}
 	if in.Status != checklist.StatusDraft {

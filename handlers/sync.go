@@ -115,4 +115,3 @@ func safeIndex(s []string, i int) string {
 	}
 	return ""
 }
-
