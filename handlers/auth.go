@@ -178,15 +178,13 @@ func (s *Server) refresh(c *gin.Context) {
 		respondError(c, checklist.Errorf(checklist.EUnauthorized, "the refresh token has expired; log in again"))
 		return
 	}
+	// The presented token is used up, so a refused refresh also ends the
+	// session: a disabled account stays signed out when it is enabled again.
 	u, err := s.store.FindUser(ctx, t.UserID)
-	if code := checklist.ErrorCode(err); code == checklist.ENotFound || code == "" && u.Disabled {
-		if err := s.store.RevokeSession(ctx, t.Family); err != nil {
-			respondError(c, err)
-			return
-		}
-		respondError(c, checklist.Errorf(checklist.EUnauthorized, "the account is disabled"))
-		return
-	} else if err != nil {
+	if checklist.ErrorCode(err) == checklist.ENotFound || err == nil && u.Disabled {
+		err = checklist.Errorf(checklist.EUnauthorized, "the account is disabled")
+	}
+	if err != nil {
 		respondError(c, err)
 		return
 	}

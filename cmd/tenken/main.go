@@ -1,7 +1,8 @@
 // Command tenken is the facility inspection service and its admin tools.
 //
 //	tenken serve [--addr ADDR] [--data DIR] [--demo]
-//	tenken user add --username NAME --role admin
+//	tenken user add --username NAME --role ROLE [--facilities ID,...] [--password-stdin]
+//	tenken keys rotate
 //
 // Configuration comes from flags and the environment; nothing else in the
 // program reads the environment.
@@ -49,6 +50,7 @@ type command struct {
 var commands = map[string]command{
 	"serve": {"run the API server (embedded database unless MONGODB_URI is set)", runServe},
 	"user":  {"manage users: tenken user add --username NAME --role admin", runUser},
+	"keys":  {"rotate the access-token signing key: tenken keys rotate", runKeys},
 }
 
 // run is the whole program, callable from tests.

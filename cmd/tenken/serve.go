@@ -21,13 +21,22 @@ func runServe(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("serve", e)
 	var db dbConfig
 	db.bind(fs, e)
+	var auth authConfig
+	auth.bind(fs, e)
 	addr := fs.String("addr", envOr(e, "TENKEN_ADDR", "127.0.0.1:8080"), "listen address (env TENKEN_ADDR)")
 	demo := fs.Bool("demo", false, "on an empty database, create demo facilities, users and inspections")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := auth.envDurations(fs, e); err != nil {
+		return err
+	}
 	log := newLogger(e)
 	start := time.Now()
+	cfg, err := auth.handlersConfig(db.dataDir, log)
+	if err != nil {
+		return err
+	}
 
 	store, closeStore, err := openStore(ctx, db, log)
 	if err != nil {
@@ -46,7 +55,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := handlers.NewServer(handlers.Config{Logger: log, Photos: photos}, store)
+	cfg.Photos = photos
+	srv, err := handlers.NewServer(cfg, store)
 	if err != nil {
 		return err
 	}
