@@ -44,6 +44,10 @@ const (
 	KindString ValueKind = "string" // a string
 	KindNumber ValueKind = "number" // a number
 	KindList   ValueKind = "list"   // an array of strings
+	// KindOther is any other JSON value (an object, an array holding
+	// non-strings). It is read so that CheckAnswer can name the field it
+	// came in; no item accepts it and it cannot be written back.
+	KindOther ValueKind = "other"
 )
 
 // Value is the value of an answer, written in JSON as the value itself.
@@ -58,7 +62,7 @@ const (
 //	photo          photo ids: ["3f2a…"]
 //
 // JSON null, "" and [] are all "not answered" (see Empty). Only the field
-// named by Kind is meaningful.
+// named by Kind is meaningful. Any other JSON value reads as KindOther.
 type Value struct {
 	Kind ValueKind
 	Bool bool
@@ -111,40 +115,37 @@ func (v Value) MarshalJSON() ([]byte, error) {
 		}
 		return json.Marshal(v.List)
 	}
-	return nil, fmt.Errorf("checklist: unknown value kind %q", v.Kind)
+	return nil, fmt.Errorf("checklist: a value of kind %q cannot be written as JSON", v.Kind)
 }
 
-// errValueType is what UnmarshalJSON says about a JSON value that cannot be
-// an answer.
-var errValueType = errors.New("an answer value must be null, a boolean, a string, a number or an array of strings")
-
 // UnmarshalJSON reads a JSON null, boolean, string, number or array of
-// strings; objects and arrays of anything else are refused.
+// strings as such, and any other JSON value as KindOther.
 func (v *Value) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
-	if len(data) == 0 {
-		return errValueType
-	}
 	var out Value
 	var err error
-	switch c := data[0]; {
+	switch {
+	case len(data) == 0:
+		return errors.New("checklist: empty JSON value")
 	case string(data) == "null":
-	case c == 't' || c == 'f':
+	case data[0] == 't' || data[0] == 'f':
 		out.Kind, err = KindBool, json.Unmarshal(data, &out.Bool)
-	case c == '"':
+	case data[0] == '"':
 		out.Kind, err = KindString, json.Unmarshal(data, &out.Str)
-	case c == '-' || ('0' <= c && c <= '9'):
+	case data[0] == '-' || ('0' <= data[0] && data[0] <= '9'):
 		out.Kind, err = KindNumber, json.Unmarshal(data, &out.Num)
-	case c == '[':
+	case data[0] == '[':
 		out.Kind = KindList
 		if err = json.Unmarshal(data, &out.List); err == nil && out.List == nil {
 			out.List = []string{}
 		}
 	default:
-		return errValueType
+		out.Kind = KindOther
 	}
 	if err != nil {
-		return errValueType
+		// Syntax was checked by the decoder: the value is of another type
+		// (an array of numbers, a number too large for float64).
+		out = Value{Kind: KindOther}
 	}
 	*v = out
 	return nil
@@ -296,6 +297,8 @@ func kindName(k ValueKind) string {
 		return "boolean"
 	case KindList:
 		return "list"
+	case KindOther:
+		return "JSON object or list of non-strings"
 	}
 	return string(k)
 }

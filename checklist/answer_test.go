@@ -59,14 +59,23 @@ func TestValueJSON(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{`{"yes":true}`, `[1,2]`, `["a",null,3]`} {
-		t.Run("Err"+bad, func(t *testing.T) {
+	for _, other := range []string{`{"yes":true}`, `[1,2]`, `["a",null,3]`, `1e400`} {
+		t.Run("Other"+other, func(t *testing.T) {
 			var v checklist.Value
-			if err := json.Unmarshal([]byte(bad), &v); err == nil {
-				t.Fatalf("Unmarshal(%s) = %+v, want an error", bad, v)
+			if err := json.Unmarshal([]byte(other), &v); err != nil || v.Kind != checklist.KindOther || v.Empty() {
+				t.Fatalf("Unmarshal(%s) = %+v, %v; want kind other", other, v, err)
+			}
+			if _, err := json.Marshal(v); err == nil {
+				t.Fatal("Marshal() of an other value succeeded")
 			}
 		})
 	}
+	t.Run("ErrSyntax", func(t *testing.T) {
+		var a checklist.Answer
+		if err := json.Unmarshal([]byte(`{"value": tru}`), &a); err == nil {
+			t.Fatal("Unmarshal() of invalid JSON succeeded")
+		}
+	})
 	t.Run("Answer", func(t *testing.T) {
 		in := `{"item":"signage.entrance","value":"no","comment":"看板が汚れている","photos":["p1"]}`
 		var a checklist.Answer
@@ -126,6 +135,7 @@ func TestCheckAnswer(t *testing.T) {
 	}{
 		{"ErrKeyMismatch", "signage.entrance", checklist.Answer{Item: "signage.exit", Value: yes}, "item", checklist.CodeKeyMismatch},
 		{"ErrYesNoTypeMismatch", "signage.entrance", ans(num(1)), "value", checklist.CodeTypeMismatch},
+		{"ErrOtherJSON", "signage.entrance", ans(checklist.Value{Kind: checklist.KindOther}), "value", checklist.CodeTypeMismatch},
 		{"ErrYesNoBadValue", "signage.entrance", ans(str("maybe")), "value", checklist.CodeBadValue},
 		{"ErrNANotAllowed", "flyers.rack", ans(na), "value", checklist.CodeNANotAllowed},
 		{"ErrRatingTypeMismatch", "signage.clarity", ans(str("5")), "value", checklist.CodeTypeMismatch},

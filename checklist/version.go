@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -19,6 +20,27 @@ type Checklist struct {
 	Title         Text    `json:"title"`
 	Draft         Content `json:"draft"`
 	LatestVersion int     `json:"latest_version"`
+}
+
+// Validate reports whether c may be stored: an id that is a valid key (a
+// UUID in lower case qualifies), a title with Japanese text, and a draft
+// within the size limits (Content.ValidateDraft; the draft's paths are
+// prefixed with "draft."). The draft is checked in full only when it is
+// published.
+func (c Checklist) Validate() error {
+	var p Problems
+	checkKey(&p, "id", c.ID)
+	checkText(&p, "title", c.Title, true)
+	if err := c.Draft.ValidateDraft(); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			for _, f := range e.Fields {
+				f.Field = "draft." + f.Field
+				p = append(p, f)
+			}
+		}
+	}
+	return p.Err("the checklist has problems; nothing was saved")
 }
 
 // Version is a published, numbered and immutable copy of a checklist's
@@ -38,19 +60,31 @@ type Version struct {
 	RetiredBy   string    `json:"retired_by,omitempty"`
 }
 
-// Publish validates the draft and returns it as version LatestVersion+1,
-// published at (in UTC) by the user id by. The version holds a deep copy
-// of the draft, so later edits of the draft never reach it. The caller
-// stores the version (refusing a second version with the same number) and
-// records its Number as the checklist's LatestVersion.
+// Publish validates the draft and returns it as version LatestVersion+1 of
+// c; see Publish (the function) for the rest of the contract. The caller
+// records the version's Number as the checklist's LatestVersion.
+func (c Checklist) Publish(at time.Time, by string) (Version, error) {
+	return Publish(c.ID, c.Draft, c.LatestVersion+1, at, by)
+}
+
+// Publish validates draft and returns it as version number of checklist
+// checklistID, published at (in UTC) by the user id by. The version holds a
+// deep copy of the draft, so later edits of the draft never reach it, and
+// its ContentHash. The caller stores it, refusing a second version with the
+// same checklist id and number (a unique index), and never changes its
+// content afterwards (see ImmutableVersionError).
 //
 // Errors: EInvalid with every problem of the draft, with the same paths as
-// Content.Validate; EInvalid when the checklist has no id, at is zero or by
-// is empty.
-func (c Checklist) Publish(at time.Time, by string) (Version, error) {
+// Content.Validate; EInvalid (fields "checklist_id", "number",
+// "published_at", "published_by") when an argument is missing or number is
+// below 1.
+func Publish(checklistID string, draft Content, number int, at time.Time, by string) (Version, error) {
 	var p Problems
-	if c.ID == "" {
-		p.Add("id", CodeRequired, "the checklist has no id")
+	if checklistID == "" {
+		p.Add("checklist_id", CodeRequired, "the checklist id is required")
+	}
+	if number < 1 {
+		p.Add("number", CodeOutOfRange, "version numbers start at 1, not %d", number)
 	}
 	if at.IsZero() {
 		p.Add("published_at", CodeRequired, "the time of publication is required")
@@ -61,13 +95,13 @@ func (c Checklist) Publish(at time.Time, by string) (Version, error) {
 	if err := p.Err("the version cannot be published"); err != nil {
 		return Version{}, err
 	}
-	if err := c.Draft.Validate(); err != nil {
+	if err := draft.Validate(); err != nil {
 		return Version{}, err
 	}
-	content := c.Draft.Clone()
+	content := draft.Clone()
 	return Version{
-		ChecklistID: c.ID,
-		Number:      c.LatestVersion + 1,
+		ChecklistID: checklistID,
+		Number:      number,
 		Content:     content,
 		ContentHash: ContentHash(content),
 		PublishedAt: at.UTC(),

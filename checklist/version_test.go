@@ -3,6 +3,7 @@ package checklist_test
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,9 +70,40 @@ func TestPublish(t *testing.T) {
 		for _, f := range fieldErrors(t, err) {
 			got = append(got, f.Field)
 		}
-		if want := []string{"id", "published_at", "published_by"}; !slices.Equal(got, want) {
+		if want := []string{"checklist_id", "published_at", "published_by"}; !slices.Equal(got, want) {
 			t.Fatalf("fields = %v, want %v", got, want)
 		}
+	})
+	t.Run("ErrNumber", func(t *testing.T) {
+		_, err := checklist.Publish("default", testContent(), 0, at, "u-admin")
+		checkFields(t, err, []string{"number out_of_range"})
+	})
+	t.Run("OKFunction", func(t *testing.T) {
+		v, err := checklist.Publish("default", testContent(), 7, at, "u-admin")
+		if err != nil || v.Number != 7 || v.ChecklistID != "default" || v.Verify() != nil {
+			t.Fatalf("Publish() = %+v, %v", v, err)
+		}
+	})
+}
+
+func TestChecklistValidate(t *testing.T) {
+	ok := checklist.Checklist{ID: "0b6f3c1e-9a52-4d43-8f0e-2d7c9b1a4e55", Title: ja("統一チェックリスト"), Draft: testContent()}
+	t.Run("OK", func(t *testing.T) {
+		if err := ok.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("OKUnfinishedDraft", func(t *testing.T) {
+		c := ok
+		c.Draft = checklist.Content{}
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ErrEverything", func(t *testing.T) {
+		c := checklist.Checklist{ID: "Default List", Draft: testContent()}
+		c.Draft.Title.Ja = strings.Repeat("長", checklist.MaxTextLen+1)
+		checkFields(t, c.Validate(), []string{"id bad_key", "title.ja required", "draft.title.ja too_long"})
 	})
 }
 
