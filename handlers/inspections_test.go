@@ -716,7 +716,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{name: "NumberOutOfBounds", method: "PATCH", body: ans("flyers.expired_count", 51), status: 422, code: "invalid", field: "answers[flyers.expired_count].value"},
 		{name: "NumberNotInteger", method: "PATCH", body: ans("flyers.expired_count", 2.5), status: 422, code: "invalid", field: "answers[flyers.expired_count].value"},
 		{name: "RatingOutOfBounds", method: "PATCH", body: ans("signage.clarity", 0), status: 422, code: "invalid", field: "answers[signage.clarity].value"},
-		{name: "AnswerValueObject", method: "PATCH", body: ans("notes.n01", map[string]any{"x": 1}), status: 400, code: "bad_request", field: "answers[notes.n01]"},
+		{name: "AnswerValueObject", method: "PATCH", body: ans("notes.n01", map[string]any{"x": 1}), status: 422, code: "invalid", field: "answers[notes.n01].value"},
 		{name: "AnswerUnknownField", method: "PATCH", body: map[string]any{"base_revision": 2, "answers": map[string]any{"notes.n01": map[string]any{"value": "a", "colour": "red"}}}, status: 400, code: "bad_request", field: "answers[notes.n01]"},
 		{name: "PhotoNotUploaded", method: "PATCH", body: map[string]any{"base_revision": 2, "answers": map[string]any{"signage.entrance": map[string]any{"value": "no", "photos": []string{strings.Repeat("a", 64)}}}}, status: 422, code: "invalid", field: "answers[signage.entrance].photos[0]"},
 		{name: "NoBaseRevision", method: "PATCH", body: map[string]any{"answers": map[string]any{"notes.n01": map[string]any{"value": "a"}}}, status: 422, code: "invalid", field: "base_revision"},
