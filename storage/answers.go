@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -37,7 +38,7 @@ func toValueDoc(a checklist.Answer) valueDoc {
 }
 
 func (d valueDoc) toDomain() (checklist.Answer, error) {
-	a := checklist.Answer{Comment: d.Comment, Photos: d.Photos}
+	a := checklist.Answer{Comment: d.Comment, Photos: slices.Clone(d.Photos)}
 	switch v := d.Value.(type) {
 	case nil:
 	case bool:
@@ -50,6 +51,8 @@ func (d valueDoc) toDomain() (checklist.Answer, error) {
 		a.Value = checklist.NumberValue(float64(v))
 	case int64:
 		a.Value = checklist.NumberValue(float64(v))
+	case []string: // a copy this process wrote, not yet read back
+		a.Value = checklist.ListValue(slices.Clone(v)...)
 	case bson.A:
 		list := make([]string, 0, len(v))
 		for _, e := range v {

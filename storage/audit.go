@@ -68,13 +68,14 @@ func (db *DB) AppendAudit(ctx context.Context, e checklist.AuditEntry) error {
 }
 
 // copyOutbox copies an inspection's pending audit entry to the audit
-// trail. A failure is left for the next write of the inspection, which
-// copies it again.
-func (db *DB) copyOutbox(ctx context.Context, d *auditDoc) {
+// trail and reports whether it is there. A failure is left for the next
+// write of the inspection, which copies it again.
+func (db *DB) copyOutbox(ctx context.Context, d *auditDoc) bool {
 	if d == nil {
-		return
+		return true
 	}
-	_, _ = db.db.Collection(colAudit).InsertOne(ctx, d)
+	_, err := db.db.Collection(colAudit).InsertOne(ctx, d)
+	return err == nil || mongo.IsDuplicateKeyError(err)
 }
 
 // ListAudit returns audit entries newest first, and whether more follow.

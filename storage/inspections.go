@@ -292,7 +292,8 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 	doc.Outbox = &outbox
 	_, err = db.db.Collection(colInspections).InsertOne(ctx, doc)
 	if err == nil {
-		db.copyOutbox(ctx, &outbox)
+		copied := db.copyOutbox(ctx, &outbox)
+		db.cache.put(in.ID, &cachedDoc{doc: &doc, outboxCopied: copied})
 		return in, true, nil
 	}
 	if !mongo.IsDuplicateKeyError(err) {
@@ -316,6 +317,22 @@ func (db *DB) FindInspection(ctx context.Context, id string) (_ *checklist.Inspe
 	defer wrap(&err, "find inspection %s", id)
 	in, _, err := db.loadInspection(ctx, id)
 	return in, err
+}
+
+// inspectionForWrite returns the stored inspection to base a write on:
+// this process's copy of its last write when useCache and there is one,
+// otherwise a fresh read. cached says which.
+func (db *DB) inspectionForWrite(ctx context.Context, id string, useCache bool) (*cachedDoc, bool, error) {
+	if useCache {
+		if e, ok := db.cache.get(id); ok {
+			return e, true, nil
+		}
+	}
+	_, d, err := db.loadInspection(ctx, id)
+	if err != nil {
+		return nil, false, err
+	}
+	return &cachedDoc{doc: d}, false, nil
 }
 
 func (db *DB) loadInspection(ctx context.Context, id string) (*checklist.Inspection, *inspectionDoc, error) {
@@ -360,21 +377,33 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 	unlock := db.locks.Lock(inspectionLock(id))
 	defer unlock()
 
-	for range 5 {
-		in, stored, err := db.loadInspection(ctx, id)
+	for attempt := range 5 {
+		// The first attempt may start from this process's copy of its
+		// own last write; any doubt is settled by a fresh read.
+		stored, cached, err := db.inspectionForWrite(ctx, id, attempt == 0)
 		if err != nil {
 			return nil, false, err
 		}
-		db.copyOutbox(ctx, stored.Outbox)
+		in, err := stored.doc.toDomain()
+		if err != nil {
+			return nil, false, err
+		}
+		if !stored.outboxCopied {
+			db.copyOutbox(ctx, stored.doc.Outbox)
+		}
 		if _, ok := in.WasApplied(req.Key); ok {
 			return in, true, nil
 		}
 		before := in.Revision
 		ch, err := change(in, db.now())
 		if err != nil {
+			if cached {
+				db.cache.drop(id)
+				continue // refused on the cached copy: decide on a fresh one
+			}
 			var e *checklist.Error
 			if errors.As(err, &e) && (e.Code == checklist.ERevision || e.Code == checklist.EConflict) && e.Current == nil {
-				e.Current, _ = stored.toDomain()
+				e.Current, _ = stored.doc.toDomain()
 			}
 			return nil, false, err
 		}
@@ -395,15 +424,18 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		} else if len(raw) > maxInspectionDoc {
 			return nil, false, checklist.Errorf(checklist.ETooLarge, "the inspection would grow beyond %d MB", maxInspectionDoc>>20)
 		}
-		res, err := db.db.Collection(colInspections).ReplaceOne(ctx,
-			bson.D{{Key: "_id", Value: id}, {Key: "revision", Value: before}}, doc)
+		res, err := db.db.Collection(colInspections).ReplaceOne(ctx, db.guardFilter(id, before), doc)
 		if err != nil {
+			// Whether it was written is unknown: forget the copy.
+			db.cache.drop(id)
 			return nil, false, translate(err)
 		}
 		if res.MatchedCount == 0 {
+			db.cache.drop(id)
 			continue // another process wrote first: decide again on its result
 		}
-		db.copyOutbox(ctx, &outbox)
+		copied := db.copyOutbox(ctx, &outbox)
+		db.cache.put(id, &cachedDoc{doc: &doc, outboxCopied: copied})
 		return in, false, nil
 	}
 	return nil, false, checklist.Errorf(checklist.EUnavailable, "the inspection is changing too often to be written; retry")

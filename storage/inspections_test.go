@@ -172,6 +172,7 @@ func TestUpdateInspection(t *testing.T) {
 		if err := db.DeleteDocuments("audit", bson.D{{Key: "revision", Value: 2}}); err != nil {
 			t.Fatal(err)
 		}
+		db.ForgetCache() // the process restarted
 		in, replayed, err := db.UpdateInspection(ctx, inspID, inspector, req, addPhoto(shaOf("b")))
 		if err != nil || !replayed || len(in.Photos) != 1 {
 			t.Fatalf("retry: replayed %v, photos %d, err %v; want the first result", replayed, len(in.Photos), err)

@@ -43,17 +43,19 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer closeStore()
-	if *demo {
-		if err := seedDemo(ctx, e, store, log); err != nil {
-			return fmt.Errorf("demo data: %w", err)
-		}
-	}
-
 	// Photo bytes live on disk beside the database, content-addressed.
 	// (Several instances on MongoDB would share GridFS instead.)
 	photos, err := storage.NewBlobs(filepath.Join(db.dataDir, "blobs"))
 	if err != nil {
 		return err
+	}
+	if *demo {
+		if err := seedDemo(ctx, e, store, log); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		if err := seedDemoInspections(ctx, store, photos, log); err != nil {
+			return fmt.Errorf("demo inspections: %w", err)
+		}
 	}
 	cfg.Photos = photos
 	srv, err := handlers.NewServer(cfg, store)
