@@ -60,7 +60,9 @@ func (db *DB) AppendAudit(ctx context.Context, e checklist.AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = db.now()
 	}
+	unlock := db.writeLock()
 	_, err := db.db.Collection(colAudit).InsertOne(ctx, toAuditDoc(e))
+	unlock()
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
 		return translate(err)
 	}
@@ -74,7 +76,9 @@ func (db *DB) copyOutbox(ctx context.Context, d *auditDoc) bool {
 	if d == nil {
 		return true
 	}
+	unlock := db.writeLock()
 	_, err := db.db.Collection(colAudit).InsertOne(ctx, d)
+	unlock()
 	return err == nil || mongo.IsDuplicateKeyError(err)
 }
 

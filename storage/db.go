@@ -38,6 +38,7 @@ type DB struct {
 	// whose update guards are not atomic anyway and which reads a
 	// document by id cheaply only when the filter is the id alone.
 	embedded bool
+	writeMu  sync.Mutex // see writeLock
 
 	// cache holds this process's last written copy of inspections, for
 	// the next write (see writeCache).

@@ -32,7 +32,9 @@ func (db *DB) claimRequest(ctx context.Context, scope string, req checklist.Idem
 	}
 	col := db.db.Collection(colRequests)
 	doc := requestDoc{ID: scope + "|" + req.Key, Fingerprint: req.Fingerprint, At: db.now()}
+	unlock := db.writeLock()
 	_, err := col.InsertOne(ctx, doc)
+	unlock()
 	if err == nil {
 		return nil
 	}
