@@ -3,8 +3,9 @@
 # fresh data folder, runs tenkenload (20 tablets saving every second for
 # 60 s unless told otherwise) and stops the server.
 #
-#   scripts/load.sh                       # 20 tablets, 60 s
+#   scripts/load.sh                       # 20 tablets, 60 s, over the demo data
 #   scripts/load.sh -tablets 40 -duration 30s
+#   DEMO_INSPECTIONS=false scripts/load.sh  # without the demo inspections
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)
@@ -15,7 +16,7 @@ go build -o "$bin/tenkenload" ./cmd/tenkenload
 export TENKEN_DEMO_PASSWORD=load-test-password-1
 export TENKEN_LOG_LEVEL=warn
 port=$((20000 + RANDOM % 20000))
-"$bin/tenken" serve --demo --data "$data" --addr "127.0.0.1:$port" >"$data/serve.out" 2>"$data/serve.err" &
+"$bin/tenken" serve --demo --demo-inspections="${DEMO_INSPECTIONS:-true}" --data "$data" --addr "127.0.0.1:$port" >"$data/serve.out" 2>"$data/serve.err" &
 pid=$!
 for _ in $(seq 1 300); do
   if curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then break; fi

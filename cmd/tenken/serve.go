@@ -25,6 +25,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	auth.bind(fs, e)
 	addr := fs.String("addr", envOr(e, "TENKEN_ADDR", "127.0.0.1:8080"), "listen address (env TENKEN_ADDR)")
 	demo := fs.Bool("demo", false, "on an empty database, create demo facilities, users and inspections")
+	demoInspections := fs.Bool("demo-inspections", true, "with --demo, also create two fiscal years of demo inspections")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -53,8 +54,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 		if err := seedDemo(ctx, e, store, log); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
-		if err := seedDemoInspections(ctx, store, photos, log); err != nil {
-			return fmt.Errorf("demo inspections: %w", err)
+		if *demoInspections {
+			if err := seedDemoInspections(ctx, store, photos, log); err != nil {
+				return fmt.Errorf("demo inspections: %w", err)
+			}
+		} else if _, err := ensureDefaultChecklist(ctx, store); err != nil {
+			return fmt.Errorf("default checklist: %w", err)
 		}
 	}
 	cfg.Photos = photos
