@@ -596,3 +596,24 @@ func wrap(err *error, format string, args ...any) {
 	}
 	*err = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *err)
 }
+
+// ImportInspection stores an inspection built elsewhere — already
+// filled, submitted or reviewed — with the audit entries of its history,
+// in one insert and no read: demo data and migrations. An existing id is
+// EConflict.
+func (db *DB) ImportInspection(ctx context.Context, in *checklist.Inspection, trail []checklist.AuditEntry) (err error) {
+	defer wrap(&err, "import inspection %s", in.ID)
+	doc := toInspectionDoc(in)
+	unlock := db.writeLock()
+	_, err = db.db.Collection(colInspections).InsertOne(ctx, doc)
+	unlock()
+	if err != nil {
+		return translate(err)
+	}
+	for _, e := range trail {
+		if err := db.AppendAudit(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}

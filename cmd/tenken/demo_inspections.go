@@ -81,8 +81,7 @@ func seedDemoInspections(ctx context.Context, db *storage.DB, photos *storage.Bl
 		}
 	}
 
-	realNow := db.Now
-	defer func() { db.Now = realNow }()
+	realNow := time.Now
 	today := checklist.DateOf(realNow())
 	thisFY := checklist.FiscalYearOfDate(today)
 	rng := rand.New(rand.NewPCG(2026, 4))
@@ -126,35 +125,50 @@ func demoActor(ctx context.Context, db *storage.DB, username string) (checklist.
 	return checklist.Actor{UserID: u.ID, Name: u.Username, Role: u.Role}, nil
 }
 
-// seedOneInspection fills, submits and reviews one inspection, with the
-// database clock set to the day it happened.
+// seedOneInspection fills, submits and reviews one inspection through
+// the domain's own rules, at the times it would have happened, and
+// stores it with its audit trail in one go.
 func seedOneInspection(ctx context.Context, db *storage.DB, photos *storage.Blobs, v checklist.Version,
 	f checklist.Facility, p demoPlan, by, reviewer checklist.Actor, rng *rand.Rand) error {
-	at := p.date.Time().Add(10 * time.Hour) // 10:00 in Tokyo
-	clock := func(d time.Duration) {
-		t := at.Add(d)
+	start := p.date.Time().Add(10 * time.Hour) // 10:00 in Tokyo
+	at := func(d time.Duration) time.Time {
+		t := start.Add(d)
 		if now := time.Now(); t.After(now) {
-			t = now
+			t = now // a recent inspection: reviewed just now
 		}
-		db.Now = func() time.Time { return t }
+		return t.UTC().Truncate(time.Millisecond)
 	}
-	clock(0)
-	in, err := checklist.NewInspection(uuid.NewString(), f.ID, v.ChecklistID, v.Number, p.date, by, at)
+	in, err := checklist.NewInspection(uuid.NewString(), f.ID, v.ChecklistID, v.Number, p.date, by, at(0))
 	if err != nil {
 		return err
 	}
-	if _, _, err := db.CreateInspection(ctx, in, by, checklist.Idempotency{}); err != nil {
-		return err
+	trail := []checklist.AuditEntry{checklist.InspectionAuditEntry(in,
+		checklist.InspectionChange{Action: checklist.ActionCreate, To: in.Status}, by, "")}
+	// step records a domain step's change in the audit trail.
+	step := func(who checklist.Actor) func(checklist.InspectionChange, error) error {
+		return func(ch checklist.InspectionChange, err error) error {
+			if err == nil {
+				trail = append(trail, checklist.InspectionAuditEntry(in, ch, who, ""))
+			}
+			return err
+		}
 	}
 	c := &v.Content
 
 	// Answer every item that applies, in order; show-if depends on
 	// earlier answers. A draft is left half done.
 	answers := map[string]checklist.Answer{}
-	var photoQueue []checklist.Photo
 	items := c.Items()
 	if p.status == checklist.StatusDraft {
 		items = items[:len(items)/2]
+	}
+	addPhoto := func(item string) (string, error) {
+		sha, size, err := storeDemoPhoto(photos, rng)
+		if err != nil {
+			return "", err
+		}
+		ch, _, err := in.AddPhoto(c, checklist.Photo{SHA256: sha, ItemKey: item, ContentType: checklist.TypePNG, Size: size}, by, at(30*time.Minute))
+		return sha, step(by)(ch, err)
 	}
 	for _, it := range items {
 		if !c.Visible(answers)[it.Key] {
@@ -162,11 +176,10 @@ func seedOneInspection(ctx context.Context, db *storage.DB, photos *storage.Blob
 		}
 		a := demoAnswer(it, rng.Float64() < p.failRate, rng)
 		if it.Type == checklist.TypePhoto {
-			sha, err := storeDemoPhoto(photos, rng)
+			sha, err := addPhoto(it.Key)
 			if err != nil {
 				return err
 			}
-			photoQueue = append(photoQueue, checklist.Photo{SHA256: sha, ItemKey: it.Key, ContentType: checklist.TypePNG})
 			a.Value = checklist.ListValue(sha)
 		}
 		if it.Evaluate(a).Failed {
@@ -174,66 +187,43 @@ func seedOneInspection(ctx context.Context, db *storage.DB, photos *storage.Blob
 				a.Comment = demoComment(it, rng)
 			}
 			if it.FailedNeedsPhoto || rng.Float64() < 0.3 {
-				sha, err := storeDemoPhoto(photos, rng)
+				sha, err := addPhoto(it.Key)
 				if err != nil {
 					return err
 				}
-				photoQueue = append(photoQueue, checklist.Photo{SHA256: sha, ItemKey: it.Key, ContentType: checklist.TypePNG})
 				a.Photos = []string{sha}
 			}
 		}
 		answers[it.Key] = a
 	}
-	for _, ph := range photoQueue {
-		if _, _, err := db.UpdateInspection(ctx, in.ID, by, checklist.Idempotency{}, func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
-			ch, _, err := in.AddPhoto(c, ph, by, now)
-			return ch, err
-		}); err != nil {
-			return err
-		}
-	}
-	clock(time.Hour)
-	save := checklist.Save{Answers: map[string]*checklist.Answer{}}
+	save := checklist.Save{BaseRevision: in.Revision, Answers: map[string]*checklist.Answer{}}
 	for k, a := range answers {
 		save.Answers[k] = &a
 	}
-	update := func(fn func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error), who checklist.Actor) error {
-		_, _, err := db.UpdateInspection(ctx, in.ID, who, checklist.Idempotency{}, fn)
+	if err := step(by)(in.ApplySave(c, save, by, at(time.Hour))); err != nil {
 		return err
 	}
-	if err := update(func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
-		save.BaseRevision = in.Revision
-		return in.ApplySave(c, save, by, now)
-	}, by); err != nil {
-		return err
-	}
-	if p.status == checklist.StatusDraft {
-		return nil
-	}
-	clock(26 * time.Hour)
-	if err := update(func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
-		return in.Submit(c, by, now)
-	}, by); err != nil {
-		return err
-	}
-	clock(5 * 24 * time.Hour)
-	switch p.status {
-	case checklist.StatusApproved:
-		return update(func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
-			return in.Approve(reviewer, now)
-		}, reviewer)
-	case checklist.StatusReturned:
-		return update(func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
-			items := map[string]string{}
+	if p.status != checklist.StatusDraft {
+		if err := step(by)(in.Submit(c, by, at(26*time.Hour))); err != nil {
+			return err
+		}
+		switch p.status {
+		case checklist.StatusApproved:
+			err = step(reviewer)(in.Approve(reviewer, at(5*24*time.Hour)))
+		case checklist.StatusReturned:
+			comments := map[string]string{}
 			for _, k := range in.Findings(c) {
-				if len(items) < 2 {
-					items[k] = "改善予定日と担当者を記入してください。"
+				if len(comments) < 2 {
+					comments[k] = "改善予定日と担当者を記入してください。"
 				}
 			}
-			return in.Return(c, "指摘事項の改善計画を追記のうえ、再提出してください。", items, reviewer, now)
-		}, reviewer)
+			err = step(reviewer)(in.Return(c, "指摘事項の改善計画を追記のうえ、再提出してください。", comments, reviewer, at(5*24*time.Hour)))
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return nil
+	return db.ImportInspection(ctx, in, trail)
 }
 
 // demoAnswer answers it, failing when fail and the item can fail.
@@ -362,7 +352,7 @@ func demoComment(it checklist.Item, rng *rand.Rand) string {
 
 // storeDemoPhoto stores a small generated PNG — a wall, a notice board
 // and a few notices — and returns its digest.
-func storeDemoPhoto(photos *storage.Blobs, rng *rand.Rand) (string, error) {
+func storeDemoPhoto(photos *storage.Blobs, rng *rand.Rand) (string, int64, error) {
 	const w, h = 96, 64
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	wall := color.RGBA{uint8(200 + rng.IntN(40)), uint8(195 + rng.IntN(40)), uint8(180 + rng.IntN(40)), 255}
@@ -390,8 +380,7 @@ func storeDemoPhoto(photos *storage.Blobs, rng *rand.Rand) (string, error) {
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
-		return "", err
+		return "", 0, err
 	}
-	sha, _, err := photos.Put(&buf, 1<<20)
-	return sha, err
+	return photos.Put(&buf, 1<<20)
 }
