@@ -16,13 +16,13 @@ const (
 	KindBusinessSupport    FacilityKind = "business_support"    // 中小企業振興公社の施設
 	KindResearch           FacilityKind = "research"            // 産業技術研究センター
 	KindPublicHall         FacilityKind = "public_hall"         // 会館・ホール
-	KindOther              FacilityKind = "other"
+	KindOtherFacility      FacilityKind = "other"
 )
 
 // FacilityKinds lists every kind.
 var FacilityKinds = []FacilityKind{
 	KindVocationalTraining, KindLabourConsultation, KindBusinessSupport,
-	KindResearch, KindPublicHall, KindOther,
+	KindResearch, KindPublicHall, KindOtherFacility,
 }
 
 // Valid reports whether k is a known kind.

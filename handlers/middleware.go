@@ -71,7 +71,7 @@ func (s *Server) accessLog(c *gin.Context) {
 		slog.String("route", route),
 		slog.Int("status", status),
 		slog.Int("bytes", c.Writer.Size()),
-		slog.Duration("duration", time.Since(start)),
+		slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),
 		slog.String("user", c.GetString(userIDKey)),
 	)
 }

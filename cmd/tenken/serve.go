@@ -34,16 +34,17 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	log := newLogger(e)
 	start := time.Now()
-	cfg, err := auth.handlersConfig(db.dataDir, log)
-	if err != nil {
-		return err
-	}
-
+	// The store first: it takes the data folder's lock, so a second serve
+	// on the folder stops before it touches anything, keys included.
 	store, closeStore, err := openStore(ctx, db, log)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
+	cfg, err := auth.handlersConfig(db.dataDir, log)
+	if err != nil {
+		return err
+	}
 	// Photo bytes live on disk beside the database, content-addressed.
 	// (Several instances on MongoDB would share GridFS instead.)
 	photos, err := storage.NewBlobs(filepath.Join(db.dataDir, "blobs"))
