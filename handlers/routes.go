@@ -62,5 +62,7 @@ func (s *Server) routes() *gin.Engine {
 	cl.POST("/:id/versions/:n/retire", adminOnly, s.retireVersion)
 	cl.GET("/:id/versions/:n/diff/:to", s.diffVersions)
 
+	s.inspectionRoutes(authed)
+
 	return r
 }

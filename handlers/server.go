@@ -25,6 +25,7 @@ type Store interface {
 	SessionStore
 	FacilityStore
 	ChecklistStore
+	InspectionStore
 }
 
 // Config holds the HTTP layer's settings. Zero fields take the defaults
@@ -57,6 +58,12 @@ type Config struct {
 	TrustedProxies []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// Photos keeps uploaded photo bytes; cmd wires a blob store in the
+	// data folder. nil answers photo uploads with 503.
+	Photos PhotoStore
+	// MaxPhotoBytes bounds one photo; DefaultMaxPhotoBytes when zero.
+	MaxPhotoBytes int64
 }
 
 // Defaults of Config.

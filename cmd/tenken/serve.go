@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"tenken/handlers"
+	"tenken/storage"
 )
 
 // shutdownGrace bounds how long in-flight requests may take to finish.
@@ -23,6 +25,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	auth.bind(fs, e)
 	addr := fs.String("addr", envOr(e, "TENKEN_ADDR", "127.0.0.1:8080"), "listen address (env TENKEN_ADDR)")
 	demo := fs.Bool("demo", false, "on an empty database, create demo facilities, users and inspections")
+	demoInspections := fs.Bool("demo-inspections", true, "with --demo, also create two fiscal years of demo inspections")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,12 +48,23 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := seedDefaultChecklist(ctx, store, log); err != nil {
 		return fmt.Errorf("default checklist: %w", err)
 	}
+	// Photo bytes live on disk beside the database, content-addressed.
+	// (Several instances on MongoDB would share GridFS instead.)
+	photos, err := storage.NewBlobs(filepath.Join(db.dataDir, "blobs"))
+	if err != nil {
+		return err
+	}
 	if *demo {
 		if err := seedDemo(ctx, e, store, log); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
+		if *demoInspections {
+			if err := seedDemoInspections(ctx, store, photos, log); err != nil {
+				return fmt.Errorf("demo inspections: %w", err)
+			}
+		}
 	}
-
+	cfg.Photos = photos
 	srv, err := handlers.NewServer(cfg, store)
 	if err != nil {
 		return err
@@ -73,6 +87,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
+	go pruneIdempotencyClaims(ctx, store, log)
 	select {
 	case err := <-served:
 		return err
