@@ -40,6 +40,7 @@ func (s *Server) routes() *gin.Engine {
 	admin.PATCH("/facilities/:id", s.updateFacility)
 
 	s.inspectionRoutes(authed)
+	s.reportRoutes(authed)
 
 	return r
 }

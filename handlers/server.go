@@ -23,6 +23,7 @@ type Store interface {
 	SessionStore
 	FacilityStore
 	InspectionStore
+	ReportStore
 }
 
 // Config holds the HTTP layer's settings. Zero fields take the defaults
@@ -78,6 +79,7 @@ type Server struct {
 	cfg      Config
 	tokens   *tokenIssuer
 	throttle *loginThrottle
+	reports  reportCache
 }
 
 // NewServer wires the API around store and returns its http.Handler.

@@ -33,6 +33,9 @@ type DB struct {
 	// versions caches published checklist content by "id:number":
 	// immutable, so it is never invalidated.
 	versions sync.Map
+
+	// reportVers remembers the report data versions (reports.go).
+	reportVers reportVersions
 }
 
 // Open connects to the MongoDB (or embedded server) at uri, uses the

@@ -1,6 +1,10 @@
 package storage
 
-import "context"
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
 
 // StorageKeyedMutexProbe lets the external tests reach the keyed lock.
 type StorageKeyedMutexProbe = keyedMutex
@@ -17,3 +21,6 @@ func (db *DB) DeleteDocuments(name string, filter any) error {
 	_, err := db.db.Collection(name).DeleteMany(context.Background(), filter)
 	return err
 }
+
+// RawCollection exposes a collection to tests that probe the server.
+func (db *DB) RawCollection(name string) *mongo.Collection { return db.db.Collection(name) }
