@@ -51,7 +51,12 @@ type planData struct {
 	year       *checklist.YearData
 	plan       []checklist.PlanRow
 	persistent []checklist.PersistentProblem
+	// actions by facility id and item key: the newest action for the
+	// plan's year, else the newest open one.
+	actions map[string]checklist.Action
 }
+
+func actionKey(facilityID, item string) string { return facilityID + "/" + item }
 
 func (s *Server) planExport(c *gin.Context) {
 	var probs checklist.Problems
@@ -83,7 +88,10 @@ func (s *Server) planExport(c *gin.Context) {
 		name += "-" + tableName
 	}
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, name, format))
-	s.serveReport(c, "plan", persistentKeys(fy), func(ctx context.Context, vers map[string]string) (cachedBody, error) {
+	keys := func(vers map[string]string) []string {
+		return append(persistentKeys(fy)(vers), actionsVersionKey)
+	}
+	s.serveReport(c, "plan", keys, func(ctx context.Context, vers map[string]string) (cachedBody, error) {
 		pd, err := s.planData(ctx, fy, facilityID, vers)
 		if err != nil {
 			return cachedBody{}, err
@@ -136,6 +144,24 @@ func (s *Server) planData(ctx context.Context, fy int, facilityID string, vers m
 		persistent = filterFacility(persistent, facilityID, func(p checklist.PersistentProblem) string { return p.Facility.ID })
 	}
 	pd.plan, pd.persistent = plan, persistent
+	q := checklist.ActionQuery{}
+	if facilityID != "" {
+		q.FacilityIDs = []string{facilityID}
+	}
+	actions, err := s.store.ListActions(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	pd.actions = map[string]checklist.Action{}
+	for _, a := range actions { // oldest first: later ones win
+		k := actionKey(a.FacilityID, a.ItemKey)
+		if prev, ok := pd.actions[k]; ok && prev.TargetFiscalYear == fy+1 && a.TargetFiscalYear != fy+1 {
+			continue
+		}
+		if a.TargetFiscalYear == fy+1 || a.Status.Open() {
+			pd.actions[k] = a
+		}
+	}
 	return pd, nil
 }
 
@@ -256,12 +282,55 @@ func planTables(pd *planData) []table {
 			p.Years, checklist.FiscalYearLabels(p.From), checklist.FiscalYearLabels(p.To), p.FacilitiesFailing})
 	}
 
-	plan := table{name: SheetPlan, headers: []string{"優先順位", "計画年度", "施設コード", "施設名", "分野", "項目キー", "項目", "連続不適合年数", "点検時のコメント", "改善内容", "担当", "期限", "中間報告（9月）", "最終報告（12月）"}}
+	plan := table{name: SheetPlan, headers: []string{"優先順位", "計画年度", "施設コード", "施設名", "分野", "項目キー", "項目", "連続不適合年数", "点検時のコメント", "改善内容", "担当", "期限", "状況", "中間報告（9月）", "最終報告（12月）", "優良事例"}}
 	for _, r := range pd.plan {
-		plan.rows = append(plan.rows, []any{r.Priority, checklist.FiscalYearLabels(next), r.Facility.Code, r.Facility.Name.JA,
-			sectionTitle[sectionOf[r.ItemKey]], r.ItemKey, texts[r.ItemKey].Ja, r.Years, r.Comment, "", "", "", "", ""})
+		row := []any{r.Priority, checklist.FiscalYearLabels(next), r.Facility.Code, r.Facility.Name.JA,
+			sectionTitle[sectionOf[r.ItemKey]], r.ItemKey, texts[r.ItemKey].Ja, r.Years, r.Comment}
+		if a, ok := pd.actions[actionKey(r.Facility.ID, r.ItemKey)]; ok {
+			row = append(row, a.Title, a.Owner, dateCell(a.Due), actionStatusLabel(a), progressCell(a.Interim), progressCell(a.Final), goodPracticeCell(a))
+		} else {
+			row = append(row, "", "", "", "未着手", "", "", "")
+		}
+		plan.rows = append(plan.rows, row)
 	}
 	return []table{summary, fac, items, sec, per, plan}
+}
+
+func dateCell(d checklist.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.String()
+}
+
+func progressCell(r *checklist.ProgressReport) string {
+	if r == nil {
+		return ""
+	}
+	return r.Date.String() + " " + r.Text
+}
+
+func goodPracticeCell(a checklist.Action) string {
+	if !a.GoodPractice {
+		return ""
+	}
+	if a.GoodPracticeNote == "" {
+		return "○"
+	}
+	return "○ " + a.GoodPracticeNote
+}
+
+// actionStatusLabel is an action's status in Japanese, flagged when a
+// later inspection failed the item again.
+func actionStatusLabel(a checklist.Action) string {
+	l := map[checklist.ActionStatus]string{
+		checklist.ActionPlanned: "計画", checklist.ActionInProgress: "実施中", checklist.ActionDone: "完了",
+		checklist.ActionVerified: "効果確認済み", checklist.ActionDropped: "中止",
+	}[a.Status]
+	if a.Flagged {
+		l += "（再指摘あり）"
+	}
+	return l
 }
 
 func stateLabel(t checklist.Tally) string {
@@ -369,6 +438,7 @@ type planRowJSON struct {
 	Text     checklist.Text  `json:"text"`
 	Years    int             `json:"years_failing"`
 	Comment  string          `json:"comment"`
+	Action   *actionJSON     `json:"action"`
 }
 
 type planJSON struct {
@@ -396,8 +466,13 @@ func newPlanJSON(pd *planData) planJSON {
 		out.Persistent = append(out.Persistent, newPersistentJSON(p))
 	}
 	for _, r := range pd.plan {
-		out.Plan = append(out.Plan, planRowJSON{Priority: r.Priority, Facility: facilityRef(r.Facility), Item: r.ItemKey,
-			Section: r.SectionKey, Text: r.Text, Years: r.Years, Comment: r.Comment})
+		row := planRowJSON{Priority: r.Priority, Facility: facilityRef(r.Facility), Item: r.ItemKey,
+			Section: r.SectionKey, Text: r.Text, Years: r.Years, Comment: r.Comment}
+		if a, ok := pd.actions[actionKey(r.Facility.ID, r.ItemKey)]; ok {
+			j := newActionJSON(a)
+			row.Action = &j
+		}
+		out.Plan = append(out.Plan, row)
 	}
 	return out
 }

@@ -100,7 +100,11 @@ func (s *Server) yearData(ctx context.Context, fy int, vers map[string]string) (
 	return d, nil
 }
 
-const facilitiesVersionKey = "facilities"
+// Version keys besides the fiscal years' (see storage.ReportVersions).
+const (
+	facilitiesVersionKey = "facilities"
+	actionsVersionKey    = "actions"
+)
 
 func yearVersionKey(fy int) string { return "fy:" + strconv.Itoa(fy) }
 

@@ -41,6 +41,7 @@ func (s *Server) routes() *gin.Engine {
 
 	s.inspectionRoutes(authed)
 	s.reportRoutes(authed)
+	s.actionRoutes(authed)
 
 	return r
 }

@@ -24,6 +24,7 @@ type Store interface {
 	FacilityStore
 	InspectionStore
 	ReportStore
+	ActionStore
 }
 
 // Config holds the HTTP layer's settings. Zero fields take the defaults

@@ -293,7 +293,7 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 	_, err = db.db.Collection(colInspections).InsertOne(ctx, doc)
 	if err == nil {
 		db.copyOutbox(ctx, &outbox)
-		db.bumpReportVersions(ctx, ReportVersionKey(in.FiscalYear))
+		db.reportChanged(ctx, in, in.FiscalYear)
 		return in, true, nil
 	}
 	if !mongo.IsDuplicateKeyError(err) {
@@ -405,11 +405,7 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 			continue // another process wrote first: decide again on its result
 		}
 		db.copyOutbox(ctx, &outbox)
-		keys := []string{ReportVersionKey(in.FiscalYear)}
-		if stored.FiscalYear != in.FiscalYear {
-			keys = append(keys, ReportVersionKey(stored.FiscalYear))
-		}
-		db.bumpReportVersions(ctx, keys...)
+		db.reportChanged(ctx, in, stored.FiscalYear)
 		return in, false, nil
 	}
 	return nil, false, checklist.Errorf(checklist.EUnavailable, "the inspection is changing too often to be written; retry")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"tenken/checklist"
@@ -137,87 +140,174 @@ func reportStatusFilter() bson.E {
 	return bson.E{Key: "status", Value: bson.D{{Key: "$in", Value: ss}}}
 }
 
-type reportInspectionDoc struct {
-	ID          string    `bson:"_id"`
+// colReportRows holds one small document per inspection that counts in
+// reports (submitted or approved): its facility, fiscal year, date and
+// status, and its answers' numbers and findings encoded as two strings.
+// It is written with every write of the inspection and is what reports
+// read.
+//
+// Why not aggregate the inspections themselves: on the embedded server
+// (FerretDB 1.24, SQLite) every query decodes every document of the
+// collection, and an inspection of the default checklist is ~15 KB with
+// ~80 answer sub-documents. Measured on this machine with 600 inspections
+// (60 facilities × 5 years × 2): a find by fiscal year 10 s, $match →
+// $unwind → $group 20–24 s; the same numbers as arrays of small
+// sub-documents still 2–4 s plus 9–12 s for the $group. Scalar fields
+// decode fast: a find of these rows takes 80–110 ms. The load average was
+// 8–11 on two cores during all of these; the ratios are what matter.
+// MongoDB would run the $group pipeline well, but one code path serves
+// both, so the per-inspection numbers are precomputed here and summed in
+// Go (checklist.YearData).
+const colReportRows = "report_rows"
+
+func init() {
+	indexes[colReportRows] = []mongo.IndexModel{
+		{Keys: bson.D{{Key: "fiscal_year", Value: 1}, {Key: "facility_id", Value: 1}}},
+	}
+}
+
+type reportRowDoc struct {
+	ID          string    `bson:"_id"` // the inspection id
 	FacilityID  string    `bson:"facility_id"`
+	FiscalYear  int       `bson:"fiscal_year"`
 	ChecklistID string    `bson:"checklist_id"`
 	Version     int       `bson:"version"`
 	Date        string    `bson:"inspection_date"`
 	Status      string    `bson:"status"`
 	UpdatedAt   time.Time `bson:"updated_at"`
+	// Results has one line per answer: key, answered, failed, na,
+	// points and max points, tab-separated.
+	Results string `bson:"results"`
+	// Findings is the JSON of the failed answers' comments, photos and
+	// review comments.
+	Findings string `bson:"findings_json"`
 }
 
-// latestInspections returns each facility's latest counted inspection of
-// fiscal year fy (optionally of one facility).
-func (db *DB) latestInspections(ctx context.Context, fy int, facilityID string) (map[string]checklist.ReportInspection, error) {
-	filter := bson.D{{Key: "fiscal_year", Value: fy}, reportStatusFilter()}
+type rowFinding struct {
+	Key     string   `json:"k"`
+	Comment string   `json:"c,omitempty"`
+	Photos  []string `json:"p,omitempty"`
+	Review  string   `json:"r,omitempty"`
+}
+
+func toReportRow(in *checklist.Inspection) reportRowDoc {
+	var b strings.Builder
+	var fs []rowFinding
+	for _, k := range sortedKeys(in.Answers) {
+		o := in.Answers[k].Outcome
+		b.WriteString(k)
+		for _, n := range []int{bit(o.Answered), bit(o.Failed), bit(o.NA)} {
+			b.WriteByte('\t')
+			b.WriteString(strconv.Itoa(n))
+		}
+		for _, f := range []float64{o.Points, o.MaxPoints} {
+			b.WriteByte('\t')
+			b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+		}
+		b.WriteByte('\n')
+		if o.Failed {
+			a := in.Answers[k].Answer
+			f := rowFinding{Key: k, Comment: a.Comment, Photos: append([]string{}, a.Photos...), Review: in.Review.Items[k]}
+			for _, p := range in.PhotosOf(k) {
+				if !slices.Contains(f.Photos, p.SHA256) {
+					f.Photos = append(f.Photos, p.SHA256)
+				}
+			}
+			fs = append(fs, f)
+		}
+	}
+	js, _ := json.Marshal(fs)
+	return reportRowDoc{ID: in.ID, FacilityID: in.FacilityID, FiscalYear: in.FiscalYear, ChecklistID: in.ChecklistID,
+		Version: in.Version, Date: in.Date.String(), Status: string(in.Status), UpdatedAt: in.Updated.At,
+		Results: b.String(), Findings: string(js)}
+}
+
+func (d reportRowDoc) inspection() (checklist.ReportInspection, error) {
+	date, err := checklist.ParseDate(d.Date)
+	return checklist.ReportInspection{ID: d.ID, FacilityID: d.FacilityID, ChecklistID: d.ChecklistID,
+		Version: d.Version, Date: date, Status: checklist.Status(d.Status), UpdatedAt: d.UpdatedAt.UTC()}, err
+}
+
+func (d reportRowDoc) tallies() (map[string]checklist.Tally, error) {
+	m := map[string]checklist.Tally{}
+	for line := range strings.Lines(d.Results) {
+		f := strings.Split(strings.TrimSuffix(line, "\n"), "\t")
+		if len(f) != 6 {
+			return nil, fmt.Errorf("report row %s: malformed line %q", d.ID, line)
+		}
+		var n [3]int
+		var x [2]float64
+		var err error
+		for i := range n {
+			if n[i], err = strconv.Atoi(f[1+i]); err != nil {
+				return nil, fmt.Errorf("report row %s: %w", d.ID, err)
+			}
+		}
+		for i := range x {
+			if x[i], err = strconv.ParseFloat(f[4+i], 64); err != nil {
+				return nil, fmt.Errorf("report row %s: %w", d.ID, err)
+			}
+		}
+		m[f[0]] = checklist.Tally{FacilityID: d.FacilityID, ItemKey: f[0], Answered: n[0], Failed: n[1], NA: n[2],
+			Points: x[0], MaxPoints: x[1]}
+	}
+	return m, nil
+}
+
+// putReportRow writes (or, when it no longer counts, removes) the report
+// row of in. It is idempotent, so a retry or the next write repairs a
+// row a crash left behind.
+func (db *DB) putReportRow(ctx context.Context, in *checklist.Inspection) error {
+	col := db.db.Collection(colReportRows)
+	if !in.Status.CountsInReports() {
+		_, err := col.DeleteOne(ctx, bson.D{{Key: "_id", Value: in.ID}})
+		return translate(err)
+	}
+	_, err := col.ReplaceOne(ctx, bson.D{{Key: "_id", Value: in.ID}}, toReportRow(in), options.Replace().SetUpsert(true))
+	return translate(err)
+}
+
+// reportRows reads the rows of fiscal year fy (of one facility when set)
+// and keeps each facility's latest.
+func (db *DB) reportRows(ctx context.Context, fy int, facilityID string) (map[string]reportRowDoc, map[string]checklist.ReportInspection, error) {
+	filter := bson.D{{Key: "fiscal_year", Value: fy}}
 	if facilityID != "" {
 		filter = append(filter, bson.E{Key: "facility_id", Value: facilityID})
 	}
-	var docs []reportInspectionDoc
-	opts := options.Find().SetProjection(bson.D{{Key: "facility_id", Value: 1}, {Key: "checklist_id", Value: 1},
-		{Key: "version", Value: 1}, {Key: "inspection_date", Value: 1}, {Key: "status", Value: 1}, {Key: "updated_at", Value: 1}})
-	if err := db.findAll(ctx, colInspections, filter, opts, &docs); err != nil {
-		return nil, err
+	var docs []reportRowDoc
+	if err := db.findAll(ctx, colReportRows, filter, options.Find(), &docs); err != nil {
+		return nil, nil, err
 	}
 	ins := make([]checklist.ReportInspection, 0, len(docs))
+	byID := map[string]reportRowDoc{}
 	for _, d := range docs {
-		date, err := checklist.ParseDate(d.Date)
+		in, err := d.inspection()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		ins = append(ins, checklist.ReportInspection{ID: d.ID, FacilityID: d.FacilityID, ChecklistID: d.ChecklistID,
-			Version: d.Version, Date: date, Status: checklist.Status(d.Status), UpdatedAt: d.UpdatedAt.UTC()})
+		if in.Status.CountsInReports() {
+			ins = append(ins, in)
+			byID[d.ID] = d
+		}
 	}
-	return checklist.LatestPerFacility(ins), nil
-}
-
-// tallyDoc is one row of the report aggregation.
-type tallyDoc struct {
-	ID struct {
-		I         string  `bson:"i"`
-		K         string  `bson:"k"`
-		Answered  float64 `bson:"a"`
-		Failed    float64 `bson:"f"`
-		NA        float64 `bson:"n"`
-		MaxPoints float64 `bson:"m"`
-	} `bson:"_id"`
-	Points float64 `bson:"points"`
-}
-
-// matchIDs is the $match stage selecting inspections by id.
-func matchIDs(latest map[string]checklist.ReportInspection) bson.D {
-	ids := make(bson.A, 0, len(latest))
-	for _, in := range latest {
-		ids = append(ids, in.ID)
+	latest := checklist.LatestPerFacility(ins)
+	rows := map[string]reportRowDoc{}
+	for f, in := range latest {
+		rows[f] = byID[in.ID]
 	}
-	return bson.D{{Key: "$match", Value: bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}}}
+	return rows, latest, nil
 }
 
-// ReportYear reads what the reports of fiscal year fy are computed from.
-// The sums are computed in the database with the portable stages only:
-//
-//	$match {_id: {$in: latest}} → $unwind answers → $group {inspection, item} with $sum
-//
-// and everything else (rates, percentages) in Go. Two behaviours of the
-// embedded server (FerretDB 1.24) shape the pipeline; both are pinned by
-// TestEmbeddedAggregationQuirks:
-//
-//   - $unwind keeps only _id and the unwound array of each document, so
-//     the group key is the inspection's _id (one per facility is
-//     selected), not its facility_id;
-//   - a $group computes only its first accumulator (the others come out
-//     0), so the group has one $sum, of points, and carries the 0/1
-//     numbers answered, failed, na and max_points in its key. An
-//     inspection answers an item once, so the key stays unique and
-//     nothing is lost; MongoDB gives the same result.
+// ReportYear reads what the reports of fiscal year fy are computed from:
+// the facilities, and each one's latest counted inspection with its
+// answers' numbers, from the report rows (see colReportRows).
 func (db *DB) ReportYear(ctx context.Context, fy int) (_ *checklist.YearData, err error) {
 	defer wrap(&err, "report data of fiscal year %d", fy)
 	var fdocs []facilityDoc
 	if err := db.findAll(ctx, colFacilities, bson.D{}, options.Find().SetSort(bson.D{{Key: "code", Value: 1}}), &fdocs); err != nil {
 		return nil, err
 	}
-	latest, err := db.latestInspections(ctx, fy, "")
+	rows, latest, err := db.reportRows(ctx, fy, "")
 	if err != nil {
 		return nil, err
 	}
@@ -225,69 +315,22 @@ func (db *DB) ReportYear(ctx context.Context, fy int) (_ *checklist.YearData, er
 	for _, f := range fdocs {
 		d.Facilities = append(d.Facilities, f.facility())
 	}
-	if len(latest) == 0 {
-		return d, nil
-	}
-	facilityOf := map[string]string{}
 	var newest checklist.ReportInspection
-	for _, in := range latest {
-		facilityOf[in.ID] = in.FacilityID
+	for f, row := range rows {
+		if d.Tallies[f], err = row.tallies(); err != nil {
+			return nil, err
+		}
+		in := latest[f]
 		if in.Version > newest.Version || (in.Version == newest.Version && in.ChecklistID > newest.ChecklistID) {
 			newest = in
 		}
 	}
-	pipeline := bson.A{
-		matchIDs(latest),
-		bson.D{{Key: "$unwind", Value: "$answers"}},
-		bson.D{{Key: "$group", Value: bson.D{
-			{Key: "_id", Value: bson.D{{Key: "i", Value: "$_id"}, {Key: "k", Value: "$answers.key"},
-				{Key: "a", Value: "$answers.answered"}, {Key: "f", Value: "$answers.failed"},
-				{Key: "n", Value: "$answers.na"}, {Key: "m", Value: "$answers.max_points"}}},
-			{Key: "points", Value: bson.D{{Key: "$sum", Value: "$answers.points"}}},
-		}}},
-	}
-	cur, err := db.db.Collection(colInspections).Aggregate(ctx, pipeline)
-	if err != nil {
-		return nil, translate(err)
-	}
-	var rows []tallyDoc
-	if err := cur.All(ctx, &rows); err != nil {
-		return nil, translate(err)
-	}
-	for _, r := range rows {
-		f, ok := facilityOf[r.ID.I]
-		if !ok {
-			continue
+	if newest.ChecklistID != "" {
+		if d.Content, err = db.ChecklistContent(ctx, newest.ChecklistID, newest.Version); err != nil {
+			return nil, err
 		}
-		m := d.Tallies[f]
-		if m == nil {
-			m = map[string]checklist.Tally{}
-			d.Tallies[f] = m
-		}
-		t := m[r.ID.K]
-		t.Add(checklist.Tally{Answered: int(r.ID.Answered), Failed: int(r.ID.Failed),
-			NA: int(r.ID.NA), Points: r.Points, MaxPoints: r.ID.MaxPoints})
-		t.FacilityID, t.ItemKey = f, r.ID.K
-		m[r.ID.K] = t
-	}
-	if d.Content, err = db.ChecklistContent(ctx, newest.ChecklistID, newest.Version); err != nil {
-		return nil, err
 	}
 	return d, nil
-}
-
-type findingDoc struct {
-	ID     string `bson:"_id"`
-	Answer struct {
-		Key   string   `bson:"key"`
-		Value valueDoc `bson:"answer"`
-	} `bson:"answers"`
-}
-
-type findingContextDoc struct {
-	ID     string     `bson:"_id"`
-	Photos []photoDoc `bson:"photos"`
-	Review reviewDoc  `bson:"review"`
 }
 
 // Findings returns the failed answers of each facility's latest counted
@@ -296,73 +339,24 @@ type findingContextDoc struct {
 // those the answer names and those uploaded for its item.
 func (db *DB) Findings(ctx context.Context, fy int, facilityID string, itemKeys []string) (_ []checklist.Finding, err error) {
 	defer wrap(&err, "findings of fiscal year %d", fy)
-	latest, err := db.latestInspections(ctx, fy, facilityID)
-	if err != nil || len(latest) == 0 {
-		return nil, err
-	}
-	byID := map[string]checklist.ReportInspection{}
-	for _, in := range latest {
-		byID[in.ID] = in
-	}
-	after := bson.D{{Key: "answers.failed", Value: 1}}
-	if itemKeys != nil {
-		after = append(after, bson.E{Key: "answers.key", Value: bson.D{{Key: "$in", Value: itemKeys}}})
-	}
-	pipeline := bson.A{
-		matchIDs(latest),
-		bson.D{{Key: "$unwind", Value: "$answers"}},
-		bson.D{{Key: "$match", Value: after}},
-		bson.D{{Key: "$project", Value: bson.D{{Key: "answers.key", Value: 1}, {Key: "answers.answer", Value: 1}}}},
-	}
-	cur, err := db.db.Collection(colInspections).Aggregate(ctx, pipeline)
+	rows, latest, err := db.reportRows(ctx, fy, facilityID)
 	if err != nil {
-		return nil, translate(err)
-	}
-	var docs []findingDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, translate(err)
-	}
-	if len(docs) == 0 {
-		return nil, nil
-	}
-	// Photos and review comments live beside the answers; $unwind on the
-	// embedded server drops them, so they are read for the inspections
-	// with findings.
-	withFindings := bson.A{}
-	seen := map[string]bool{}
-	for _, d := range docs {
-		if !seen[d.ID] {
-			seen[d.ID] = true
-			withFindings = append(withFindings, d.ID)
-		}
-	}
-	var ctxDocs []findingContextDoc
-	if err := db.findAll(ctx, colInspections, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: withFindings}}}},
-		options.Find().SetProjection(bson.D{{Key: "photos", Value: 1}, {Key: "review", Value: 1}}), &ctxDocs); err != nil {
 		return nil, err
 	}
-	extra := map[string]findingContextDoc{}
-	for _, c := range ctxDocs {
-		extra[c.ID] = c
-	}
-	out := make([]checklist.Finding, 0, len(docs))
-	for _, d := range docs {
-		in := byID[d.ID]
-		f := checklist.Finding{InspectionID: d.ID, FacilityID: in.FacilityID, FiscalYear: fy, Date: in.Date,
-			Status: in.Status, ItemKey: d.Answer.Key, Comment: d.Answer.Value.Comment,
-			Photos: append([]string{}, d.Answer.Value.Photos...)}
-		c := extra[d.ID]
-		for _, p := range c.Photos {
-			if p.ItemKey == d.Answer.Key && !slices.Contains(f.Photos, p.SHA256) {
-				f.Photos = append(f.Photos, p.SHA256)
-			}
+	var out []checklist.Finding
+	for f, row := range rows {
+		var fs []rowFinding
+		if err := json.Unmarshal([]byte(row.Findings), &fs); err != nil {
+			return nil, fmt.Errorf("report row %s: findings: %w", row.ID, err)
 		}
-		for _, rc := range c.Review.Items {
-			if rc.Key == d.Answer.Key {
-				f.ReviewComment = rc.Comment
+		in := latest[f]
+		for _, x := range fs {
+			if itemKeys != nil && !slices.Contains(itemKeys, x.Key) {
+				continue
 			}
+			out = append(out, checklist.Finding{InspectionID: in.ID, FacilityID: f, FiscalYear: fy, Date: in.Date,
+				Status: in.Status, ItemKey: x.Key, Comment: x.Comment, Photos: x.Photos, ReviewComment: x.Review})
 		}
-		out = append(out, f)
 	}
 	return out, nil
 }
@@ -376,12 +370,21 @@ func (db *DB) InsertInspections(ctx context.Context, ins []*checklist.Inspection
 	years := map[int]bool{}
 	for start := 0; start < len(ins); start += batch {
 		docs := make([]any, 0, batch)
+		var rows []any
 		for _, in := range ins[start:min(start+batch, len(ins))] {
 			docs = append(docs, toInspectionDoc(in))
+			if in.Status.CountsInReports() {
+				rows = append(rows, toReportRow(in))
+			}
 			years[in.FiscalYear] = true
 		}
 		if _, err := db.db.Collection(colInspections).InsertMany(ctx, docs); err != nil {
 			return translate(err)
+		}
+		if len(rows) > 0 {
+			if _, err := db.db.Collection(colReportRows).InsertMany(ctx, rows); err != nil {
+				return translate(err)
+			}
 		}
 	}
 	keys := make([]string, 0, len(years))
@@ -390,4 +393,19 @@ func (db *DB) InsertInspections(ctx context.Context, ins []*checklist.Inspection
 	}
 	db.bumpReportVersions(ctx, keys...)
 	return nil
+}
+
+// reportChanged follows a write of inspection in (which was of fiscal
+// year before): its report row, the data versions of both years, and the
+// improvement actions of its facility. These are secondary writes after
+// the inspection itself; each is idempotent, and the next write of the
+// inspection repeats them.
+func (db *DB) reportChanged(ctx context.Context, in *checklist.Inspection, before int) {
+	_ = db.putReportRow(ctx, in)
+	keys := []string{ReportVersionKey(in.FiscalYear)}
+	if before != in.FiscalYear {
+		keys = append(keys, ReportVersionKey(before))
+	}
+	db.bumpReportVersions(ctx, keys...)
+	db.checkActions(ctx, in)
 }

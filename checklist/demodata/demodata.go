@@ -28,6 +28,9 @@ type Options struct {
 	Years       int
 	PerYear     int // inspections per facility and fiscal year, 1 or more
 	Seed        uint64
+	// Today bounds inspection dates (none lies after it); zero for no
+	// bound.
+	Today checklist.Date
 	// Messy adds what reports must leave out: drafts, returned and
 	// discarded inspections, and facilities skipped in some years.
 	Messy bool
@@ -79,7 +82,11 @@ func (g *Generator) All() ([]*checklist.Inspection, error) {
 				// Spread the inspections over the fiscal year: the
 				// first in spring, later ones towards winter.
 				day := 10 + n*(300/g.o.PerYear) + g.rnd.IntN(40)
-				date := checklist.DateOf(checklist.FiscalYearStart(fy).AddDate(0, 0, day))
+				t := checklist.FiscalYearStart(fy).AddDate(0, 0, day)
+				if !g.o.Today.IsZero() && t.After(g.o.Today.Time()) {
+					t = g.o.Today.Time().AddDate(0, 0, -(g.o.PerYear-n)*3)
+				}
+				date := checklist.DateOf(t)
 				status := checklist.StatusApproved
 				if g.rnd.IntN(4) == 0 {
 					status = checklist.StatusSubmitted

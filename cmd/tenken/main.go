@@ -3,6 +3,7 @@
 //	tenken serve [--addr ADDR] [--data DIR] [--demo]
 //	tenken user add --username NAME --role ROLE [--facilities ID,...] [--password-stdin]
 //	tenken keys rotate
+//	tenken demo --facilities N --years Y [--per-year 2]
 //
 // Configuration comes from flags and the environment; nothing else in the
 // program reads the environment.
@@ -51,6 +52,7 @@ var commands = map[string]command{
 	"serve": {"run the API server (embedded database unless MONGODB_URI is set)", runServe},
 	"user":  {"manage users: tenken user add --username NAME --role admin", runUser},
 	"keys":  {"rotate the access-token signing key: tenken keys rotate", runKeys},
+	"demo":  {"fill a database with generated inspections: tenken demo --facilities 60 --years 5", runDemoData},
 }
 
 // run is the whole program, callable from tests.
