@@ -121,6 +121,7 @@ type YearData struct {
 	Facilities []Facility // sorted by code
 	Latest     map[string]ReportInspection
 	Tallies    map[string]map[string]Tally // facility id → item key → tally
+	Findings   []Finding                   // the failed answers, in no order
 	Content    *Content
 }
 

@@ -118,7 +118,7 @@ func (s *Server) planData(ctx context.Context, fy int, facilityID string, vers m
 		return nil, err
 	}
 	pd := &planData{fiscalYear: fy, years: years, year: years[len(years)-1]}
-	fs, err := s.store.Findings(ctx, fy, facilityID, nil)
+	fs, err := s.findings(ctx, pd.year, facilityID, "", "")
 	if err != nil {
 		return nil, err
 	}

@@ -151,7 +151,6 @@ func (rb *reportBench) cold(b *testing.B, path string) {
 	prev := storage.ReportVersionTTL
 	storage.ReportVersionTTL = 0
 	defer func() { storage.ReportVersionTTL = prev }()
-	b.ReportMetric(float64(rb.ins), "inspections")
 	var size int
 	b.ResetTimer()
 	for range b.N {
@@ -163,6 +162,7 @@ func (rb *reportBench) cold(b *testing.B, path string) {
 		size = len(data)
 	}
 	b.ReportMetric(float64(size), "bytes")
+	b.ReportMetric(float64(rb.ins), "inspections")
 }
 
 func BenchmarkReportFacilitiesCold(b *testing.B) {
@@ -224,3 +224,61 @@ func BenchmarkReportBareGinSameBytes(b *testing.B) {
 }
 
 func stringsReader(s string) io.Reader { return strings.NewReader(s) }
+
+// throughput returns requests per second of GET url with 8 concurrent
+// clients during d.
+func throughput(rb *reportBench, url string, auth bool, d time.Duration) float64 {
+	var n sync.WaitGroup
+	var mu sync.Mutex
+	total := 0
+	deadline := time.Now().Add(d)
+	for range 8 {
+		n.Add(1)
+		go func() {
+			defer n.Done()
+			req, _ := http.NewRequest("GET", url, nil)
+			if auth {
+				req.Header.Set("Authorization", "Bearer "+rb.token)
+			}
+			count := 0
+			for time.Now().Before(deadline) {
+				res, err := rb.client.Do(req)
+				if err != nil {
+					return
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode == http.StatusOK {
+					count++
+				}
+			}
+			mu.Lock()
+			total += count
+			mu.Unlock()
+		}()
+	}
+	n.Wait()
+	return float64(total) / d.Seconds()
+}
+
+// BenchmarkReportWarmVsBare alternates the cached facility report (with
+// authentication, middleware, the data-version check and the ETag) and
+// the bare handler, 1 s each, five rounds, and reports both throughputs
+// and their ratio: the machine's load shifts both alike.
+func BenchmarkReportWarmVsBare(b *testing.B) {
+	rb := setupReportBench(b)
+	report := rb.http.URL + "/v1/reports/facilities?fiscal_year=2026"
+	if _, _, err := rb.get("/v1/reports/facilities?fiscal_year=2026"); err != nil {
+		b.Fatal(err)
+	}
+	var warm, bare float64
+	for range b.N {
+		for range 5 {
+			warm += throughput(rb, report, true, time.Second)
+			bare += throughput(rb, rb.bare.URL+"/bare", false, time.Second)
+		}
+	}
+	b.ReportMetric(warm/float64(5*b.N), "warm-req/s")
+	b.ReportMetric(bare/float64(5*b.N), "bare-req/s")
+	b.ReportMetric(100*warm/bare, "warm/bare-%")
+}

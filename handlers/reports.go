@@ -23,12 +23,9 @@ type ReportStore interface {
 	// ("fy:2026") and of the facility list ("facilities"): tokens that
 	// change whenever the data behind a report changes.
 	ReportVersions(ctx context.Context) (map[string]string, error)
-	// ReportYear reads what a fiscal year's reports are computed from.
-	ReportYear(ctx context.Context, fy int) (*checklist.YearData, error)
-	// Findings returns failed answers of each facility's latest counted
-	// inspection of fy, of one facility when facilityID is set, of the
-	// items itemKeys when not nil.
-	Findings(ctx context.Context, fy int, facilityID string, itemKeys []string) ([]checklist.Finding, error)
+	// ReportYears reads what the reports of fiscal years are computed
+	// from, in one go.
+	ReportYears(ctx context.Context, fys []int) (map[int]*checklist.YearData, error)
 }
 
 // reportRoutes registers the reports; reviewers and admins read them.
@@ -79,25 +76,51 @@ func (rc *reportCache) putBody(etag string, b cachedBody) {
 // yearData returns fiscal year fy's report data at the versions vers,
 // read from the store once per version.
 func (s *Server) yearData(ctx context.Context, fy int, vers map[string]string) (*checklist.YearData, error) {
-	key := strconv.Itoa(fy) + "|" + vers[yearVersionKey(fy)] + "|" + vers[facilitiesVersionKey]
-	rc := &s.reports
-	rc.mu.Lock()
-	d, ok := rc.years[key]
-	rc.mu.Unlock()
-	if ok {
-		return d, nil
+	ds, err := s.yearsData(ctx, []int{fy}, vers)
+	if err != nil {
+		return nil, err
 	}
-	d, err := s.store.ReportYear(ctx, fy)
+	return ds[0], nil
+}
+
+func yearCacheKey(fy int, vers map[string]string) string {
+	return strconv.Itoa(fy) + "|" + vers[yearVersionKey(fy)] + "|" + vers[facilitiesVersionKey]
+}
+
+// yearsData returns the report data of fiscal years fys at the versions
+// vers, reading the years not cached yet in one query.
+func (s *Server) yearsData(ctx context.Context, fys []int, vers map[string]string) ([]*checklist.YearData, error) {
+	rc := &s.reports
+	out := make([]*checklist.YearData, len(fys))
+	var missing []int
+	rc.mu.Lock()
+	for i, fy := range fys {
+		if d, ok := rc.years[yearCacheKey(fy, vers)]; ok {
+			out[i] = d
+		} else {
+			missing = append(missing, fy)
+		}
+	}
+	rc.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	read, err := s.store.ReportYears(ctx, missing)
 	if err != nil {
 		return nil, err
 	}
 	rc.mu.Lock()
-	if rc.years == nil || len(rc.years) >= 64 {
+	defer rc.mu.Unlock()
+	if rc.years == nil || len(rc.years)+len(read) > 64 {
 		rc.years = map[string]*checklist.YearData{}
 	}
-	rc.years[key] = d
-	rc.mu.Unlock()
-	return d, nil
+	for i, fy := range fys {
+		if out[i] == nil {
+			out[i] = read[fy]
+			rc.years[yearCacheKey(fy, vers)] = read[fy]
+		}
+	}
+	return out, nil
 }
 
 // Version keys besides the fiscal years' (see storage.ReportVersions).
@@ -482,25 +505,18 @@ func newComparisonJSON(yc checklist.YearComparison, byID map[string]checklist.Fa
 	return out
 }
 
-// persistentYears returns the report data of every fiscal year up to and
-// including to that has inspections, oldest first.
+// persistentYears returns the report data of the run of fiscal years up
+// to and including to that have data, oldest first.
 func (s *Server) persistentYears(ctx context.Context, to int, vers map[string]string) ([]*checklist.YearData, error) {
-	var years []*checklist.YearData
-	for fy := to; ; fy-- {
-		if _, ok := vers[yearVersionKey(fy)]; !ok && fy != to {
+	fys := []int{to}
+	for fy := to - 1; ; fy-- {
+		if _, ok := vers[yearVersionKey(fy)]; !ok {
 			break
 		}
-		d, err := s.yearData(ctx, fy, vers)
-		if err != nil {
-			return nil, err
-		}
-		years = append(years, d)
-		if len(d.Latest) == 0 {
-			break
-		}
+		fys = append(fys, fy)
 	}
-	slices.Reverse(years)
-	return years, nil
+	slices.Reverse(fys)
+	return s.yearsData(ctx, fys, vers)
 }
 
 // persistentKeys are the versions of the run of years ending at to.
@@ -645,9 +661,11 @@ func (s *Server) findings(ctx context.Context, d *checklist.YearData, facility, 
 	if keys != nil && len(keys) == 0 {
 		return nil, nil
 	}
-	fs, err := s.store.Findings(ctx, d.FiscalYear, facility, keys)
-	if err != nil {
-		return nil, err
+	var fs []checklist.Finding
+	for _, f := range d.Findings {
+		if (facility == "" || f.FacilityID == facility) && (keys == nil || slices.Contains(keys, f.ItemKey)) {
+			fs = append(fs, f)
+		}
 	}
 	sectionOf := d.SectionOf()
 	order := map[string]int{}

@@ -674,3 +674,48 @@ func TestPlanExport(t *testing.T) {
 	}
 	e.request("GET", "/v1/reports/plan?fiscal_year=2026&facility_id=nope", nil, e.reviewer).problem(t, http.StatusNotFound, "not_found")
 }
+
+// TestReportsFollowTheLifecycle: the reports follow inspections through
+// the same write path the API takes: a submitted inspection counts, a
+// returned one does not.
+func TestReportsFollowTheLifecycle(t *testing.T) {
+	e := newReportEnv(t, 1, 1, 2)
+	id := e.createFacility("NEW-1")
+	e.facilities = append(e.facilities, checklist.Facility{ID: id})
+	path := "/v1/reports/facilities?fiscal_year=2026"
+	status := func() (string, string) {
+		t.Helper()
+		var fr struct {
+			Facilities []struct {
+				Facility refView `json:"facility"`
+				Status   string  `json:"status"`
+			} `json:"facilities"`
+		}
+		r := e.get(t, path, &fr)
+		for _, f := range fr.Facilities {
+			if f.Facility.ID == id {
+				return f.Status, r.Header.Get("ETag")
+			}
+		}
+		t.Fatal("the new facility is not in the report")
+		return "", ""
+	}
+	if s, _ := status(); s != "not_inspected" {
+		t.Fatalf("status %s before any inspection", s)
+	}
+	in := e.inspect(t, 7, id, checklist.Date{Year: 2026, Month: 6, Day: 1}, simpleItem(t, e.content), true)
+	s, etag := status()
+	if s != "submitted" {
+		t.Fatalf("status %s after submitting", s)
+	}
+	reviewer := checklist.Actor{UserID: "reviewer", Role: checklist.RoleReviewer}
+	if _, _, err := e.db.UpdateInspection(context.Background(), in.ID, reviewer, checklist.Idempotency{},
+		func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
+			return in.Return(&e.content, "写真が不鮮明です", nil, reviewer, now)
+		}); err != nil {
+		t.Fatal(err)
+	}
+	if s, again := status(); s != "not_inspected" || again == etag {
+		t.Fatalf("after the return: status %s, ETag changed %v", s, again != etag)
+	}
+}

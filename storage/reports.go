@@ -267,18 +267,10 @@ func (db *DB) putReportRow(ctx context.Context, in *checklist.Inspection) error 
 	return translate(err)
 }
 
-// reportRows reads the rows of fiscal year fy (of one facility when set)
-// and keeps each facility's latest.
-func (db *DB) reportRows(ctx context.Context, fy int, facilityID string) (map[string]reportRowDoc, map[string]checklist.ReportInspection, error) {
-	filter := bson.D{{Key: "fiscal_year", Value: fy}}
-	if facilityID != "" {
-		filter = append(filter, bson.E{Key: "facility_id", Value: facilityID})
-	}
-	var docs []reportRowDoc
-	if err := db.findAll(ctx, colReportRows, filter, options.Find(), &docs); err != nil {
-		return nil, nil, err
-	}
-	ins := make([]checklist.ReportInspection, 0, len(docs))
+// latestRows keeps, of the rows given, each fiscal year's latest counted
+// inspection per facility.
+func latestRows(docs []reportRowDoc) (map[int]map[string]reportRowDoc, map[int]map[string]checklist.ReportInspection, error) {
+	ins := map[int][]checklist.ReportInspection{}
 	byID := map[string]reportRowDoc{}
 	for _, d := range docs {
 		in, err := d.inspection()
@@ -286,77 +278,79 @@ func (db *DB) reportRows(ctx context.Context, fy int, facilityID string) (map[st
 			return nil, nil, err
 		}
 		if in.Status.CountsInReports() {
-			ins = append(ins, in)
+			ins[d.FiscalYear] = append(ins[d.FiscalYear], in)
 			byID[d.ID] = d
 		}
 	}
-	latest := checklist.LatestPerFacility(ins)
-	rows := map[string]reportRowDoc{}
-	for f, in := range latest {
-		rows[f] = byID[in.ID]
+	rows := map[int]map[string]reportRowDoc{}
+	latest := map[int]map[string]checklist.ReportInspection{}
+	for fy, list := range ins {
+		latest[fy] = checklist.LatestPerFacility(list)
+		rows[fy] = map[string]reportRowDoc{}
+		for f, in := range latest[fy] {
+			rows[fy][f] = byID[in.ID]
+		}
 	}
 	return rows, latest, nil
 }
 
-// ReportYear reads what the reports of fiscal year fy are computed from:
-// the facilities, and each one's latest counted inspection with its
-// answers' numbers, from the report rows (see colReportRows).
-func (db *DB) ReportYear(ctx context.Context, fy int) (_ *checklist.YearData, err error) {
-	defer wrap(&err, "report data of fiscal year %d", fy)
+// ReportYears reads what the reports of the fiscal years fys are computed
+// from: the facilities, and each one's latest counted inspection per year
+// with its answers' numbers and findings, from the report rows (see
+// colReportRows) in one query.
+func (db *DB) ReportYears(ctx context.Context, fys []int) (_ map[int]*checklist.YearData, err error) {
+	defer wrap(&err, "report data of fiscal years %v", fys)
 	var fdocs []facilityDoc
 	if err := db.findAll(ctx, colFacilities, bson.D{}, options.Find().SetSort(bson.D{{Key: "code", Value: 1}}), &fdocs); err != nil {
 		return nil, err
 	}
-	rows, latest, err := db.reportRows(ctx, fy, "")
-	if err != nil {
-		return nil, err
-	}
-	d := &checklist.YearData{FiscalYear: fy, Latest: latest, Tallies: map[string]map[string]checklist.Tally{}}
+	facilities := make([]checklist.Facility, 0, len(fdocs))
 	for _, f := range fdocs {
-		d.Facilities = append(d.Facilities, f.facility())
+		facilities = append(facilities, f.facility())
 	}
-	var newest checklist.ReportInspection
-	for f, row := range rows {
-		if d.Tallies[f], err = row.tallies(); err != nil {
-			return nil, err
-		}
-		in := latest[f]
-		if in.Version > newest.Version || (in.Version == newest.Version && in.ChecklistID > newest.ChecklistID) {
-			newest = in
-		}
+	years := make(bson.A, 0, len(fys))
+	for _, fy := range fys {
+		years = append(years, fy)
 	}
-	if newest.ChecklistID != "" {
-		if d.Content, err = db.ChecklistContent(ctx, newest.ChecklistID, newest.Version); err != nil {
-			return nil, err
-		}
+	var docs []reportRowDoc
+	if err := db.findAll(ctx, colReportRows, bson.D{{Key: "fiscal_year", Value: bson.D{{Key: "$in", Value: years}}}}, options.Find(), &docs); err != nil {
+		return nil, err
 	}
-	return d, nil
-}
-
-// Findings returns the failed answers of each facility's latest counted
-// inspection of fiscal year fy, of one facility when facilityID is set,
-// of the items itemKeys when not nil, in no particular order. Photos are
-// those the answer names and those uploaded for its item.
-func (db *DB) Findings(ctx context.Context, fy int, facilityID string, itemKeys []string) (_ []checklist.Finding, err error) {
-	defer wrap(&err, "findings of fiscal year %d", fy)
-	rows, latest, err := db.reportRows(ctx, fy, facilityID)
+	rows, latest, err := latestRows(docs)
 	if err != nil {
 		return nil, err
 	}
-	var out []checklist.Finding
-	for f, row := range rows {
-		var fs []rowFinding
-		if err := json.Unmarshal([]byte(row.Findings), &fs); err != nil {
-			return nil, fmt.Errorf("report row %s: findings: %w", row.ID, err)
+	out := map[int]*checklist.YearData{}
+	for _, fy := range fys {
+		d := &checklist.YearData{FiscalYear: fy, Facilities: facilities, Latest: latest[fy],
+			Tallies: map[string]map[string]checklist.Tally{}}
+		if d.Latest == nil {
+			d.Latest = map[string]checklist.ReportInspection{}
 		}
-		in := latest[f]
-		for _, x := range fs {
-			if itemKeys != nil && !slices.Contains(itemKeys, x.Key) {
-				continue
+		var newest checklist.ReportInspection
+		for f, row := range rows[fy] {
+			if d.Tallies[f], err = row.tallies(); err != nil {
+				return nil, err
 			}
-			out = append(out, checklist.Finding{InspectionID: in.ID, FacilityID: f, FiscalYear: fy, Date: in.Date,
-				Status: in.Status, ItemKey: x.Key, Comment: x.Comment, Photos: x.Photos, ReviewComment: x.Review})
+			var fs []rowFinding
+			if err := json.Unmarshal([]byte(row.Findings), &fs); err != nil {
+				return nil, fmt.Errorf("report row %s: findings: %w", row.ID, err)
+			}
+			in := d.Latest[f]
+			for _, x := range fs {
+				d.Findings = append(d.Findings, checklist.Finding{InspectionID: in.ID, FacilityID: f, FiscalYear: fy,
+					Date: in.Date, Status: in.Status, ItemKey: x.Key, Comment: x.Comment, Photos: x.Photos, ReviewComment: x.Review})
+			}
+			if in.Version > newest.Version || (in.Version == newest.Version && in.ChecklistID > newest.ChecklistID) {
+				newest = in
+			}
 		}
+		if newest.ChecklistID != "" {
+			if d.Content, err = db.ChecklistContent(ctx, newest.ChecklistID, newest.Version); err != nil {
+				return nil, err
+			}
+		}
+		out[fy] = d
 	}
 	return out, nil
 }
