@@ -18,23 +18,10 @@ const syncOverlap = 30 * time.Second
 
 // syncJSON is what changed for a tablet since its cursor.
 type syncJSON struct {
-	Inspections []inspectionJSON   `json:"inspections"`
-	Facilities  []syncFacilityJSON `json:"facilities"`
-	Cursor      string             `json:"cursor"`
-	HasMore     bool               `json:"has_more"`
-}
-
-// syncFacilityJSON is a facility in the sync feed.
-type syncFacilityJSON struct {
-	ID         string                 `json:"id"`
-	Code       string                 `json:"code"`
-	Name       checklist.FacilityName `json:"name"`
-	Kind       checklist.FacilityKind `json:"kind"`
-	Department string                 `json:"department,omitempty"`
-	Address    string                 `json:"address,omitempty"`
-	Active     bool                   `json:"active"`
-	Revision   int                    `json:"revision"`
-	UpdatedAt  time.Time              `json:"updated_at"`
+	Inspections []inspectionJSON `json:"inspections"`
+	Facilities  []facilityJSON   `json:"facilities"`
+	Cursor      string           `json:"cursor"`
+	HasMore     bool             `json:"has_more"`
 }
 
 // sync gives a tablet everything that changed for its user since the
@@ -83,7 +70,7 @@ func (s *Server) sync(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	out := syncJSON{Inspections: make([]inspectionJSON, 0, len(ins)), Facilities: make([]syncFacilityJSON, 0, len(facs)), HasMore: more}
+	out := syncJSON{Inspections: make([]inspectionJSON, 0, len(ins)), Facilities: make([]facilityJSON, 0, len(facs)), HasMore: more}
 	for _, in := range ins {
 		content, err := s.store.ChecklistContent(ctx, in.ChecklistID, in.Version)
 		if err != nil {
@@ -93,8 +80,7 @@ func (s *Server) sync(c *gin.Context) {
 		out.Inspections = append(out.Inspections, newInspectionJSON(in, content))
 	}
 	for _, f := range facs {
-		out.Facilities = append(out.Facilities, syncFacilityJSON{ID: f.ID, Code: f.Code, Name: f.Name, Kind: f.Kind,
-			Department: f.Department, Address: f.Address, Active: f.Active, Revision: f.Revision, UpdatedAt: f.UpdatedAt})
+		out.Facilities = append(out.Facilities, newFacilityJSON(f))
 	}
 	switch {
 	case more:

@@ -118,7 +118,10 @@ func (db *DB) CreateAction(ctx context.Context, a checklist.Action) (_ checklist
 		return checklist.Action{}, err
 	}
 	a.ID = newID()
-	if _, err := db.db.Collection(colActions).InsertOne(ctx, toActionDoc(a)); err != nil {
+	unlock := db.writeLock()
+	_, err = db.db.Collection(colActions).InsertOne(ctx, toActionDoc(a))
+	unlock()
+	if err != nil {
 		return checklist.Action{}, translate(err)
 	}
 	db.bumpReportVersions(ctx, ReportVersionActions)
@@ -158,8 +161,10 @@ func (db *DB) UpdateAction(ctx context.Context, id string, revision int64, chang
 	if a.Revision == before {
 		return a, nil
 	}
+	unlockWrite := db.writeLock()
 	res, err := db.db.Collection(colActions).ReplaceOne(ctx,
 		bson.D{{Key: "_id", Value: id}, {Key: "revision", Value: before}}, toActionDoc(a))
+	unlockWrite()
 	if err != nil {
 		return checklist.Action{}, translate(err)
 	}

@@ -34,6 +34,16 @@ type DB struct {
 	// immutable, so it is never invalidated.
 	versions sync.Map
 
+	// embedded is true on the FerretDB server (the embedded default),
+	// whose update guards are not atomic anyway and which reads a
+	// document by id cheaply only when the filter is the id alone.
+	embedded bool
+	writeMu  sync.Mutex // see writeLock
+
+	// cache holds this process's last written copy of inspections, for
+	// the next write (see writeCache).
+	cache writeCache
+
 	// reportVers remembers the report data versions (reports.go).
 	reportVers reportVersions
 }
@@ -42,6 +52,24 @@ type DB struct {
 // database name, and ensures every index. It does not wait for the server
 // beyond the first ping, which must answer within the context's deadline.
 func Open(ctx context.Context, uri, name string) (*DB, error) {
+	db, err := Connect(ctx, uri, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.ensureIndexes(ctx); err != nil {
+		_ = db.client.Disconnect(context.Background())
+		return nil, err
+	}
+	if err := db.ensureReportRows(ctx); err != nil {
+		_ = db.client.Disconnect(context.Background())
+		return nil, fmt.Errorf("report rows: %w", err)
+	}
+	return db, nil
+}
+
+// Connect is Open without ensuring indexes: it changes nothing in the
+// database, for tools such as backup and restore that copy it as it is.
+func Connect(ctx context.Context, uri, name string) (*DB, error) {
 	opts := options.Client().ApplyURI(uri).
 		SetServerSelectionTimeout(5 * time.Second).
 		SetConnectTimeout(5 * time.Second).
@@ -55,10 +83,7 @@ func Open(ctx context.Context, uri, name string) (*DB, error) {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("connect %s: %w", redact(uri), err)
 	}
-	if err := db.ensureIndexes(ctx); err != nil {
-		_ = client.Disconnect(context.Background())
-		return nil, err
-	}
+	db.embedded = isFerretDB(ctx, client)
 	return db, nil
 }
 
@@ -72,6 +97,9 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Drop removes the whole database. Tests use it to clean up.
 func (db *DB) Drop(ctx context.Context) error { return translate(db.db.Drop(ctx)) }
+
+// Name is the database's name.
+func (db *DB) Name() string { return db.db.Name() }
 
 // Collection names.
 const (
@@ -107,8 +135,13 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		if len(models) == 0 {
 			continue
 		}
-		if _, err := db.db.Collection(col).Indexes().CreateMany(ctx, models); err != nil {
-			return fmt.Errorf("ensure indexes on %s: %w", col, translate(err))
+		// One at a time: the embedded server (FerretDB 1.24) panics on a
+		// createIndexes of several indexes when some already exist, which
+		// is every start after the first.
+		for _, m := range models {
+			if _, err := db.db.Collection(col).Indexes().CreateOne(ctx, m); err != nil {
+				return fmt.Errorf("ensure indexes on %s: %w", col, translate(err))
+			}
 		}
 	}
 	return nil

@@ -22,5 +22,9 @@ func (db *DB) DeleteDocuments(name string, filter any) error {
 	return err
 }
 
+// ForgetCache drops what this process remembers of its own writes, as a
+// restart would.
+func (db *DB) ForgetCache() { db.cache = writeCache{} }
+
 // RawCollection exposes a collection to tests that probe the server.
 func (db *DB) RawCollection(name string) *mongo.Collection { return db.db.Collection(name) }

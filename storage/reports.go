@@ -64,9 +64,11 @@ func (db *DB) bumpReportVersions(ctx context.Context, keys ...string) {
 	now := db.now()
 	for _, k := range keys {
 		tok := newToken()
+		unlock := db.writeLock()
 		_, err := db.db.Collection(colReportVersions).UpdateOne(ctx, bson.D{{Key: "_id", Value: k}},
 			bson.D{{Key: "$set", Value: bson.D{{Key: "token", Value: tok}, {Key: "updated_at", Value: now}}}},
 			options.UpdateOne().SetUpsert(true))
+		unlock()
 		db.reportVers.mu.Lock()
 		if err != nil {
 			// The database may or may not hold the new token: read it
@@ -259,6 +261,8 @@ func (d reportRowDoc) tallies() (map[string]checklist.Tally, error) {
 // row a crash left behind.
 func (db *DB) putReportRow(ctx context.Context, in *checklist.Inspection) error {
 	col := db.db.Collection(colReportRows)
+	unlock := db.writeLock()
+	defer unlock()
 	if !in.Status.CountsInReports() {
 		_, err := col.DeleteOne(ctx, bson.D{{Key: "_id", Value: in.ID}})
 		return translate(err)
@@ -372,13 +376,14 @@ func (db *DB) InsertInspections(ctx context.Context, ins []*checklist.Inspection
 			}
 			years[in.FiscalYear] = true
 		}
-		if _, err := db.db.Collection(colInspections).InsertMany(ctx, docs); err != nil {
-			return translate(err)
+		unlock := db.writeLock()
+		_, err := db.db.Collection(colInspections).InsertMany(ctx, docs)
+		if err == nil && len(rows) > 0 {
+			_, err = db.db.Collection(colReportRows).InsertMany(ctx, rows)
 		}
-		if len(rows) > 0 {
-			if _, err := db.db.Collection(colReportRows).InsertMany(ctx, rows); err != nil {
-				return translate(err)
-			}
+		unlock()
+		if err != nil {
+			return translate(err)
 		}
 	}
 	keys := make([]string, 0, len(years))
@@ -402,4 +407,39 @@ func (db *DB) reportChanged(ctx context.Context, in *checklist.Inspection, befor
 	}
 	db.bumpReportVersions(ctx, keys...)
 	db.checkActions(ctx, in)
+}
+
+// ensureReportRows writes the report rows of a database whose
+// inspections predate them: when there is no row at all, every counted
+// inspection gets one. It runs at Open and reads the inspections only
+// while the rows are missing.
+func (db *DB) ensureReportRows(ctx context.Context) error {
+	err := db.db.Collection(colReportRows).FindOne(ctx, bson.D{}).Err()
+	if err == nil {
+		return nil
+	}
+	if checklist.ErrorCode(translate(err)) != checklist.ENotFound {
+		return translate(err)
+	}
+	ins, err := db.findInspections(ctx, bson.D{reportStatusFilter()}, options.Find())
+	if err != nil {
+		return err
+	}
+	for _, in := range ins {
+		if err := db.putReportRow(ctx, in); err != nil {
+			return err
+		}
+	}
+	if len(ins) > 0 {
+		years := map[string]bool{}
+		var keys []string
+		for _, in := range ins {
+			if k := ReportVersionKey(in.FiscalYear); !years[k] {
+				years[k] = true
+				keys = append(keys, k)
+			}
+		}
+		db.bumpReportVersions(ctx, keys...)
+	}
+	return nil
 }
