@@ -28,3 +28,6 @@ func (db *DB) ForgetCache() { db.cache = writeCache{} }
 
 // RawCollection exposes a collection to tests that probe the server.
 func (db *DB) RawCollection(name string) *mongo.Collection { return db.db.Collection(name) }
+
+// EnsureReportRows runs the start-up repair of missing report rows.
+func (db *DB) EnsureReportRows(ctx context.Context) error { return db.ensureReportRows(ctx) }
