@@ -17,3 +17,11 @@ func UseProductionPasswordCost(t testing.TB) {
 	argonCost.Store(&productionArgon)
 	t.Cleanup(func() { argonCost.Store(prev) })
 }
+
+// DropReportCache forgets every computed report, for benchmarks of the
+// cold path.
+func (s *Server) DropReportCache() {
+	s.reports.mu.Lock()
+	defer s.reports.mu.Unlock()
+	s.reports.bodies, s.reports.years = nil, nil
+}

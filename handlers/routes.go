@@ -63,6 +63,8 @@ func (s *Server) routes() *gin.Engine {
 	cl.GET("/:id/versions/:n/diff/:to", s.diffVersions)
 
 	s.inspectionRoutes(authed)
+	s.reportRoutes(authed)
+	s.actionRoutes(authed)
 
 	return r
 }

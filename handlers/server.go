@@ -26,6 +26,8 @@ type Store interface {
 	FacilityStore
 	ChecklistStore
 	InspectionStore
+	ReportStore
+	ActionStore
 }
 
 // Config holds the HTTP layer's settings. Zero fields take the defaults
@@ -83,6 +85,7 @@ type Server struct {
 	throttle   *loginThrottle
 	versions   *versionCache // published versions, encoded, in memory
 	tokenCache *tokenCache   // access tokens verified lately
+	reports    reportCache
 }
 
 // NewServer wires the API around store and returns its http.Handler.

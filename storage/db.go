@@ -43,6 +43,9 @@ type DB struct {
 	// cache holds this process's last written copy of inspections, for
 	// the next write (see writeCache).
 	cache writeCache
+
+	// reportVers remembers the report data versions (reports.go).
+	reportVers reportVersions
 }
 
 // Open connects to the MongoDB (or embedded server) at uri, uses the
@@ -56,6 +59,10 @@ func Open(ctx context.Context, uri, name string) (*DB, error) {
 	if err := db.ensureIndexes(ctx); err != nil {
 		_ = db.client.Disconnect(context.Background())
 		return nil, err
+	}
+	if err := db.ensureReportRows(ctx); err != nil {
+		_ = db.client.Disconnect(context.Background())
+		return nil, fmt.Errorf("report rows: %w", err)
 	}
 	return db, nil
 }

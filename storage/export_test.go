@@ -1,6 +1,10 @@
 package storage
 
-import "context"
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
 
 // StorageKeyedMutexProbe lets the external tests reach the keyed lock.
 type StorageKeyedMutexProbe = keyedMutex
@@ -21,3 +25,9 @@ func (db *DB) DeleteDocuments(name string, filter any) error {
 // ForgetCache drops what this process remembers of its own writes, as a
 // restart would.
 func (db *DB) ForgetCache() { db.cache = writeCache{} }
+
+// RawCollection exposes a collection to tests that probe the server.
+func (db *DB) RawCollection(name string) *mongo.Collection { return db.db.Collection(name) }
+
+// EnsureReportRows runs the start-up repair of missing report rows.
+func (db *DB) EnsureReportRows(ctx context.Context) error { return db.ensureReportRows(ctx) }

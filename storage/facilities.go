@@ -59,6 +59,7 @@ func (db *DB) CreateFacility(ctx context.Context, f checklist.Facility) (checkli
 	if _, err := db.db.Collection(colFacilities).InsertOne(ctx, newFacilityDoc(f)); err != nil {
 		return checklist.Facility{}, codeTaken(f.Code, translate(err))
 	}
+	db.bumpReportVersions(ctx, ReportVersionFacilities)
 	return f, nil
 }
 
@@ -172,6 +173,7 @@ func (db *DB) UpdateFacility(ctx context.Context, id string, revision int, chang
 	if res.MatchedCount == 0 {
 		return checklist.Facility{}, checklist.Errorf(checklist.ERevision, "the facility was changed at the same time; reload and retry")
 	}
+	db.bumpReportVersions(ctx, ReportVersionFacilities)
 	return next, nil
 }
 

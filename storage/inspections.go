@@ -299,6 +299,7 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 	if err == nil {
 		copied := db.copyOutbox(ctx, &outbox)
 		db.cache.put(in.ID, &cachedDoc{doc: &doc, outboxCopied: copied})
+		db.reportChanged(ctx, in, in.FiscalYear)
 		return in, true, nil
 	}
 	if !mongo.IsDuplicateKeyError(err) {
@@ -443,6 +444,7 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		}
 		copied := db.copyOutbox(ctx, &outbox)
 		db.cache.put(id, &cachedDoc{doc: &doc, outboxCopied: copied})
+		db.reportChanged(ctx, in, stored.doc.FiscalYear)
 		return in, false, nil
 	}
 	return nil, false, checklist.Errorf(checklist.EUnavailable, "the inspection is changing too often to be written; retry")
@@ -610,6 +612,7 @@ func (db *DB) ImportInspection(ctx context.Context, in *checklist.Inspection, tr
 	if err != nil {
 		return translate(err)
 	}
+	db.reportChanged(ctx, in, in.FiscalYear)
 	for _, e := range trail {
 		if err := db.AppendAudit(ctx, e); err != nil {
 			return err

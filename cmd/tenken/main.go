@@ -8,6 +8,7 @@
 //	tenken db [--data DIR] [--addr 127.0.0.1:27017]
 //	tenken backup [--data DIR] [--database NAME] [--include-keys] FILE
 //	tenken restore [--data DIR] [--database NAME] [--force] [--check] FILE
+//	tenken demo --facilities N --years Y [--per-year 2]
 //
 // Configuration comes from flags and the environment; nothing else in the
 // program reads the environment.
@@ -62,6 +63,7 @@ var commands = map[string]command{
 	"db":      {"serve the data folder's embedded database alone, for mongosh, Compass or drivers", runDB},
 	"backup":  {"write the database and photo blobs to one archive file", runBackup},
 	"restore": {"restore an archive into an empty database and data folder", runRestore},
+	"demo":    {"fill a database with generated inspections: tenken demo --facilities 60 --years 5", runDemoData},
 }
 
 // run is the whole program, callable from tests.

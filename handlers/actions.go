@@ -1,0 +1,356 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"tenken/checklist"
+)
+
+// ActionStore is what the improvement-action handlers need.
+type ActionStore interface {
+	CreateAction(ctx context.Context, a checklist.Action) (checklist.Action, error)
+	FindAction(ctx context.Context, id string) (checklist.Action, error)
+	UpdateAction(ctx context.Context, id string, revision int64, change func(*checklist.Action) error) (checklist.Action, error)
+	ListActions(ctx context.Context, q checklist.ActionQuery) ([]checklist.Action, error)
+}
+
+// actionRoutes registers the improvement cycle's routes.
+func (s *Server) actionRoutes(authed *gin.RouterGroup) {
+	authed.POST("/actions", requireRole(checklist.RoleReviewer, checklist.RoleAdmin), s.createAction)
+	authed.GET("/actions", s.listActions)
+	authed.GET("/actions/:id", s.getAction)
+	authed.PATCH("/actions/:id", s.updateAction)
+	authed.POST("/actions/:id/progress", s.reportProgress)
+	authed.POST("/actions/:id/good-practice", requireRole(checklist.RoleReviewer, checklist.RoleAdmin), s.markGoodPractice)
+	authed.GET("/good-practices", s.listGoodPractices)
+}
+
+type progressJSON struct {
+	Date string    `json:"date"`
+	Text string    `json:"text"`
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
+}
+
+func newProgressJSON(r *checklist.ProgressReport) *progressJSON {
+	if r == nil {
+		return nil
+	}
+	return &progressJSON{Date: r.Date.String(), Text: r.Text, By: r.By, At: r.At}
+}
+
+type goodPracticeJSON struct {
+	Note string    `json:"note"`
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
+}
+
+type actionJSON struct {
+	ID                   string            `json:"id"`
+	FacilityID           string            `json:"facility_id"`
+	ItemKey              string            `json:"item_key"`
+	Title                string            `json:"title"`
+	Owner                string            `json:"owner"`
+	TargetFiscalYear     int               `json:"target_fiscal_year"`
+	TargetFiscalYearName string            `json:"target_fiscal_year_label"`
+	DueDate              *string           `json:"due_date"`
+	Status               string            `json:"status"`
+	SourceInspectionID   string            `json:"source_inspection_id,omitempty"`
+	Interim              *progressJSON     `json:"interim_report"`
+	Final                *progressJSON     `json:"final_report"`
+	Flagged              bool              `json:"flagged"`
+	FlaggedInspectionID  string            `json:"flagged_inspection_id,omitempty"`
+	VerifiedInspectionID string            `json:"verified_inspection_id,omitempty"`
+	GoodPractice         *goodPracticeJSON `json:"good_practice"`
+	Revision             int64             `json:"revision"`
+	CreatedAt            time.Time         `json:"created_at"`
+	CreatedBy            string            `json:"created_by"`
+	UpdatedAt            time.Time         `json:"updated_at"`
+	UpdatedBy            string            `json:"updated_by"`
+}
+
+func newActionJSON(a checklist.Action) actionJSON {
+	j := actionJSON{ID: a.ID, FacilityID: a.FacilityID, ItemKey: a.ItemKey, Title: a.Title, Owner: a.Owner,
+		TargetFiscalYear: a.TargetFiscalYear, TargetFiscalYearName: checklist.FiscalYearLabel(a.TargetFiscalYear),
+		Status: string(a.Status), SourceInspectionID: a.SourceInspectionID,
+		Interim: newProgressJSON(a.Interim), Final: newProgressJSON(a.Final),
+		Flagged: a.Flagged, FlaggedInspectionID: a.FlaggedInspectionID, VerifiedInspectionID: a.VerifiedInspectionID,
+		Revision: a.Revision, CreatedAt: a.CreatedAt, CreatedBy: a.CreatedBy, UpdatedAt: a.UpdatedAt, UpdatedBy: a.UpdatedBy}
+	if !a.Due.IsZero() {
+		d := a.Due.String()
+		j.DueDate = &d
+	}
+	if a.GoodPractice {
+		j.GoodPractice = &goodPracticeJSON{Note: a.GoodPracticeNote, By: a.GoodPracticeBy, At: a.GoodPracticeAt}
+	}
+	return j
+}
+
+// respondAction writes the action with its revision as ETag.
+func respondAction(c *gin.Context, status int, a checklist.Action) {
+	c.Header("ETag", revisionETag(a.Revision))
+	c.Header("Cache-Control", "private, no-cache")
+	respondJSON(c, status, newActionJSON(a))
+}
+
+// failAction answers err, rendering a conflict's current copy.
+func failAction(c *gin.Context, err error) {
+	var e *checklist.Error
+	if errors.As(err, &e) {
+		if a, ok := e.Current.(checklist.Action); ok {
+			e.Current = newActionJSON(a)
+		}
+	}
+	respondError(c, err)
+}
+
+func parseOptionalDateField(p *checklist.Problems, field, s string) checklist.Date {
+	if s == "" {
+		return checklist.Date{}
+	}
+	d, err := checklist.ParseDate(s)
+	if err != nil {
+		p.Add(field, "format", "%s must be a date such as 2027-03-31", field)
+	}
+	return d
+}
+
+type createActionRequest struct {
+	Title              string `json:"title"`
+	FacilityID         string `json:"facility_id"`
+	ItemKey            string `json:"item_key"`
+	Owner              string `json:"owner"`
+	TargetFiscalYear   int    `json:"target_fiscal_year"`
+	DueDate            string `json:"due_date"`
+	SourceInspectionID string `json:"source_inspection_id"`
+}
+
+func (s *Server) createAction(c *gin.Context) {
+	var req createActionRequest
+	if err := decodeJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	var p checklist.Problems
+	due := parseOptionalDateField(&p, "due_date", req.DueDate)
+	if err := p.Err("the action is not valid"); err != nil {
+		respondError(c, err)
+		return
+	}
+	if req.SourceInspectionID != "" {
+		// An action made from a finding names the inspection: the item
+		// must have failed there, at that facility.
+		in, err := s.store.FindInspection(ctx, req.SourceInspectionID)
+		if checklist.ErrorCode(err) == checklist.ENotFound {
+			err = checklist.Errorf(checklist.EInvalid, "source_inspection_id names no inspection")
+		}
+		if err != nil {
+			respondError(c, err)
+			return
+		}
+		if in.FacilityID != req.FacilityID || !in.Answers[req.ItemKey].Outcome.Failed {
+			respondError(c, &checklist.Error{Code: checklist.EInvalid, Message: "the action is not valid",
+				Fields: checklist.Problems{{Field: "item_key", Code: "not_a_finding",
+					Message: "item " + req.ItemKey + " did not fail in inspection " + in.ID + " of this facility"}}})
+			return
+		}
+	}
+	a, err := checklist.NewAction(checklist.Action{Title: req.Title, FacilityID: req.FacilityID, ItemKey: req.ItemKey,
+		Owner: req.Owner, TargetFiscalYear: req.TargetFiscalYear, Due: due, SourceInspectionID: req.SourceInspectionID},
+		actorOf(c), s.now())
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	a, err = s.store.CreateAction(ctx, a)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.Header("Location", "/v1/actions/"+a.ID)
+	respondAction(c, http.StatusCreated, a)
+}
+
+// visibleAction reads action id, or ENotFound when the caller may not
+// see it (inspectors see their facilities' actions only).
+func (s *Server) visibleAction(c *gin.Context) (checklist.Action, bool) {
+	id := c.Param("id")
+	a, err := s.store.FindAction(c.Request.Context(), id)
+	if err == nil && !principalOf(c).CanAccessFacility(a.FacilityID) {
+		err = checklist.Errorf(checklist.ENotFound, "no improvement action %s", id)
+	}
+	if err != nil {
+		respondError(c, err)
+		return checklist.Action{}, false
+	}
+	return a, true
+}
+
+func (s *Server) getAction(c *gin.Context) {
+	a, ok := s.visibleAction(c)
+	if !ok {
+		return
+	}
+	if etagMatches(c.GetHeader("If-None-Match"), revisionETag(a.Revision)) {
+		c.Header("ETag", revisionETag(a.Revision))
+		c.Status(http.StatusNotModified)
+		return
+	}
+	respondAction(c, http.StatusOK, a)
+}
+
+func (s *Server) listActions(c *gin.Context) {
+	p := principalOf(c)
+	q := checklist.ActionQuery{ItemKey: c.Query("item_key")}
+	var probs checklist.Problems
+	if v := c.Query("target_fiscal_year"); v != "" {
+		fy, err := strconv.Atoi(v)
+		if err != nil || fy < 2000 || fy > 2200 {
+			probs.Add("target_fiscal_year", "range", "target_fiscal_year must be a fiscal year such as 2027")
+		}
+		q.TargetFiscalYear = fy
+	}
+	if v := c.Query("status"); v != "" {
+		if !checklist.ActionStatus(v).Valid() {
+			probs.Add("status", "enum", "status must be planned, in_progress, done, verified or dropped")
+		}
+		q.Status = checklist.ActionStatus(v)
+	}
+	if refuseQuery(c, probs) {
+		return
+	}
+	if p.Role == checklist.RoleInspector {
+		q.FacilityIDs = append([]string{}, p.Facilities...)
+	}
+	if f := c.Query("facility_id"); f != "" {
+		if p.CanAccessFacility(f) {
+			q.FacilityIDs = []string{f}
+		} else {
+			q.FacilityIDs = []string{}
+		}
+	}
+	s.respondActions(c, q)
+}
+
+func (s *Server) respondActions(c *gin.Context, q checklist.ActionQuery) {
+	as, err := s.store.ListActions(c.Request.Context(), q)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	out := struct {
+		Items []actionJSON `json:"items"`
+	}{Items: make([]actionJSON, 0, len(as))}
+	for _, a := range as {
+		out.Items = append(out.Items, newActionJSON(a))
+	}
+	c.Header("Cache-Control", "private, no-cache")
+	respondJSON(c, http.StatusOK, out)
+}
+
+// listGoodPractices lists the actions reviewers marked as good practices,
+// across every facility: every signed-in user may learn from them.
+func (s *Server) listGoodPractices(c *gin.Context) {
+	s.respondActions(c, checklist.ActionQuery{GoodPractice: true})
+}
+
+type updateActionRequest struct {
+	Revision         int64   `json:"revision"`
+	Title            *string `json:"title"`
+	Owner            *string `json:"owner"`
+	TargetFiscalYear *int    `json:"target_fiscal_year"`
+	DueDate          *string `json:"due_date"`
+	Status           *string `json:"status"`
+}
+
+// writeAction runs change on the visible action at the revision the
+// client sent.
+func (s *Server) writeAction(c *gin.Context, revision int64, change func(*checklist.Action) error) {
+	a, ok := s.visibleAction(c)
+	if !ok {
+		return
+	}
+	if revision < 1 {
+		respondError(c, &checklist.Error{Code: checklist.EBadRequest, Message: "revision is required: the revision of the action you changed",
+			Fields: checklist.Problems{{Field: "revision", Code: checklist.CodeRequired, Message: "revision is required"}}})
+		return
+	}
+	a, err := s.store.UpdateAction(c.Request.Context(), a.ID, revision, change)
+	if err != nil {
+		failAction(c, err)
+		return
+	}
+	respondAction(c, http.StatusOK, a)
+}
+
+func (s *Server) updateAction(c *gin.Context) {
+	var req updateActionRequest
+	if err := decodeJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	var p checklist.Problems
+	ch := checklist.ActionChange{Title: req.Title, Owner: req.Owner, TargetFiscalYear: req.TargetFiscalYear}
+	if req.DueDate != nil {
+		d := parseOptionalDateField(&p, "due_date", *req.DueDate)
+		ch.Due = &d
+	}
+	if req.Status != nil {
+		st := checklist.ActionStatus(*req.Status)
+		ch.Status = &st
+	}
+	if err := p.Err("the change is not valid"); err != nil {
+		respondError(c, err)
+		return
+	}
+	by, now := actorOf(c), s.now()
+	s.writeAction(c, req.Revision, func(a *checklist.Action) error { return a.Apply(ch, by, now) })
+}
+
+type progressRequest struct {
+	Revision int64  `json:"revision"`
+	Kind     string `json:"kind"`
+	Date     string `json:"date"`
+	Text     string `json:"text"`
+}
+
+func (s *Server) reportProgress(c *gin.Context) {
+	var req progressRequest
+	if err := decodeJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	var p checklist.Problems
+	date := parseOptionalDateField(&p, "date", req.Date)
+	if err := p.Err("the progress report is not valid"); err != nil {
+		respondError(c, err)
+		return
+	}
+	by, now := actorOf(c), s.now()
+	s.writeAction(c, req.Revision, func(a *checklist.Action) error { return a.Report(req.Kind, date, req.Text, by, now) })
+}
+
+type goodPracticeRequest struct {
+	Revision     int64  `json:"revision"`
+	GoodPractice bool   `json:"good_practice"`
+	Note         string `json:"note"`
+}
+
+func (s *Server) markGoodPractice(c *gin.Context) {
+	var req goodPracticeRequest
+	if err := decodeJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	by, now := actorOf(c), s.now()
+	s.writeAction(c, req.Revision, func(a *checklist.Action) error {
+		return a.MarkGoodPractice(req.GoodPractice, req.Note, by, now)
+	})
+}

@@ -1,0 +1,193 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"tenken/checklist"
+	"tenken/checklist/demodata"
+)
+
+// simpleItem returns a yes/no item that fails on "no" and needs neither a
+// comment nor a photo when it fails, nor depends on another answer.
+func simpleItem(t *testing.T, c checklist.Content) string {
+	t.Helper()
+	for _, it := range c.Items() {
+		if it.Type == checklist.TypeYesNo && it.FailRule != nil && it.FailRule.Answer == "no" &&
+			!it.FailedNeedsPhoto && it.ShowIf == nil {
+			return it.Key
+		}
+	}
+	t.Fatal("the default checklist has no simple yes/no item")
+	return ""
+}
+
+// inspect stores a submitted inspection of facility on date in which item
+// passes or fails, through the same storage path the API takes, so that
+// the actions of the facility are checked against it.
+func (e *reportEnv) inspect(t *testing.T, seed uint64, facility string, date checklist.Date, item string, fails bool) *checklist.Inspection {
+	t.Helper()
+	ctx := context.Background()
+	g := demodata.New(demodata.Options{ChecklistID: defaultChecklistID, Version: 1, Content: &e.content,
+		Facilities: []string{facility}, FirstYear: 2020, Years: 1, Seed: seed})
+	in, err := g.Inspection(facility, date, checklist.StatusDraft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := "yes"
+	if fails {
+		value = "no"
+	}
+	inspector := checklist.Actor{UserID: "inspector", Role: checklist.RoleInspector}
+	at := date.Time().Add(12 * time.Hour)
+	if _, err := in.ApplySave(&e.content, checklist.Save{BaseRevision: in.Revision, Answers: map[string]*checklist.Answer{
+		item: {Value: checklist.StringValue(value), Comment: "確認済み"}}}, inspector, at); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.db.CreateInspection(ctx, in, inspector, checklist.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := e.db.UpdateInspection(ctx, in.ID, inspector, checklist.Idempotency{},
+		func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
+			return in.Submit(&e.content, inspector, now)
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ins = append(e.ins, out)
+	return out
+}
+
+type actionView struct {
+	ID                   string `json:"id"`
+	Status               string `json:"status"`
+	Revision             int64  `json:"revision"`
+	Flagged              bool   `json:"flagged"`
+	VerifiedInspectionID string `json:"verified_inspection_id"`
+	Interim              *struct {
+		Date string `json:"date"`
+		Text string `json:"text"`
+	} `json:"interim_report"`
+	GoodPractice *struct {
+		Note string `json:"note"`
+	} `json:"good_practice"`
+	TargetFiscalYearLabel string `json:"target_fiscal_year_label"`
+}
+
+func TestImprovementActionCycle(t *testing.T) {
+	e := newReportEnv(t, 2, 1, 4)
+	own, other := e.facilities[0].ID, e.facilities[1].ID
+	item := simpleItem(t, e.content)
+	today := checklist.DateOf(time.Now())
+	source := e.inspect(t, 100, own, checklist.Date{Year: 2026, Month: 4, Day: 20}, item, true)
+	passed := e.inspect(t, 101, other, checklist.Date{Year: 2026, Month: 4, Day: 21}, item, false)
+
+	inspector := bearer(e.tokenFor(checklist.RoleInspector, own))
+	otherInspector := bearer(e.tokenFor(checklist.RoleInspector, other))
+	body := map[string]any{"title": "案内表示を更新する", "facility_id": own, "item_key": item, "owner": "庶務課",
+		"target_fiscal_year": 2026, "due_date": "2027-03-31", "source_inspection_id": source.ID}
+
+	t.Run("ErrNotAFinding", func(t *testing.T) {
+		bad := map[string]any{"title": "x", "facility_id": other, "item_key": item, "target_fiscal_year": 2026, "source_inspection_id": passed.ID}
+		e.request("POST", "/v1/actions", bad, e.reviewer).problem(t, http.StatusUnprocessableEntity, "invalid")
+	})
+	t.Run("ErrInspectorsDoNotCreate", func(t *testing.T) {
+		e.request("POST", "/v1/actions", body, inspector).problem(t, http.StatusForbidden, "forbidden")
+	})
+	t.Run("ErrTitleRequired", func(t *testing.T) {
+		b := map[string]any{"facility_id": own, "item_key": item, "target_fiscal_year": 2026}
+		e.request("POST", "/v1/actions", b, e.reviewer).problem(t, http.StatusUnprocessableEntity, "invalid")
+	})
+
+	var a actionView
+	e.request("POST", "/v1/actions", body, e.reviewer).wantStatus(t, http.StatusCreated).decode(t, &a)
+	if a.Status != "planned" || a.Revision != 1 || a.TargetFiscalYearLabel != "令和8年度" {
+		t.Fatalf("created %+v", a)
+	}
+	path := "/v1/actions/" + a.ID
+
+	// Facility staff see and report on their own facility's actions only.
+	e.request("GET", path, nil, inspector).wantStatus(t, http.StatusOK)
+	e.request("GET", path, nil, otherInspector).problem(t, http.StatusNotFound, "not_found")
+	var list struct {
+		Items []actionView `json:"items"`
+	}
+	e.request("GET", "/v1/actions", nil, otherInspector).wantStatus(t, http.StatusOK).decode(t, &list)
+	if len(list.Items) != 0 {
+		t.Fatalf("another facility's inspector lists %d actions", len(list.Items))
+	}
+	e.request("POST", path+"/progress", map[string]any{"revision": 1, "kind": "interim", "date": "2026-09-30", "text": "x"}, otherInspector).
+		problem(t, http.StatusNotFound, "not_found")
+
+	// Interim report in September: the action is under way.
+	e.request("POST", path+"/progress", map[string]any{"revision": 1, "kind": "interim", "date": "2026-09-30", "text": "掲示板を発注した"}, inspector).
+		wantStatus(t, http.StatusOK).decode(t, &a)
+	if a.Status != "in_progress" || a.Revision != 2 || a.Interim == nil || a.Interim.Date != "2026-09-30" {
+		t.Fatalf("after the interim report: %+v", a)
+	}
+	// A stale revision changes nothing.
+	e.request("POST", path+"/progress", map[string]any{"revision": 1, "kind": "final", "date": "2026-12-20", "text": "x"}, inspector).
+		problem(t, http.StatusConflict, "revision_conflict")
+	e.request("PATCH", path, map[string]any{"revision": 2, "title": "別の題"}, inspector).problem(t, http.StatusForbidden, "forbidden")
+	e.request("PATCH", path, map[string]any{"revision": 2, "status": "verified"}, inspector).problem(t, http.StatusForbidden, "forbidden")
+	e.request("PATCH", path, map[string]any{"revision": 2, "status": "done"}, inspector).wantStatus(t, http.StatusOK).decode(t, &a)
+	e.request("POST", path+"/progress", map[string]any{"revision": a.Revision, "kind": "final", "date": "2026-12-20", "text": "設置完了"}, inspector).
+		wantStatus(t, http.StatusOK).decode(t, &a)
+	if a.Status != "done" {
+		t.Fatalf("after done and the final report: %+v", a)
+	}
+
+	// A later inspection fails the item again: the action is flagged.
+	failedAgain := e.inspect(t, 102, own, today, item, true)
+	e.request("GET", path, nil, e.reviewer).wantStatus(t, http.StatusOK).decode(t, &a)
+	if !a.Flagged || a.Status != "done" {
+		t.Fatalf("after a failing inspection: %+v", a)
+	}
+	// The plan shows the action beside the failed item, flagged.
+	var plan struct {
+		Plan []struct {
+			Facility refView `json:"facility"`
+			Item     string  `json:"item"`
+			Action   *struct {
+				ID      string `json:"id"`
+				Flagged bool   `json:"flagged"`
+			} `json:"action"`
+		} `json:"plan"`
+	}
+	e.get(t, "/v1/reports/plan?format=json&fiscal_year=2026&facility_id="+own, &plan)
+	found := false
+	for _, r := range plan.Plan {
+		if r.Item == item && r.Action != nil && r.Action.ID == a.ID && r.Action.Flagged {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the plan of %s (latest inspection %s) does not show the flagged action", own, failedAgain.ID)
+	}
+
+	// A later inspection passes it: verified.
+	verifier := e.inspect(t, 103, own, today, item, false)
+	e.request("GET", path, nil, e.reviewer).wantStatus(t, http.StatusOK).decode(t, &a)
+	if a.Status != "verified" || a.Flagged || a.VerifiedInspectionID != verifier.ID {
+		t.Fatalf("after a passing inspection: %+v", a)
+	}
+	e.request("POST", path+"/progress", map[string]any{"revision": a.Revision, "kind": "final", "date": "2026-12-21", "text": "x"}, inspector).
+		problem(t, http.StatusConflict, "conflict")
+
+	// Reviewers mark it a good practice; every facility can read it.
+	e.request("POST", path+"/good-practice", map[string]any{"revision": a.Revision, "good_practice": true, "note": "サインの一新"}, inspector).
+		problem(t, http.StatusForbidden, "forbidden")
+	e.request("POST", path+"/good-practice", map[string]any{"revision": a.Revision, "good_practice": true, "note": "サインの一新"}, e.reviewer).
+		wantStatus(t, http.StatusOK).decode(t, &a)
+	if a.GoodPractice == nil || a.GoodPractice.Note != "サインの一新" {
+		t.Fatalf("good practice: %+v", a)
+	}
+	e.request("GET", "/v1/good-practices", nil, otherInspector).wantStatus(t, http.StatusOK).decode(t, &list)
+	if len(list.Items) != 1 || list.Items[0].ID != a.ID {
+		t.Fatalf("good practices seen by another facility: %+v", list.Items)
+	}
+	e.request("POST", "/v1/actions", map[string]any{"title": "x", "facility_id": own, "item_key": item, "target_fiscal_year": 2026, "extra": 1}, e.reviewer).
+		problem(t, http.StatusBadRequest, "bad_request")
+}

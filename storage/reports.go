@@ -1,0 +1,445 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"tenken/checklist"
+)
+
+// colReportVersions holds one document per fiscal year (and one for the
+// facility list) whose token changes whenever data of that year changes:
+// report caches key on it, so every instance sees the same invalidation.
+// The token is a fresh random value, never a counter: $inc is not atomic
+// on the embedded server, but two writers setting two fresh tokens both
+// leave a value no cache has seen.
+const colReportVersions = "report_versions"
+
+// ReportVersionFacilities is the version key of the facility list.
+const ReportVersionFacilities = "facilities"
+
+// ReportVersionKey is the version key of fiscal year fy.
+func ReportVersionKey(fy int) string { return "fy:" + strconv.Itoa(fy) }
+
+type reportVersionDoc struct {
+	ID        string    `bson:"_id"`
+	Token     string    `bson:"token"`
+	UpdatedAt time.Time `bson:"updated_at"`
+}
+
+// ReportVersionTTL is how long this process trusts the versions it read
+// before reading them again. Writes through this process update them at
+// once; writes by other instances (on MongoDB) are seen within the TTL.
+var ReportVersionTTL = time.Second
+
+// reportVersions remembers the versions last read or written.
+type reportVersions struct {
+	mu     sync.Mutex
+	tokens map[string]string
+	readAt time.Time
+}
+
+func newToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// bumpReportVersions gives keys fresh tokens. It runs after the data
+// changed, so a reader that saw the old token computed from data at
+// least as old as the change, and is invalidated by the new one.
+func (db *DB) bumpReportVersions(ctx context.Context, keys ...string) {
+	now := db.now()
+	for _, k := range keys {
+		tok := newToken()
+		unlock := db.writeLock()
+		_, err := db.db.Collection(colReportVersions).UpdateOne(ctx, bson.D{{Key: "_id", Value: k}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "token", Value: tok}, {Key: "updated_at", Value: now}}}},
+			options.UpdateOne().SetUpsert(true))
+		unlock()
+		db.reportVers.mu.Lock()
+		if err != nil {
+			// The database may or may not hold the new token: read it
+			// again next time.
+			db.reportVers.readAt = time.Time{}
+		} else if db.reportVers.tokens != nil {
+			db.reportVers.tokens[k] = tok
+		}
+		db.reportVers.mu.Unlock()
+	}
+}
+
+// ReportVersions returns every data version by key (ReportVersionKey,
+// ReportVersionFacilities): one read of a tiny collection, at most once
+// per ReportVersionTTL.
+func (db *DB) ReportVersions(ctx context.Context) (map[string]string, error) {
+	rv := &db.reportVers
+	rv.mu.Lock()
+	if rv.tokens != nil && time.Since(rv.readAt) < ReportVersionTTL {
+		m := make(map[string]string, len(rv.tokens))
+		for k, v := range rv.tokens {
+			m[k] = v
+		}
+		rv.mu.Unlock()
+		return m, nil
+	}
+	rv.mu.Unlock()
+	started := time.Now()
+	var docs []reportVersionDoc
+	if err := db.findAll(ctx, colReportVersions, bson.D{}, options.Find(), &docs); err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(docs))
+	for _, d := range docs {
+		m[d.ID] = d.Token
+	}
+	rv.mu.Lock()
+	rv.tokens, rv.readAt = m, started
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	rv.mu.Unlock()
+	return out, nil
+}
+
+// ReportYears lists the fiscal years that have inspections, oldest first.
+func ReportYearsOf(versions map[string]string) []int {
+	var ys []int
+	for k := range versions {
+		if s, ok := strings.CutPrefix(k, "fy:"); ok {
+			if y, err := strconv.Atoi(s); err == nil {
+				ys = append(ys, y)
+			}
+		}
+	}
+	for i := 1; i < len(ys); i++ {
+		for j := i; j > 0 && ys[j] < ys[j-1]; j-- {
+			ys[j], ys[j-1] = ys[j-1], ys[j]
+		}
+	}
+	return ys
+}
+
+// reportStatusFilter selects the inspections that count in reports.
+func reportStatusFilter() bson.E {
+	ss := make(bson.A, 0, len(checklist.ReportStatuses))
+	for _, s := range checklist.ReportStatuses {
+		ss = append(ss, string(s))
+	}
+	return bson.E{Key: "status", Value: bson.D{{Key: "$in", Value: ss}}}
+}
+
+// colReportRows holds one small document per inspection that counts in
+// reports (submitted or approved): its facility, fiscal year, date and
+// status, and its answers' numbers and findings encoded as two strings.
+// It is written with every write of the inspection and is what reports
+// read.
+//
+// Why not aggregate the inspections themselves: on the embedded server
+// (FerretDB 1.24, SQLite) every query decodes every document of the
+// collection, and an inspection of the default checklist is ~15 KB with
+// ~80 answer sub-documents. Measured on this machine with 600 inspections
+// (60 facilities × 5 years × 2): a find by fiscal year 10 s, $match →
+// $unwind → $group 20–24 s; the same numbers as arrays of small
+// sub-documents still 2–4 s plus 9–12 s for the $group. Scalar fields
+// decode fast: a find of these rows takes 80–110 ms. The load average was
+// 8–11 on two cores during all of these; the ratios are what matter.
+// MongoDB would run the $group pipeline well, but one code path serves
+// both, so the per-inspection numbers are precomputed here and summed in
+// Go (checklist.YearData).
+const colReportRows = "report_rows"
+
+func init() {
+	indexes[colReportRows] = []mongo.IndexModel{
+		{Keys: bson.D{{Key: "fiscal_year", Value: 1}, {Key: "facility_id", Value: 1}}},
+	}
+}
+
+type reportRowDoc struct {
+	ID          string    `bson:"_id"` // the inspection id
+	FacilityID  string    `bson:"facility_id"`
+	FiscalYear  int       `bson:"fiscal_year"`
+	ChecklistID string    `bson:"checklist_id"`
+	Version     int       `bson:"version"`
+	Date        string    `bson:"inspection_date"`
+	Status      string    `bson:"status"`
+	UpdatedAt   time.Time `bson:"updated_at"`
+	// Results has one line per answer: key, answered, failed, na,
+	// points and max points, tab-separated.
+	Results string `bson:"results"`
+	// Findings is the JSON of the failed answers' comments, photos and
+	// review comments.
+	Findings string `bson:"findings_json"`
+}
+
+type rowFinding struct {
+	Key     string   `json:"k"`
+	Comment string   `json:"c,omitempty"`
+	Photos  []string `json:"p,omitempty"`
+	Review  string   `json:"r,omitempty"`
+}
+
+func toReportRow(in *checklist.Inspection) reportRowDoc {
+	var b strings.Builder
+	var fs []rowFinding
+	for _, k := range sortedKeys(in.Answers) {
+		o := in.Answers[k].Outcome
+		b.WriteString(k)
+		for _, n := range []int{bit(o.Answered), bit(o.Failed), bit(o.NA)} {
+			b.WriteByte('\t')
+			b.WriteString(strconv.Itoa(n))
+		}
+		for _, f := range []float64{o.Points, o.MaxPoints} {
+			b.WriteByte('\t')
+			b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+		}
+		b.WriteByte('\n')
+		if o.Failed {
+			a := in.Answers[k].Answer
+			f := rowFinding{Key: k, Comment: a.Comment, Photos: append([]string{}, a.Photos...), Review: in.Review.Items[k]}
+			for _, p := range in.PhotosOf(k) {
+				if !slices.Contains(f.Photos, p.SHA256) {
+					f.Photos = append(f.Photos, p.SHA256)
+				}
+			}
+			fs = append(fs, f)
+		}
+	}
+	js, _ := json.Marshal(fs)
+	return reportRowDoc{ID: in.ID, FacilityID: in.FacilityID, FiscalYear: in.FiscalYear, ChecklistID: in.ChecklistID,
+		Version: in.Version, Date: in.Date.String(), Status: string(in.Status), UpdatedAt: in.Updated.At,
+		Results: b.String(), Findings: string(js)}
+}
+
+func (d reportRowDoc) inspection() (checklist.ReportInspection, error) {
+	date, err := checklist.ParseDate(d.Date)
+	return checklist.ReportInspection{ID: d.ID, FacilityID: d.FacilityID, ChecklistID: d.ChecklistID,
+		Version: d.Version, Date: date, Status: checklist.Status(d.Status), UpdatedAt: d.UpdatedAt.UTC()}, err
+}
+
+func (d reportRowDoc) tallies() (map[string]checklist.Tally, error) {
+	m := map[string]checklist.Tally{}
+	for line := range strings.Lines(d.Results) {
+		f := strings.Split(strings.TrimSuffix(line, "\n"), "\t")
+		if len(f) != 6 {
+			return nil, fmt.Errorf("report row %s: malformed line %q", d.ID, line)
+		}
+		var n [3]int
+		var x [2]float64
+		var err error
+		for i := range n {
+			if n[i], err = strconv.Atoi(f[1+i]); err != nil {
+				return nil, fmt.Errorf("report row %s: %w", d.ID, err)
+			}
+		}
+		for i := range x {
+			if x[i], err = strconv.ParseFloat(f[4+i], 64); err != nil {
+				return nil, fmt.Errorf("report row %s: %w", d.ID, err)
+			}
+		}
+		m[f[0]] = checklist.Tally{FacilityID: d.FacilityID, ItemKey: f[0], Answered: n[0], Failed: n[1], NA: n[2],
+			Points: x[0], MaxPoints: x[1]}
+	}
+	return m, nil
+}
+
+// putReportRow writes (or, when it no longer counts, removes) the report
+// row of in. It is idempotent, so a retry or the next write repairs a
+// row a crash left behind.
+func (db *DB) putReportRow(ctx context.Context, in *checklist.Inspection) error {
+	col := db.db.Collection(colReportRows)
+	unlock := db.writeLock()
+	defer unlock()
+	if !in.Status.CountsInReports() {
+		_, err := col.DeleteOne(ctx, bson.D{{Key: "_id", Value: in.ID}})
+		return translate(err)
+	}
+	_, err := col.ReplaceOne(ctx, bson.D{{Key: "_id", Value: in.ID}}, toReportRow(in), options.Replace().SetUpsert(true))
+	return translate(err)
+}
+
+// latestRows keeps, of the rows given, each fiscal year's latest counted
+// inspection per facility.
+func latestRows(docs []reportRowDoc) (map[int]map[string]reportRowDoc, map[int]map[string]checklist.ReportInspection, error) {
+	ins := map[int][]checklist.ReportInspection{}
+	byID := map[string]reportRowDoc{}
+	for _, d := range docs {
+		in, err := d.inspection()
+		if err != nil {
+			return nil, nil, err
+		}
+		if in.Status.CountsInReports() {
+			ins[d.FiscalYear] = append(ins[d.FiscalYear], in)
+			byID[d.ID] = d
+		}
+	}
+	rows := map[int]map[string]reportRowDoc{}
+	latest := map[int]map[string]checklist.ReportInspection{}
+	for fy, list := range ins {
+		latest[fy] = checklist.LatestPerFacility(list)
+		rows[fy] = map[string]reportRowDoc{}
+		for f, in := range latest[fy] {
+			rows[fy][f] = byID[in.ID]
+		}
+	}
+	return rows, latest, nil
+}
+
+// ReportYears reads what the reports of the fiscal years fys are computed
+// from: the facilities, and each one's latest counted inspection per year
+// with its answers' numbers and findings, from the report rows (see
+// colReportRows) in one query.
+func (db *DB) ReportYears(ctx context.Context, fys []int) (_ map[int]*checklist.YearData, err error) {
+	defer wrap(&err, "report data of fiscal years %v", fys)
+	var fdocs []facilityDoc
+	if err := db.findAll(ctx, colFacilities, bson.D{}, options.Find().SetSort(bson.D{{Key: "code", Value: 1}}), &fdocs); err != nil {
+		return nil, err
+	}
+	facilities := make([]checklist.Facility, 0, len(fdocs))
+	for _, f := range fdocs {
+		facilities = append(facilities, f.facility())
+	}
+	years := make(bson.A, 0, len(fys))
+	for _, fy := range fys {
+		years = append(years, fy)
+	}
+	var docs []reportRowDoc
+	if err := db.findAll(ctx, colReportRows, bson.D{{Key: "fiscal_year", Value: bson.D{{Key: "$in", Value: years}}}}, options.Find(), &docs); err != nil {
+		return nil, err
+	}
+	rows, latest, err := latestRows(docs)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]*checklist.YearData{}
+	for _, fy := range fys {
+		d := &checklist.YearData{FiscalYear: fy, Facilities: facilities, Latest: latest[fy],
+			Tallies: map[string]map[string]checklist.Tally{}}
+		if d.Latest == nil {
+			d.Latest = map[string]checklist.ReportInspection{}
+		}
+		var newest checklist.ReportInspection
+		for f, row := range rows[fy] {
+			if d.Tallies[f], err = row.tallies(); err != nil {
+				return nil, err
+			}
+			var fs []rowFinding
+			if err := json.Unmarshal([]byte(row.Findings), &fs); err != nil {
+				return nil, fmt.Errorf("report row %s: findings: %w", row.ID, err)
+			}
+			in := d.Latest[f]
+			for _, x := range fs {
+				d.Findings = append(d.Findings, checklist.Finding{InspectionID: in.ID, FacilityID: f, FiscalYear: fy,
+					Date: in.Date, Status: in.Status, ItemKey: x.Key, Comment: x.Comment, Photos: x.Photos, ReviewComment: x.Review})
+			}
+			if in.Version > newest.Version || (in.Version == newest.Version && in.ChecklistID > newest.ChecklistID) {
+				newest = in
+			}
+		}
+		if newest.ChecklistID != "" {
+			if d.Content, err = db.ChecklistContent(ctx, newest.ChecklistID, newest.Version); err != nil {
+				return nil, err
+			}
+		}
+		out[fy] = d
+	}
+	return out, nil
+}
+
+// InsertInspections stores many finished inspections at once, in batches
+// (data loads and the demo generator; the API writes one at a time). The
+// inspections must be new; their fiscal years' report versions change.
+func (db *DB) InsertInspections(ctx context.Context, ins []*checklist.Inspection) (err error) {
+	defer wrap(&err, "insert %d inspections", len(ins))
+	const batch = 200
+	years := map[int]bool{}
+	for start := 0; start < len(ins); start += batch {
+		docs := make([]any, 0, batch)
+		var rows []any
+		for _, in := range ins[start:min(start+batch, len(ins))] {
+			docs = append(docs, toInspectionDoc(in))
+			if in.Status.CountsInReports() {
+				rows = append(rows, toReportRow(in))
+			}
+			years[in.FiscalYear] = true
+		}
+		unlock := db.writeLock()
+		_, err := db.db.Collection(colInspections).InsertMany(ctx, docs)
+		if err == nil && len(rows) > 0 {
+			_, err = db.db.Collection(colReportRows).InsertMany(ctx, rows)
+		}
+		unlock()
+		if err != nil {
+			return translate(err)
+		}
+	}
+	keys := make([]string, 0, len(years))
+	for fy := range years {
+		keys = append(keys, ReportVersionKey(fy))
+	}
+	db.bumpReportVersions(ctx, keys...)
+	return nil
+}
+
+// reportChanged follows a write of inspection in (which was of fiscal
+// year before): its report row, the data versions of both years, and the
+// improvement actions of its facility. These are secondary writes after
+// the inspection itself; each is idempotent, and the next write of the
+// inspection repeats them.
+func (db *DB) reportChanged(ctx context.Context, in *checklist.Inspection, before int) {
+	_ = db.putReportRow(ctx, in)
+	keys := []string{ReportVersionKey(in.FiscalYear)}
+	if before != in.FiscalYear {
+		keys = append(keys, ReportVersionKey(before))
+	}
+	db.bumpReportVersions(ctx, keys...)
+	db.checkActions(ctx, in)
+}
+
+// ensureReportRows writes the report rows of a database whose
+// inspections predate them: when there is no row at all, every counted
+// inspection gets one. It runs at Open and reads the inspections only
+// while the rows are missing.
+func (db *DB) ensureReportRows(ctx context.Context) error {
+	err := db.db.Collection(colReportRows).FindOne(ctx, bson.D{}).Err()
+	if err == nil {
+		return nil
+	}
+	if checklist.ErrorCode(translate(err)) != checklist.ENotFound {
+		return translate(err)
+	}
+	ins, err := db.findInspections(ctx, bson.D{reportStatusFilter()}, options.Find())
+	if err != nil {
+		return err
+	}
+	for _, in := range ins {
+		if err := db.putReportRow(ctx, in); err != nil {
+			return err
+		}
+	}
+	if len(ins) > 0 {
+		years := map[string]bool{}
+		var keys []string
+		for _, in := range ins {
+			if k := ReportVersionKey(in.FiscalYear); !years[k] {
+				years[k] = true
+				keys = append(keys, k)
+			}
+		}
+		db.bumpReportVersions(ctx, keys...)
+	}
+	return nil
+}
