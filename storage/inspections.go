@@ -299,7 +299,7 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 	if err == nil {
 		copied := db.copyOutbox(ctx, &outbox)
 		db.cache.put(in.ID, &cachedDoc{doc: &doc, outboxCopied: copied})
-		db.reportChanged(ctx, in, in.FiscalYear)
+		db.reportChanged(ctx, in, in.FiscalYear, false)
 		return in, true, nil
 	}
 	if !mongo.IsDuplicateKeyError(err) {
@@ -400,7 +400,7 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		if _, ok := in.WasApplied(req.Key); ok {
 			return in, true, nil
 		}
-		before := in.Revision
+		before, counted := in.Revision, in.Status.CountsInReports()
 		ch, err := change(in, db.now())
 		if err != nil {
 			if cached {
@@ -444,7 +444,7 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		}
 		copied := db.copyOutbox(ctx, &outbox)
 		db.cache.put(id, &cachedDoc{doc: &doc, outboxCopied: copied})
-		db.reportChanged(ctx, in, stored.doc.FiscalYear)
+		db.reportChanged(ctx, in, stored.doc.FiscalYear, counted)
 		return in, false, nil
 	}
 	return nil, false, checklist.Errorf(checklist.EUnavailable, "the inspection is changing too often to be written; retry")
@@ -612,7 +612,7 @@ func (db *DB) ImportInspection(ctx context.Context, in *checklist.Inspection, tr
 	if err != nil {
 		return translate(err)
 	}
-	db.reportChanged(ctx, in, in.FiscalYear)
+	db.reportChanged(ctx, in, in.FiscalYear, false)
 	for _, e := range trail {
 		if err := db.AppendAudit(ctx, e); err != nil {
 			return err

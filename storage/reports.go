@@ -395,11 +395,16 @@ func (db *DB) InsertInspections(ctx context.Context, ins []*checklist.Inspection
 }
 
 // reportChanged follows a write of inspection in (which was of fiscal
-// year before): its report row, the data versions of both years, and the
+// year before, and counted in reports before when countedBefore): its report row, the data versions of both years, and the
 // improvement actions of its facility. These are secondary writes after
 // the inspection itself; each is idempotent, and the next write of the
 // inspection repeats them.
-func (db *DB) reportChanged(ctx context.Context, in *checklist.Inspection, before int) {
+func (db *DB) reportChanged(ctx context.Context, in *checklist.Inspection, before int, countedBefore bool) {
+	if !countedBefore && !in.Status.CountsInReports() {
+		// A draft saved, created or discarded: no report sees it, and
+		// tablets save drafts every few seconds.
+		return
+	}
 	_ = db.putReportRow(ctx, in)
 	keys := []string{ReportVersionKey(in.FiscalYear)}
 	if before != in.FiscalYear {
