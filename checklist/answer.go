@@ -44,10 +44,10 @@ const (
 	KindString ValueKind = "string" // a string
 	KindNumber ValueKind = "number" // a number
 	KindList   ValueKind = "list"   // an array of strings
-	// KindOther is any other JSON value (an object, an array holding
+	// KindOtherJSON is any other JSON value (an object, an array holding
 	// non-strings). It is read so that CheckAnswer can name the field it
 	// came in; no item accepts it and it cannot be written back.
-	KindOther ValueKind = "other"
+	KindOtherJSON ValueKind = "other"
 )
 
 // Value is the value of an answer, written in JSON as the value itself.
@@ -62,7 +62,7 @@ const (
 //	photo          photo ids: ["3f2a…"]
 //
 // JSON null, "" and [] are all "not answered" (see Empty). Only the field
-// named by Kind is meaningful. Any other JSON value reads as KindOther.
+// named by Kind is meaningful. Any other JSON value reads as KindOtherJSON.
 type Value struct {
 	Kind ValueKind
 	Bool bool
@@ -119,7 +119,7 @@ func (v Value) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads a JSON null, boolean, string, number or array of
-// strings as such, and any other JSON value as KindOther.
+// strings as such, and any other JSON value as KindOtherJSON.
 func (v *Value) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	var out Value
@@ -140,12 +140,12 @@ func (v *Value) UnmarshalJSON(data []byte) error {
 			out.List = []string{}
 		}
 	default:
-		out.Kind = KindOther
+		out.Kind = KindOtherJSON
 	}
 	if err != nil {
 		// Syntax was checked by the decoder: the value is of another type
 		// (an array of numbers, a number too large for float64).
-		out = Value{Kind: KindOther}
+		out = Value{Kind: KindOtherJSON}
 	}
 	*v = out
 	return nil
@@ -297,7 +297,7 @@ func kindName(k ValueKind) string {
 		return "boolean"
 	case KindList:
 		return "list"
-	case KindOther:
+	case KindOtherJSON:
 		return "JSON object or list of non-strings"
 	}
 	return string(k)

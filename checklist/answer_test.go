@@ -62,7 +62,7 @@ func TestValueJSON(t *testing.T) {
 	for _, other := range []string{`{"yes":true}`, `[1,2]`, `["a",null,3]`, `1e400`} {
 		t.Run("Other"+other, func(t *testing.T) {
 			var v checklist.Value
-			if err := json.Unmarshal([]byte(other), &v); err != nil || v.Kind != checklist.KindOther || v.Empty() {
+			if err := json.Unmarshal([]byte(other), &v); err != nil || v.Kind != checklist.KindOtherJSON || v.Empty() {
 				t.Fatalf("Unmarshal(%s) = %+v, %v; want kind other", other, v, err)
 			}
 			if _, err := json.Marshal(v); err == nil {
@@ -135,7 +135,7 @@ func TestCheckAnswer(t *testing.T) {
 	}{
 		{"ErrKeyMismatch", "signage.entrance", checklist.Answer{Item: "signage.exit", Value: yes}, "item", checklist.CodeKeyMismatch},
 		{"ErrYesNoTypeMismatch", "signage.entrance", ans(num(1)), "value", checklist.CodeTypeMismatch},
-		{"ErrOtherJSON", "signage.entrance", ans(checklist.Value{Kind: checklist.KindOther}), "value", checklist.CodeTypeMismatch},
+		{"ErrOtherJSON", "signage.entrance", ans(checklist.Value{Kind: checklist.KindOtherJSON}), "value", checklist.CodeTypeMismatch},
 		{"ErrYesNoBadValue", "signage.entrance", ans(str("maybe")), "value", checklist.CodeBadValue},
 		{"ErrNANotAllowed", "flyers.rack", ans(na), "value", checklist.CodeNANotAllowed},
 		{"ErrRatingTypeMismatch", "signage.clarity", ans(str("5")), "value", checklist.CodeTypeMismatch},

@@ -59,6 +59,11 @@ func newTestAPIWith(t *testing.T, configure func(*handlers.Config)) *testAPI {
 		Keys:   keys,
 		Now:    clk.Now,
 	}
+	photos, err := storage.NewBlobs(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Photos = photos
 	if configure != nil {
 		configure(&cfg)
 	}

@@ -39,5 +39,7 @@ func (s *Server) routes() *gin.Engine {
 	admin.POST("/facilities", s.createFacility)
 	admin.PATCH("/facilities/:id", s.updateFacility)
 
+	s.inspectionRoutes(authed)
+
 	return r
 }

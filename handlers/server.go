@@ -22,6 +22,7 @@ type Store interface {
 	UserStore
 	SessionStore
 	FacilityStore
+	InspectionStore
 }
 
 // Config holds the HTTP layer's settings. Zero fields take the defaults
@@ -54,6 +55,12 @@ type Config struct {
 	TrustedProxies []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// Photos keeps uploaded photo bytes; cmd wires a blob store in the
+	// data folder. nil answers photo uploads with 503.
+	Photos PhotoStore
+	// MaxPhotoBytes bounds one photo; DefaultMaxPhotoBytes when zero.
+	MaxPhotoBytes int64
 }
 
 // Defaults of Config.

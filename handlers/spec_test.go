@@ -12,7 +12,7 @@ import (
 	"tenken/openapi"
 )
 
-var ginParam = regexp.MustCompile(`[:*]([A-Za-z_]+)`)
+var ginParam = regexp.MustCompile(`[:*]([A-Za-z_][A-Za-z0-9_]*)`)
 
 // TestSpecMatchesRoutes fails when a route is missing from openapi.yaml or
 // the spec names a route the router does not have.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -28,6 +29,10 @@ type DB struct {
 	Now func() time.Time
 
 	locks keyedMutex
+
+	// versions caches published checklist content by "id:number":
+	// immutable, so it is never invalidated.
+	versions sync.Map
 }
 
 // Open connects to the MongoDB (or embedded server) at uri, uses the

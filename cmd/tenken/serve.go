@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"tenken/handlers"
+	"tenken/storage"
 )
 
 // shutdownGrace bounds how long in-flight requests may take to finish.
@@ -47,6 +49,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 		}
 	}
 
+	// Photo bytes live on disk beside the database, content-addressed.
+	// (Several instances on MongoDB would share GridFS instead.)
+	photos, err := storage.NewBlobs(filepath.Join(db.dataDir, "blobs"))
+	if err != nil {
+		return err
+	}
+	cfg.Photos = photos
 	srv, err := handlers.NewServer(cfg, store)
 	if err != nil {
 		return err

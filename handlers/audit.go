@@ -1,0 +1,65 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"tenken/checklist"
+)
+
+// listAudit lets admins read the audit trail, newest first, filtered by
+// entity (and entity_id), actor (a user id) and since (an RFC 3339
+// time), paged by cursor.
+func (s *Server) listAudit(c *gin.Context) {
+	q := checklist.AuditQuery{Entity: c.Query("entity"), EntityID: c.Query("entity_id"), ActorID: c.Query("actor")}
+	var p checklist.Problems
+	if v := c.Query("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			p.Add("since", "format", "since must be an RFC 3339 time such as 2026-04-01T00:00:00Z")
+		}
+		q.Since = t
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			p.Add("limit", "range", "limit must be an integer from 1 to 200")
+		}
+		q.Limit = n
+	}
+	if v := c.Query("cursor"); v != "" {
+		parts, ok := decodeCursor("audit", v, 2)
+		ms, err := strconv.ParseInt(safeIndex(parts, 0), 10, 64)
+		if !ok || err != nil {
+			p.Add("cursor", "invalid", "cursor is not one this list returned")
+		} else {
+			q.BeforeAt, q.BeforeID = time.UnixMilli(ms).UTC(), parts[1]
+		}
+	}
+	if len(p) > 0 {
+		respondError(c, &checklist.Error{Code: checklist.EBadRequest, Message: "the query is not valid", Fields: p})
+		return
+	}
+	entries, more, err := s.store.ListAudit(c.Request.Context(), q)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	out := struct {
+		Items      []auditJSON `json:"items"`
+		NextCursor *string     `json:"next_cursor"`
+	}{Items: make([]auditJSON, 0, len(entries))}
+	for _, e := range entries {
+		out.Items = append(out.Items, newAuditJSON(e))
+	}
+	if more {
+		last := entries[len(entries)-1]
+		cur := encodeCursor("audit", strconv.FormatInt(last.At.UnixMilli(), 10), last.ID)
+		out.NextCursor = &cur
+	}
+	c.Header("Cache-Control", "no-store")
+	respondJSON(c, http.StatusOK, out)
+}

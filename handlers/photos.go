@@ -1,0 +1,235 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"tenken/checklist"
+)
+
+// PhotoStore keeps photo bytes by their SHA-256 (storage.Blobs on disk;
+// GridFS or an object store would serve a multi-instance deployment).
+type PhotoStore interface {
+	// Put stores at most limit bytes of r and returns their SHA-256 and
+	// size; more is ETooLarge and stores nothing. The same bytes twice
+	// are stored once.
+	Put(r io.Reader, limit int64) (sha string, size int64, err error)
+	// Open returns the blob with digest sha, or ENotFound.
+	Open(sha string) (f *os.File, size int64, stored time.Time, err error)
+}
+
+// DefaultMaxPhotoBytes is the largest photo accepted unless configured:
+// a tablet camera's JPEG is 2–6 MB.
+const DefaultMaxPhotoBytes = 10 << 20
+
+// multipartOverhead is what a multipart envelope may add to a photo.
+const multipartOverhead = 64 << 10
+
+// sniffLen is how many bytes decide a photo's type.
+const sniffLen = 16
+
+func (s *Server) maxPhotoBytes() int64 {
+	if s.cfg.MaxPhotoBytes > 0 {
+		return s.cfg.MaxPhotoBytes
+	}
+	return DefaultMaxPhotoBytes
+}
+
+// photoUploadJSON answers an upload: the photo and the inspection's new
+// revision.
+type photoUploadJSON struct {
+	photoJSON
+	Revision int64 `json:"revision"`
+}
+
+// uploadPhoto stores a photo for an inspection (and optionally one of its
+// items, ?item=KEY). The body is the image itself or a multipart form
+// with a "file" part. Its type is decided by its first bytes — JPEG, PNG
+// or WebP — whatever the client declared. The bytes are stored by their
+// SHA-256, so uploading the same photo again, also after an interrupted
+// attempt, is a no-op answered with 200 instead of 201.
+func (s *Server) uploadPhoto(c *gin.Context) {
+	ctx := c.Request.Context()
+	id := strings.ToLower(c.Param("id"))
+	item := c.Query("item")
+	if s.cfg.Photos == nil {
+		respondError(c, checklist.Errorf(checklist.EUnavailable, "photo storage is not configured"))
+		return
+	}
+	// Check before reading megabytes: the caller may see the inspection,
+	// may change it, and it is not locked.
+	in, err := s.store.FindInspection(ctx, id)
+	if err != nil {
+		s.failInspection(c, err)
+		return
+	}
+	if !principalOf(c).CanAccessFacility(in.FacilityID) {
+		respondError(c, notVisible(id))
+		return
+	}
+	if err := in.CanEdit(actorOf(c)); err != nil {
+		s.failInspection(c, withInspection(err, in))
+		return
+	}
+
+	limit := s.maxPhotoBytes()
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit+multipartOverhead)
+	body, err := photoPart(c)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	head := make([]byte, sniffLen)
+	n, err := io.ReadFull(body, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		respondError(c, readError(err, limit))
+		return
+	}
+	head = head[:n]
+	contentType, ok := checklist.SniffImage(head)
+	if !ok {
+		respondError(c, checklist.Errorf(checklist.EUnsupportedType, "a photo must be a JPEG, PNG or WebP image; the uploaded bytes are none of these"))
+		return
+	}
+	sha, size, err := s.cfg.Photos.Put(io.MultiReader(bytes.NewReader(head), body), limit)
+	if err != nil {
+		respondError(c, readError(err, limit))
+		return
+	}
+
+	photo := checklist.Photo{SHA256: sha, ItemKey: item, ContentType: contentType, Size: size}
+	added := false
+	got, _, err := s.store.UpdateInspection(ctx, id, actorOf(c), checklist.Idempotency{}, func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
+		if !principalOf(c).CanAccessFacility(in.FacilityID) {
+			return checklist.InspectionChange{}, notVisible(id)
+		}
+		content, err := s.store.ChecklistContent(ctx, in.ChecklistID, in.Version)
+		if err != nil {
+			return checklist.InspectionChange{}, err
+		}
+		ch, ok, err := in.AddPhoto(content, photo, actorOf(c), now)
+		added = ok
+		return ch, err
+	})
+	if err != nil {
+		s.failInspection(c, err)
+		return
+	}
+	status := http.StatusOK
+	if added {
+		status = http.StatusCreated
+	}
+	for _, p := range got.Photos {
+		if p.SHA256 == sha && p.ItemKey == item {
+			c.Header("Location", photoURL(sha))
+			respondJSON(c, status, photoUploadJSON{photoJSON: photoJSON{SHA256: p.SHA256, Item: p.ItemKey,
+				ContentType: p.ContentType, Size: p.Size, URL: photoURL(p.SHA256), UploadedAt: p.At, UploadedBy: p.By},
+				Revision: got.Revision})
+			return
+		}
+	}
+	respondError(c, errors.New("uploaded photo not recorded"))
+}
+
+// withInspection attaches in as the current copy of a conflict.
+func withInspection(err error, in *checklist.Inspection) error {
+	var e *checklist.Error
+	if errors.As(err, &e) && e.Current == nil && (e.Code == checklist.EConflict || e.Code == checklist.ERevision) {
+		e.Current = in
+	}
+	return err
+}
+
+// photoPart returns the photo's bytes: the body itself, or the "file"
+// part of a multipart form.
+func photoPart(c *gin.Context) (io.Reader, error) {
+	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if mt != "multipart/form-data" {
+		return c.Request.Body, nil
+	}
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		return nil, checklist.Errorf(checklist.EBadRequest, "the multipart form cannot be read")
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil, &checklist.Error{Code: checklist.EBadRequest, Message: "the form has no file part",
+				Fields: []checklist.FieldError{{Field: "file", Code: checklist.CodeRequired, Message: "send the photo as the form's file part"}}}
+		}
+		if err != nil {
+			return nil, readError(err, 0)
+		}
+		if part.FormName() == "file" {
+			return part, nil
+		}
+	}
+}
+
+// readError turns a body read failure into a domain error.
+func readError(err error, limit int64) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return checklist.Errorf(checklist.ETooLarge, "a photo may be at most %d bytes", limit)
+	}
+	if checklist.ErrorCode(err) != checklist.EInternal {
+		return err
+	}
+	return checklist.Errorf(checklist.EBadRequest, "the upload could not be read")
+}
+
+// downloadPhoto serves a photo to whoever may see an inspection holding
+// it. A photo's bytes never change, so it carries a strong ETag (its
+// digest) and may be cached for good.
+func (s *Server) downloadPhoto(c *gin.Context) {
+	sha := strings.ToLower(c.Param("sha256"))
+	if !checklist.IsSHA256(sha) || s.cfg.Photos == nil {
+		respondError(c, checklist.Errorf(checklist.ENotFound, "no photo %s", c.Param("sha256")))
+		return
+	}
+	facilities, err := s.store.PhotoFacilities(c.Request.Context(), sha)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	p := principalOf(c)
+	allowed := false
+	for _, f := range facilities {
+		if p.CanAccessFacility(f) {
+			allowed = true
+			break
+		}
+	}
+	if !allowed {
+		respondError(c, checklist.Errorf(checklist.ENotFound, "no photo %s", sha))
+		return
+	}
+	f, _, stored, err := s.cfg.Photos.Open(sha)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	defer f.Close()
+	head := make([]byte, sniffLen)
+	n, _ := io.ReadFull(f, head)
+	contentType, ok := checklist.SniffImage(head[:n])
+	if !ok {
+		contentType = "application/octet-stream"
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		respondError(c, err)
+		return
+	}
+	h := c.Writer.Header()
+	h.Set("ETag", `"`+sha+`"`)
+	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	h.Set("Content-Type", contentType)
+	http.ServeContent(c.Writer, c.Request, "", stored, f)
+}

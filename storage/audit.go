@@ -1,0 +1,121 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"tenken/checklist"
+)
+
+const colAudit = "audit"
+
+func init() {
+	indexes[colAudit] = []mongo.IndexModel{
+		{Keys: bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}},
+		{Keys: bson.D{{Key: "entity", Value: 1}, {Key: "entity_id", Value: 1}}},
+		{Keys: bson.D{{Key: "actor_id", Value: 1}}},
+	}
+}
+
+// auditDoc is an audit entry as stored. Its _id is the writer's key for
+// the change, so storing it twice stores it once.
+type auditDoc struct {
+	ID         string    `bson:"_id"`
+	At         time.Time `bson:"at"`
+	ActorID    string    `bson:"actor_id"`
+	ActorName  string    `bson:"actor_name,omitempty"`
+	Role       string    `bson:"role,omitempty"`
+	Entity     string    `bson:"entity"`
+	EntityID   string    `bson:"entity_id"`
+	FacilityID string    `bson:"facility_id,omitempty"`
+	Action     string    `bson:"action"`
+	Revision   int64     `bson:"revision,omitempty"`
+	Items      []string  `bson:"items,omitempty"`
+	From       string    `bson:"from,omitempty"`
+	To         string    `bson:"to,omitempty"`
+	Reason     string    `bson:"reason,omitempty"`
+	RequestKey string    `bson:"request_key,omitempty"`
+}
+
+func toAuditDoc(e checklist.AuditEntry) auditDoc {
+	return auditDoc{ID: e.ID, At: e.At, ActorID: e.ActorID, ActorName: e.ActorName, Role: string(e.Role),
+		Entity: e.Entity, EntityID: e.EntityID, FacilityID: e.FacilityID, Action: e.Action, Revision: e.Revision,
+		Items: e.Items, From: string(e.From), To: string(e.To), Reason: e.Reason, RequestKey: e.RequestKey}
+}
+
+func (d auditDoc) toDomain() checklist.AuditEntry {
+	return checklist.AuditEntry{ID: d.ID, At: d.At.UTC(), ActorID: d.ActorID, ActorName: d.ActorName,
+		Role: checklist.Role(d.Role), Entity: d.Entity, EntityID: d.EntityID, FacilityID: d.FacilityID,
+		Action: d.Action, Revision: d.Revision, Items: d.Items, From: checklist.Status(d.From),
+		To: checklist.Status(d.To), Reason: d.Reason, RequestKey: d.RequestKey}
+}
+
+// AppendAudit adds e to the audit trail. An entry with e.ID already
+// there is left as it is: appending is idempotent, never an update.
+func (db *DB) AppendAudit(ctx context.Context, e checklist.AuditEntry) error {
+	if e.At.IsZero() {
+		e.At = db.now()
+	}
+	_, err := db.db.Collection(colAudit).InsertOne(ctx, toAuditDoc(e))
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return translate(err)
+	}
+	return nil
+}
+
+// copyOutbox copies an inspection's pending audit entry to the audit
+// trail. A failure is left for the next write of the inspection, which
+// copies it again.
+func (db *DB) copyOutbox(ctx context.Context, d *auditDoc) {
+	if d == nil {
+		return
+	}
+	_, _ = db.db.Collection(colAudit).InsertOne(ctx, d)
+}
+
+// ListAudit returns audit entries newest first, and whether more follow.
+func (db *DB) ListAudit(ctx context.Context, f checklist.AuditQuery) (_ []checklist.AuditEntry, more bool, err error) {
+	defer wrap(&err, "list audit")
+	filter := bson.D{}
+	if f.Entity != "" {
+		filter = append(filter, bson.E{Key: "entity", Value: f.Entity})
+	}
+	if f.EntityID != "" {
+		filter = append(filter, bson.E{Key: "entity_id", Value: f.EntityID})
+	}
+	if f.ActorID != "" {
+		filter = append(filter, bson.E{Key: "actor_id", Value: f.ActorID})
+	}
+	if !f.Since.IsZero() {
+		filter = append(filter, bson.E{Key: "at", Value: bson.D{{Key: "$gte", Value: f.Since}}})
+	}
+	if f.BeforeID != "" {
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: f.BeforeAt}}}},
+			bson.D{{Key: "at", Value: f.BeforeAt}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: f.BeforeID}}}},
+		}})
+	}
+	limit := clampLimit(f.Limit)
+	cur, err := db.db.Collection(colAudit).Find(ctx, filter, options.Find().
+		SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}).
+		SetLimit(int64(limit+1)))
+	if err != nil {
+		return nil, false, translate(err)
+	}
+	var docs []auditDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, false, translate(err)
+	}
+	if len(docs) > limit {
+		docs, more = docs[:limit], true
+	}
+	out := make([]checklist.AuditEntry, len(docs))
+	for i, d := range docs {
+		out[i] = d.toDomain()
+	}
+	return out, more, nil
+}

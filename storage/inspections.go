@@ -1,0 +1,559 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"tenken/checklist"
+)
+
+// Collections of the inspection feature.
+const (
+	colInspections = "inspections"
+	colRequests    = "requests"
+)
+
+func init() {
+	indexes[colInspections] = []mongo.IndexModel{
+		// Reviewers' lists and reports: one facility's or every
+		// facility's inspections of a fiscal year.
+		{Keys: bson.D{{Key: "facility_id", Value: 1}, {Key: "fiscal_year", Value: 1}}},
+		{Keys: bson.D{{Key: "fiscal_year", Value: 1}, {Key: "status", Value: 1}}},
+		{Keys: bson.D{{Key: "status", Value: 1}}},
+		// Tablet sync: what changed since a cursor.
+		{Keys: bson.D{{Key: "updated_at", Value: 1}, {Key: "_id", Value: 1}}},
+		// Photo download authorization: which inspections hold a photo.
+		{Keys: bson.D{{Key: "photos.sha256", Value: 1}}},
+	}
+}
+
+// maxInspectionDoc bounds a stored inspection. MongoDB refuses documents
+// over 16 MB; the embedded server accepts them, so the limit is ours.
+const maxInspectionDoc = 8 << 20
+
+// inspectionDoc is an inspection as stored: one document with its
+// answers inside. Answers, cleared items and item comments are arrays of
+// sub-documents, not maps, so that reports can $unwind them and item keys
+// never become field names.
+type inspectionDoc struct {
+	ID          string          `bson:"_id"`
+	FacilityID  string          `bson:"facility_id"`
+	ChecklistID string          `bson:"checklist_id"`
+	Version     int             `bson:"version"`
+	Date        string          `bson:"inspection_date"`
+	FiscalYear  int             `bson:"fiscal_year"`
+	Status      string          `bson:"status"`
+	Answers     []answerDoc     `bson:"answers"`
+	Cleared     []clearedDoc    `bson:"cleared"`
+	Photos      []photoDoc      `bson:"photos"`
+	Review      reviewDoc       `bson:"review"`
+	History     []transitionDoc `bson:"history"`
+	Totals      totalsDoc       `bson:"totals"`
+	Revision    int64           `bson:"revision"`
+	CreatedAt   time.Time       `bson:"created_at"`
+	CreatedBy   string          `bson:"created_by"`
+	UpdatedAt   time.Time       `bson:"updated_at"`
+	UpdatedBy   string          `bson:"updated_by"`
+	Applied     []appliedDoc    `bson:"applied"`
+	// Outbox is the audit entry of the write that produced this
+	// revision. It is written with the inspection, then copied to the
+	// audit collection; if the process dies in between, the next write
+	// copies it (the audit key makes the copy idempotent).
+	Outbox *auditDoc `bson:"audit_outbox,omitempty"`
+}
+
+// answerDoc is one stored answer with the numbers reports sum:
+// failed and na as 0/1, points and max_points.
+type answerDoc struct {
+	Key       string    `bson:"key"`
+	Value     valueDoc  `bson:"answer"`
+	Answered  int       `bson:"answered"`
+	Failed    int       `bson:"failed"`
+	NA        int       `bson:"na"`
+	Points    float64   `bson:"points"`
+	MaxPoints float64   `bson:"max_points"`
+	Revision  int64     `bson:"revision"`
+	UpdatedAt time.Time `bson:"updated_at"`
+	UpdatedBy string    `bson:"updated_by"`
+}
+
+type clearedDoc struct {
+	Key       string    `bson:"key"`
+	Revision  int64     `bson:"revision"`
+	UpdatedAt time.Time `bson:"updated_at"`
+	UpdatedBy string    `bson:"updated_by"`
+}
+
+type photoDoc struct {
+	SHA256      string    `bson:"sha256"`
+	ItemKey     string    `bson:"item_key"`
+	ContentType string    `bson:"content_type"`
+	Size        int64     `bson:"size"`
+	At          time.Time `bson:"at"`
+	By          string    `bson:"by"`
+}
+
+type itemCommentDoc struct {
+	Key     string `bson:"key"`
+	Comment string `bson:"comment"`
+}
+
+type reviewDoc struct {
+	Comment string           `bson:"comment,omitempty"`
+	Items   []itemCommentDoc `bson:"items,omitempty"`
+	By      string           `bson:"by,omitempty"`
+	At      time.Time        `bson:"at,omitempty"`
+}
+
+type transitionDoc struct {
+	From     string           `bson:"from"`
+	To       string           `bson:"to"`
+	At       time.Time        `bson:"at"`
+	By       string           `bson:"by"`
+	ByName   string           `bson:"by_name"`
+	Role     string           `bson:"role"`
+	Reason   string           `bson:"reason,omitempty"`
+	Items    []itemCommentDoc `bson:"items,omitempty"`
+	Revision int64            `bson:"revision"`
+}
+
+type totalsDoc struct {
+	Points    float64 `bson:"points"`
+	MaxPoints float64 `bson:"max_points"`
+	Answered  int     `bson:"answered"`
+	Failed    int     `bson:"failed"`
+	NA        int     `bson:"na"`
+}
+
+type appliedDoc struct {
+	Key      string `bson:"key"`
+	Revision int64  `bson:"revision"`
+}
+
+func bit(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func commentsToDoc(m map[string]string) []itemCommentDoc {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]itemCommentDoc, len(keys))
+	for i, k := range keys {
+		out[i] = itemCommentDoc{k, m[k]}
+	}
+	return out
+}
+
+func commentsFromDoc(d []itemCommentDoc) map[string]string {
+	if len(d) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(d))
+	for _, c := range d {
+		m[c.Key] = c.Comment
+	}
+	return m
+}
+
+func toInspectionDoc(in *checklist.Inspection) inspectionDoc {
+	d := inspectionDoc{
+		ID: in.ID, FacilityID: in.FacilityID, ChecklistID: in.ChecklistID, Version: in.Version,
+		Date: in.Date.String(), FiscalYear: in.FiscalYear, Status: string(in.Status),
+		Answers: make([]answerDoc, 0, len(in.Answers)),
+		Cleared: make([]clearedDoc, 0, len(in.Cleared)),
+		Photos:  make([]photoDoc, 0, len(in.Photos)),
+		History: make([]transitionDoc, 0, len(in.History)),
+		Applied: make([]appliedDoc, 0, len(in.Applied)),
+		Review: reviewDoc{Comment: in.Review.Comment, Items: commentsToDoc(in.Review.Items),
+			By: in.Review.By, At: in.Review.At},
+		Totals: totalsDoc{Points: in.Totals.Points, MaxPoints: in.Totals.MaxPoints,
+			Answered: in.Totals.Answered, Failed: in.Totals.Failed, NA: in.Totals.NA},
+		Revision:  in.Revision,
+		CreatedAt: in.Created.At, CreatedBy: in.Created.By,
+		UpdatedAt: in.Updated.At, UpdatedBy: in.Updated.By,
+	}
+	for _, k := range sortedKeys(in.Answers) {
+		r := in.Answers[k]
+		d.Answers = append(d.Answers, answerDoc{
+			Key: k, Value: toValueDoc(r.Answer),
+			Answered: bit(r.Outcome.Answered), Failed: bit(r.Outcome.Failed), NA: bit(r.Outcome.NA),
+			Points: r.Outcome.Points, MaxPoints: r.Outcome.MaxPoints,
+			Revision: r.Revision, UpdatedAt: r.At, UpdatedBy: r.By,
+		})
+	}
+	for _, k := range sortedKeys(in.Cleared) {
+		s := in.Cleared[k]
+		d.Cleared = append(d.Cleared, clearedDoc{Key: k, Revision: s.Revision, UpdatedAt: s.At, UpdatedBy: s.By})
+	}
+	for _, p := range in.Photos {
+		d.Photos = append(d.Photos, photoDoc{SHA256: p.SHA256, ItemKey: p.ItemKey, ContentType: p.ContentType,
+			Size: p.Size, At: p.At, By: p.By})
+	}
+	for _, t := range in.History {
+		d.History = append(d.History, transitionDoc{From: string(t.From), To: string(t.To), At: t.At, By: t.By,
+			ByName: t.ByName, Role: string(t.Role), Reason: t.Reason, Items: commentsToDoc(t.Items), Revision: t.Revision})
+	}
+	for _, a := range in.Applied {
+		d.Applied = append(d.Applied, appliedDoc(a))
+	}
+	return d
+}
+
+func (d *inspectionDoc) toDomain() (*checklist.Inspection, error) {
+	date, err := checklist.ParseDate(d.Date)
+	if err != nil {
+		return nil, fmt.Errorf("inspection %s: stored date: %w", d.ID, err)
+	}
+	in := &checklist.Inspection{
+		ID: d.ID, FacilityID: d.FacilityID, ChecklistID: d.ChecklistID, Version: d.Version,
+		Date: date, FiscalYear: d.FiscalYear, Status: checklist.Status(d.Status),
+		Answers: make(map[string]checklist.AnswerRecord, len(d.Answers)),
+		Cleared: make(map[string]checklist.Stamp, len(d.Cleared)),
+		Review: checklist.Review{Comment: d.Review.Comment, Items: commentsFromDoc(d.Review.Items),
+			By: d.Review.By, At: d.Review.At.UTC()},
+		Totals: checklist.Totals{Points: d.Totals.Points, MaxPoints: d.Totals.MaxPoints,
+			Answered: d.Totals.Answered, Failed: d.Totals.Failed, NA: d.Totals.NA},
+		Revision: d.Revision,
+		Created:  checklist.Stamp{Revision: 1, At: d.CreatedAt.UTC(), By: d.CreatedBy},
+		Updated:  checklist.Stamp{Revision: d.Revision, At: d.UpdatedAt.UTC(), By: d.UpdatedBy},
+	}
+	for _, a := range d.Answers {
+		ans, err := a.Value.toDomain()
+		if err != nil {
+			return nil, fmt.Errorf("inspection %s: stored answer %s: %w", d.ID, a.Key, err)
+		}
+		in.Answers[a.Key] = checklist.AnswerRecord{
+			Answer:  ans,
+			Outcome: outcomeFromDoc(a),
+			Stamp:   checklist.Stamp{Revision: a.Revision, At: a.UpdatedAt.UTC(), By: a.UpdatedBy},
+		}
+	}
+	for _, c := range d.Cleared {
+		in.Cleared[c.Key] = checklist.Stamp{Revision: c.Revision, At: c.UpdatedAt.UTC(), By: c.UpdatedBy}
+	}
+	for _, p := range d.Photos {
+		in.Photos = append(in.Photos, checklist.Photo{SHA256: p.SHA256, ItemKey: p.ItemKey,
+			ContentType: p.ContentType, Size: p.Size, At: p.At.UTC(), By: p.By})
+	}
+	for _, t := range d.History {
+		in.History = append(in.History, checklist.Transition{From: checklist.Status(t.From), To: checklist.Status(t.To),
+			At: t.At.UTC(), By: t.By, ByName: t.ByName, Role: checklist.Role(t.Role), Reason: t.Reason,
+			Items: commentsFromDoc(t.Items), Revision: t.Revision})
+	}
+	for _, a := range d.Applied {
+		in.Applied = append(in.Applied, checklist.AppliedRequest(a))
+	}
+	return in, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func inspectionLock(id string) string { return "inspection:" + id }
+
+// CreateInspection stores a new inspection. Creating is idempotent on the
+// client's id: if an inspection with in.ID exists and was created with the
+// same facility, checklist version and date, it is returned with created
+// false; if it differs, the result is EConflict carrying the existing one.
+// The unique _id decides, so concurrent retries create exactly one.
+func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by checklist.Actor, req checklist.Idempotency) (_ *checklist.Inspection, created bool, err error) {
+	defer wrap(&err, "create inspection %s", in.ID)
+	unlock := db.locks.Lock(inspectionLock(in.ID))
+	defer unlock()
+
+	now := db.now()
+	in.Created.At, in.Updated.At = now, now
+	in.RecordApplied(req.Key)
+	entry := checklist.InspectionAuditEntry(in, checklist.InspectionChange{Action: checklist.ActionCreate, To: in.Status}, by, req.Key)
+	doc := toInspectionDoc(in)
+	outbox := toAuditDoc(entry)
+	doc.Outbox = &outbox
+	_, err = db.db.Collection(colInspections).InsertOne(ctx, doc)
+	if err == nil {
+		db.copyOutbox(ctx, &outbox)
+		return in, true, nil
+	}
+	if !mongo.IsDuplicateKeyError(err) {
+		return nil, false, translate(err)
+	}
+	existing, stored, err := db.loadInspection(ctx, in.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	db.copyOutbox(ctx, stored.Outbox)
+	if !existing.SameCreation(in) {
+		return nil, false, &checklist.Error{Code: checklist.EConflict,
+			Message: "an inspection with this id already exists with a different facility, checklist version or date",
+			Current: existing}
+	}
+	return existing, false, nil
+}
+
+// FindInspection returns the inspection with id, or ENotFound.
+func (db *DB) FindInspection(ctx context.Context, id string) (_ *checklist.Inspection, err error) {
+	defer wrap(&err, "find inspection %s", id)
+	in, _, err := db.loadInspection(ctx, id)
+	return in, err
+}
+
+func (db *DB) loadInspection(ctx context.Context, id string) (*checklist.Inspection, *inspectionDoc, error) {
+	var d inspectionDoc
+	if err := db.db.Collection(colInspections).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
+		err = translate(err)
+		if checklist.ErrorCode(err) == checklist.ENotFound {
+			return nil, nil, checklist.Errorf(checklist.ENotFound, "no inspection %s", id)
+		}
+		return nil, nil, err
+	}
+	in, err := d.toDomain()
+	return in, &d, err
+}
+
+// UpdateInspection applies change to inspection id by read → domain
+// function → ReplaceOne guarded by the revision read, and returns the
+// result. It is the only way an inspection changes.
+//
+// Writers of one inspection are serialised in this process (the embedded
+// server does not make the guard atomic); across processes on MongoDB
+// the guard refuses a stale replace and the change is re-run on a fresh
+// copy — the domain functions decide against the client's base revision,
+// not the server's, so re-running them is safe.
+//
+// Idempotency: a write with req.Key first claims the key by inserting a
+// unique document (a key reused with a different request is refused), and
+// the key is recorded inside the inspection atomically with the change.
+// A retry finds it there and gets the inspection with replayed true and
+// nothing applied again — also after a crash between the write and the
+// response.
+//
+// A refused change comes back as its domain error; conflicts (EConflict,
+// ERevision) carry the current copy in Current.
+func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Actor, req checklist.Idempotency, change checklist.InspectionUpdate) (_ *checklist.Inspection, replayed bool, err error) {
+	defer wrap(&err, "update inspection %s", id)
+	if req.Key != "" {
+		if err := db.claimRequest(ctx, inspectionLock(id), req); err != nil {
+			return nil, false, err
+		}
+	}
+	unlock := db.locks.Lock(inspectionLock(id))
+	defer unlock()
+
+	for range 5 {
+		in, stored, err := db.loadInspection(ctx, id)
+		if err != nil {
+			return nil, false, err
+		}
+		db.copyOutbox(ctx, stored.Outbox)
+		if _, ok := in.WasApplied(req.Key); ok {
+			return in, true, nil
+		}
+		before := in.Revision
+		ch, err := change(in, db.now())
+		if err != nil {
+			var e *checklist.Error
+			if errors.As(err, &e) && (e.Code == checklist.ERevision || e.Code == checklist.EConflict) && e.Current == nil {
+				e.Current, _ = stored.toDomain()
+			}
+			return nil, false, err
+		}
+		switch in.Revision {
+		case before:
+			return in, false, nil // nothing to change
+		case before + 1:
+		default:
+			return nil, false, fmt.Errorf("a change moved revision %d to %d", before, in.Revision)
+		}
+		in.RecordApplied(req.Key)
+		entry := checklist.InspectionAuditEntry(in, ch, by, req.Key)
+		doc := toInspectionDoc(in)
+		outbox := toAuditDoc(entry)
+		doc.Outbox = &outbox
+		if raw, err := bson.Marshal(doc); err != nil {
+			return nil, false, err
+		} else if len(raw) > maxInspectionDoc {
+			return nil, false, checklist.Errorf(checklist.ETooLarge, "the inspection would grow beyond %d MB", maxInspectionDoc>>20)
+		}
+		res, err := db.db.Collection(colInspections).ReplaceOne(ctx,
+			bson.D{{Key: "_id", Value: id}, {Key: "revision", Value: before}}, doc)
+		if err != nil {
+			return nil, false, translate(err)
+		}
+		if res.MatchedCount == 0 {
+			continue // another process wrote first: decide again on its result
+		}
+		db.copyOutbox(ctx, &outbox)
+		return in, false, nil
+	}
+	return nil, false, checklist.Errorf(checklist.EUnavailable, "the inspection is changing too often to be written; retry")
+}
+
+// summaryProjection leaves out what lists do not show.
+var summaryProjection = bson.D{
+	{Key: "answers", Value: 0}, {Key: "cleared", Value: 0}, {Key: "history", Value: 0},
+	{Key: "applied", Value: 0}, {Key: "audit_outbox", Value: 0},
+}
+
+// ListInspections returns inspections newest inspection date first
+// (then by id), without answers, history or photos' details.
+func (db *DB) ListInspections(ctx context.Context, f checklist.InspectionQuery) (_ checklist.InspectionPage, err error) {
+	defer wrap(&err, "list inspections")
+	filter := bson.D{}
+	if f.FacilityIDs != nil {
+		filter = append(filter, bson.E{Key: "facility_id", Value: bson.D{{Key: "$in", Value: f.FacilityIDs}}})
+	}
+	if f.FiscalYear != 0 {
+		filter = append(filter, bson.E{Key: "fiscal_year", Value: f.FiscalYear})
+	}
+	switch {
+	case f.Status != "":
+		filter = append(filter, bson.E{Key: "status", Value: string(f.Status)})
+	case !f.IncludeDiscarded:
+		filter = append(filter, bson.E{Key: "status", Value: bson.D{{Key: "$ne", Value: string(checklist.StatusDiscarded)}}})
+	}
+	if f.AfterID != "" {
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "inspection_date", Value: bson.D{{Key: "$lt", Value: f.AfterDate}}}},
+			bson.D{{Key: "inspection_date", Value: f.AfterDate}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: f.AfterID}}}},
+		}})
+	}
+	limit := clampLimit(f.Limit)
+	opts := options.Find().
+		SetSort(bson.D{{Key: "inspection_date", Value: -1}, {Key: "_id", Value: -1}}).
+		SetLimit(int64(limit + 1)).
+		SetProjection(summaryProjection)
+	ins, err := db.findInspections(ctx, filter, opts)
+	if err != nil {
+		return checklist.InspectionPage{}, err
+	}
+	page := checklist.InspectionPage{Inspections: ins}
+	if len(ins) > limit {
+		page.Inspections, page.More = ins[:limit], true
+	}
+	if n := len(page.Inspections); n > 0 {
+		last := page.Inspections[n-1]
+		page.LastDate, page.LastID = last.Date.String(), last.ID
+	}
+	return page, nil
+}
+
+// ChangedInspections returns the inspections of facilities (nil for
+// every facility) updated after (since, afterID), oldest change first:
+// the tablets' sync feed.
+func (db *DB) ChangedInspections(ctx context.Context, facilities []string, since time.Time, afterID string, limit int) (_ []*checklist.Inspection, more bool, err error) {
+	defer wrap(&err, "changed inspections")
+	filter := bson.D{}
+	if facilities != nil {
+		filter = append(filter, bson.E{Key: "facility_id", Value: bson.D{{Key: "$in", Value: facilities}}})
+	}
+	filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+		bson.D{{Key: "updated_at", Value: bson.D{{Key: "$gt", Value: since}}}},
+		bson.D{{Key: "updated_at", Value: since}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: afterID}}}},
+	}})
+	limit = clampLimit(limit)
+	opts := options.Find().
+		SetSort(bson.D{{Key: "updated_at", Value: 1}, {Key: "_id", Value: 1}}).
+		SetLimit(int64(limit + 1)).
+		SetProjection(bson.D{{Key: "applied", Value: 0}, {Key: "audit_outbox", Value: 0}})
+	ins, err := db.findInspections(ctx, filter, opts)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(ins) > limit {
+		return ins[:limit], true, nil
+	}
+	return ins, false, nil
+}
+
+// PhotoFacilities returns the facilities whose inspections hold the photo
+// with digest sha: who may download it.
+func (db *DB) PhotoFacilities(ctx context.Context, sha string) (_ []string, err error) {
+	defer wrap(&err, "photo %s", sha)
+	cur, err := db.db.Collection(colInspections).Find(ctx,
+		bson.D{{Key: "photos.sha256", Value: sha}},
+		options.Find().SetProjection(bson.D{{Key: "facility_id", Value: 1}}))
+	if err != nil {
+		return nil, translate(err)
+	}
+	var docs []struct {
+		FacilityID string `bson:"facility_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate(err)
+	}
+	var ids []string
+	for _, d := range docs {
+		ids = append(ids, d.FacilityID)
+	}
+	return ids, nil
+}
+
+func (db *DB) findInspections(ctx context.Context, filter bson.D, opts *options.FindOptionsBuilder) ([]*checklist.Inspection, error) {
+	cur, err := db.db.Collection(colInspections).Find(ctx, filter, opts)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var docs []inspectionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate(err)
+	}
+	out := make([]*checklist.Inspection, 0, len(docs))
+	for i := range docs {
+		in, err := docs[i].toDomain()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+// Page sizes.
+const (
+	defaultLimit = 50
+	maxLimit     = 200
+)
+
+func clampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return defaultLimit
+	case n > maxLimit:
+		return maxLimit
+	}
+	return n
+}
+
+// wrap adds context to a non-nil error that is not a domain error; domain
+// errors pass unchanged so that their codes and messages reach the client.
+func wrap(err *error, format string, args ...any) {
+	if *err == nil {
+		return
+	}
+	var e *checklist.Error
+	if errors.As(*err, &e) {
+		return
+	}
+	*err = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *err)
+}

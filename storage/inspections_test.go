@@ -1,0 +1,300 @@
+package storage_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"tenken/checklist"
+	"tenken/storage/storagetest"
+)
+
+var (
+	inspector = checklist.Actor{UserID: "u-insp", Name: "inspector1", Role: checklist.RoleInspector}
+	reviewer  = checklist.Actor{UserID: "u-rev", Name: "reviewer", Role: checklist.RoleReviewer}
+	content   = &checklist.Content{}
+)
+
+const inspID = "6f1c2b9e-8d4a-4c1e-9b7a-2f3d4e5a6b7c"
+
+func newDraft(t *testing.T, id, facility string) *checklist.Inspection {
+	t.Helper()
+	in, err := checklist.NewInspection(id, facility, "cl-1", 1, checklist.Date{Year: 2026, Month: 4, Day: 1}, inspector, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func shaOf(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func addPhoto(sha string) checklist.InspectionUpdate {
+	return func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
+		ch, _, err := in.AddPhoto(content, checklist.Photo{SHA256: sha, ContentType: checklist.TypePNG, Size: 10}, inspector, now)
+		return ch, err
+	}
+}
+
+func TestCreateInspection(t *testing.T) {
+	ctx := context.Background()
+	t.Run("ConcurrentRetriesCreateOne", func(t *testing.T) {
+		db := storagetest.Open(t)
+		var created atomic.Int32
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				in, ok, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{})
+				if err != nil {
+					t.Errorf("CreateInspection: %v", err)
+					return
+				}
+				if ok {
+					created.Add(1)
+				}
+				if in.ID != inspID || in.Revision != 1 {
+					t.Errorf("got %s revision %d", in.ID, in.Revision)
+				}
+			})
+		}
+		wg.Wait()
+		if created.Load() != 1 {
+			t.Fatalf("created %d times, want exactly 1", created.Load())
+		}
+		if n, _ := db.CountDocuments("inspections", bson.D{}); n != 1 {
+			t.Fatalf("%d inspections stored, want 1", n)
+		}
+		if n, _ := db.CountDocuments("audit", bson.D{}); n != 1 {
+			t.Fatalf("%d audit entries, want 1", n)
+		}
+	})
+	t.Run("ErrConflictOnDifferentBody", func(t *testing.T) {
+		db := storagetest.Open(t)
+		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-2"), inspector, checklist.Idempotency{})
+		e, ok := err.(*checklist.Error)
+		if !ok || e.Code != checklist.EConflict {
+			t.Fatalf("err = %v, want a conflict", err)
+		}
+		if cur, ok := e.Current.(*checklist.Inspection); !ok || cur.FacilityID != "fac-1" {
+			t.Fatalf("Current = %#v, want the stored inspection", e.Current)
+		}
+	})
+}
+
+func TestUpdateInspection(t *testing.T) {
+	ctx := context.Background()
+	t.Run("ConcurrentWritersAllApplied", func(t *testing.T) {
+		db := storagetest.Open(t)
+		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
+			t.Fatal(err)
+		}
+		const writers, each = 8, 15
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Go(func() {
+				for i := range each {
+					if _, _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf(fmt.Sprint(w, i)))); err != nil {
+						t.Errorf("update: %v", err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		in, err := db.FindInspection(ctx, inspID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(in.Photos) != writers*each || in.Revision != writers*each+1 {
+			t.Fatalf("photos %d, revision %d; want %d and %d", len(in.Photos), in.Revision, writers*each, writers*each+1)
+		}
+		if n, _ := db.CountDocuments("audit", bson.D{}); n != writers*each+1 {
+			t.Fatalf("%d audit entries, want %d", n, writers*each+1)
+		}
+	})
+	t.Run("IdempotencyKeyAppliesOnce", func(t *testing.T) {
+		db := storagetest.Open(t)
+		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
+			t.Fatal(err)
+		}
+		req := checklist.Idempotency{Key: "save-1", Fingerprint: "f1"}
+		var replays atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				// Each retry carries a different photo: were any applied
+				// twice, the inspection would hold more than one.
+				_, replayed, err := db.UpdateInspection(ctx, inspID, inspector, req, addPhoto(shaOf(fmt.Sprint(i))))
+				if err != nil {
+					t.Errorf("update: %v", err)
+				}
+				if replayed {
+					replays.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		in, _ := db.FindInspection(ctx, inspID)
+		if len(in.Photos) != 1 || in.Revision != 2 || replays.Load() != 7 {
+			t.Fatalf("photos %d, revision %d, replays %d; want 1, 2, 7", len(in.Photos), in.Revision, replays.Load())
+		}
+		_, _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{Key: "save-1", Fingerprint: "other"}, addPhoto(shaOf("x")))
+		if checklist.ErrorCode(err) != checklist.EInvalid {
+			t.Fatalf("key reused for another request: %v, want invalid", err)
+		}
+	})
+	t.Run("RetryAfterCrashBeforeResponse", func(t *testing.T) {
+		// The write and its key are stored together; the claim document
+		// and the audit entry are lost, as if the process died right
+		// after the inspection was written.
+		db := storagetest.Open(t)
+		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
+			t.Fatal(err)
+		}
+		req := checklist.Idempotency{Key: "k", Fingerprint: "f"}
+		if _, _, err := db.UpdateInspection(ctx, inspID, inspector, req, addPhoto(shaOf("a"))); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteDocuments("requests", bson.D{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteDocuments("audit", bson.D{{Key: "revision", Value: 2}}); err != nil {
+			t.Fatal(err)
+		}
+		in, replayed, err := db.UpdateInspection(ctx, inspID, inspector, req, addPhoto(shaOf("b")))
+		if err != nil || !replayed || len(in.Photos) != 1 {
+			t.Fatalf("retry: replayed %v, photos %d, err %v; want the first result", replayed, len(in.Photos), err)
+		}
+		if n, _ := db.CountDocuments("audit", bson.D{}); n != 2 {
+			t.Fatalf("%d audit entries after recovery, want 2", n)
+		}
+	})
+	t.Run("ErrConflictCarriesCurrent", func(t *testing.T) {
+		db := storagetest.Open(t)
+		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := db.UpdateInspection(ctx, inspID, reviewer, checklist.Idempotency{}, func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
+			return in.Approve(reviewer, now)
+		})
+		e, ok := err.(*checklist.Error)
+		if !ok || e.Code != checklist.EConflict || e.Current == nil {
+			t.Fatalf("approve a draft: %v, want a conflict with the current copy", err)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		db := storagetest.Open(t)
+		_, _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf("a")))
+		if checklist.ErrorCode(err) != checklist.ENotFound {
+			t.Fatalf("err = %v, want not found", err)
+		}
+	})
+}
+
+func TestListAndSync(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	ids := []string{
+		"00000000-0000-4000-8000-000000000001",
+		"00000000-0000-4000-8000-000000000002",
+		"00000000-0000-4000-8000-000000000003",
+		"00000000-0000-4000-8000-000000000004",
+		"00000000-0000-4000-8000-000000000005",
+	}
+	for i, id := range ids {
+		in := newDraft(t, id, fmt.Sprintf("fac-%d", i%2))
+		if _, _, err := db.CreateInspection(ctx, in, inspector, checklist.Idempotency{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := db.UpdateInspection(ctx, ids[4], inspector, checklist.Idempotency{}, addPhoto(shaOf("p"))); err != nil {
+		t.Fatal(err)
+	}
+
+	var got []string
+	f := checklist.InspectionQuery{Limit: 2}
+	for {
+		page, err := db.ListInspections(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range page.Inspections {
+			got = append(got, in.ID)
+			if len(in.Answers) != 0 || len(in.History) != 0 {
+				t.Fatalf("a list entry carries answers or history")
+			}
+		}
+		if !page.More {
+			break
+		}
+		f.AfterDate, f.AfterID = page.LastDate, page.LastID
+	}
+	if len(got) != 5 || got[0] != ids[4] || got[4] != ids[0] {
+		t.Fatalf("paged list = %v, want all five newest id first", got)
+	}
+
+	page, err := db.ListInspections(ctx, checklist.InspectionQuery{FacilityIDs: []string{"fac-1"}})
+	if err != nil || len(page.Inspections) != 2 {
+		t.Fatalf("fac-1: %d inspections, %v; want 2", len(page.Inspections), err)
+	}
+	page, _ = db.ListInspections(ctx, checklist.InspectionQuery{FacilityIDs: []string{}})
+	if len(page.Inspections) != 0 {
+		t.Fatalf("no facilities: %d inspections, want none", len(page.Inspections))
+	}
+
+	facs, err := db.PhotoFacilities(ctx, shaOf("p"))
+	if err != nil || len(facs) != 1 || facs[0] != "fac-0" {
+		t.Fatalf("PhotoFacilities = %v, %v; want [fac-0]", facs, err)
+	}
+
+	changed, _, err := db.ChangedInspections(ctx, []string{"fac-0"}, time.Time{}, "", 10)
+	if err != nil || len(changed) != 3 || changed[2].ID != ids[4] {
+		t.Fatalf("changed = %d, %v; want 3 with the photo one last", len(changed), err)
+	}
+	last := changed[2]
+	changed, _, _ = db.ChangedInspections(ctx, []string{"fac-0"}, last.Updated.At, last.ID, 10)
+	if len(changed) != 0 {
+		t.Fatalf("changed after the last = %d, want 0", len(changed))
+	}
+}
+
+func TestAudit(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	for i := range 5 {
+		e := checklist.AuditEntry{ID: fmt.Sprint("e", i), At: time.Date(2026, 4, 1, 0, i, 0, 0, time.UTC),
+			ActorID: "u" + fmt.Sprint(i%2), Entity: "inspection", EntityID: "x", Action: "save"}
+		for range 2 { // appending twice stores once
+			if err := db.AppendAudit(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	all, more, err := db.ListAudit(ctx, checklist.AuditQuery{Limit: 3})
+	if err != nil || len(all) != 3 || !more || all[0].ID != "e4" {
+		t.Fatalf("first page: %d, more %v, %v", len(all), more, err)
+	}
+	rest, more, _ := db.ListAudit(ctx, checklist.AuditQuery{BeforeAt: all[2].At, BeforeID: all[2].ID})
+	if len(rest) != 2 || more || rest[1].ID != "e0" {
+		t.Fatalf("second page: %d", len(rest))
+	}
+	byActor, _, _ := db.ListAudit(ctx, checklist.AuditQuery{ActorID: "u1"})
+	if len(byActor) != 2 {
+		t.Fatalf("actor u1: %d entries, want 2", len(byActor))
+	}
+	since, _, _ := db.ListAudit(ctx, checklist.AuditQuery{Since: time.Date(2026, 4, 1, 0, 3, 0, 0, time.UTC)})
+	if len(since) != 2 {
+		t.Fatalf("since: %d entries, want 2", len(since))
+	}
+}
