@@ -39,6 +39,20 @@ type DB struct {
 // database name, and ensures every index. It does not wait for the server
 // beyond the first ping, which must answer within the context's deadline.
 func Open(ctx context.Context, uri, name string) (*DB, error) {
+	db, err := Connect(ctx, uri, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.ensureIndexes(ctx); err != nil {
+		_ = db.client.Disconnect(context.Background())
+		return nil, err
+	}
+	return db, nil
+}
+
+// Connect is Open without ensuring indexes: it changes nothing in the
+// database, for tools such as backup and restore that copy it as it is.
+func Connect(ctx context.Context, uri, name string) (*DB, error) {
 	opts := options.Client().ApplyURI(uri).
 		SetServerSelectionTimeout(5 * time.Second).
 		SetConnectTimeout(5 * time.Second).
@@ -51,10 +65,6 @@ func Open(ctx context.Context, uri, name string) (*DB, error) {
 	if err := db.Ping(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("connect %s: %w", redact(uri), err)
-	}
-	if err := db.ensureIndexes(ctx); err != nil {
-		_ = client.Disconnect(context.Background())
-		return nil, err
 	}
 	return db, nil
 }
@@ -69,6 +79,9 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Drop removes the whole database. Tests use it to clean up.
 func (db *DB) Drop(ctx context.Context) error { return translate(db.db.Drop(ctx)) }
+
+// Name is the database's name.
+func (db *DB) Name() string { return db.db.Name() }
 
 // Collection names.
 const (

@@ -10,3 +10,6 @@ func parseURI(uri string) (string, error) {
 	}
 	return u.Redacted(), nil
 }
+
+// Redact returns uri with any password hidden, for messages and logs.
+func Redact(uri string) string { return redact(uri) }

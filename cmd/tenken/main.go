@@ -3,6 +3,9 @@
 //	tenken serve [--addr ADDR] [--data DIR] [--demo]
 //	tenken user add --username NAME --role ROLE [--facilities ID,...] [--password-stdin]
 //	tenken keys rotate
+//	tenken db [--data DIR] [--addr 127.0.0.1:27017]
+//	tenken backup [--data DIR] [--database NAME] [--include-keys] FILE
+//	tenken restore [--data DIR] [--database NAME] [--force] [--check] FILE
 //
 // Configuration comes from flags and the environment; nothing else in the
 // program reads the environment.
@@ -51,6 +54,11 @@ var commands = map[string]command{
 	"serve": {"run the API server (embedded database unless MONGODB_URI is set)", runServe},
 	"user":  {"manage users: tenken user add --username NAME --role admin", runUser},
 	"keys":  {"rotate the access-token signing key: tenken keys rotate", runKeys},
+
+	// The data: the embedded database on its own, backup and restore.
+	"db":      {"serve the data folder's embedded database alone, for mongosh, Compass or drivers", runDB},
+	"backup":  {"write the database and photo blobs to one archive file", runBackup},
+	"restore": {"restore an archive into an empty database and data folder", runRestore},
 }
 
 // run is the whole program, callable from tests.

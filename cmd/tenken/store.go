@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -36,10 +37,9 @@ func openStore(ctx context.Context, c dbConfig, log *slog.Logger) (db *storage.D
 	uri := c.uri
 	stopEmbedded := func() {}
 	if uri == "" {
-		quiet := slog.New(warnOnly{log.With(slog.String("component", "embedded-db")).Handler()})
-		e, err := storage.StartEmbedded(c.dataDir, "127.0.0.1:0", quiet)
+		e, err := storage.StartEmbedded(c.dataDir, "127.0.0.1:0", embeddedLogger(log))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, ownerHint(err)
 		}
 		uri, stopEmbedded = e.URI(), e.Stop
 		log.Info("embedded database started", slog.String("folder", filepath.Join(c.dataDir, "db")))
@@ -57,6 +57,20 @@ func openStore(ctx context.Context, c dbConfig, log *slog.Logger) (db *storage.D
 		_ = db.Close(ctx)
 		stopEmbedded()
 	}, nil
+}
+
+// embeddedLogger passes on the embedded server's warnings and errors.
+func embeddedLogger(log *slog.Logger) *slog.Logger {
+	return slog.New(warnOnly{log.With(slog.String("component", "embedded-db")).Handler()})
+}
+
+// ownerHint adds what to do to the error of a data folder in use.
+func ownerHint(err error) error {
+	var inUse *storage.DataDirInUseError
+	if errors.As(err, &inUse) {
+		return fmt.Errorf("%w\n(one tenken serve or tenken db owns a data folder at a time: stop that one first, or use another --data)", err)
+	}
+	return err
 }
 
 // warnOnly passes on records at warning level and above: the embedded
