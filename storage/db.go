@@ -117,8 +117,13 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		if len(models) == 0 {
 			continue
 		}
-		if _, err := db.db.Collection(col).Indexes().CreateMany(ctx, models); err != nil {
-			return fmt.Errorf("ensure indexes on %s: %w", col, translate(err))
+		// One at a time: the embedded FerretDB panics on a createIndexes
+		// that names several indexes of which some already exist, which
+		// is every start after the first.
+		for _, m := range models {
+			if _, err := db.db.Collection(col).Indexes().CreateOne(ctx, m); err != nil {
+				return fmt.Errorf("ensure indexes on %s: %w", col, translate(err))
+			}
 		}
 	}
 	return nil
