@@ -369,33 +369,50 @@ func TestReadOnlyDataFolder(t *testing.T) {
 	}
 	_ = cmd.Wait()
 
-	// Take away write permission. Root ignores permissions, so as root
-	// the server runs as nobody, who may read but not write.
-	setMode := func(mode fs.FileMode) {
-		t.Helper()
-		err := filepath.WalkDir(data, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
+	// Take away write permission: folders r-x for everyone, files as
+	// they were without w. Root ignores permissions, so as root the
+	// server runs as nobody, owning the files but not allowed to write.
+	asRoot := os.Geteuid() == 0
+	modes := map[string]fs.FileMode{}
+	err := filepath.WalkDir(data, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		modes[p] = info.Mode().Perm()
+		if asRoot {
+			// The files belong to nobody, who may read them all.
+			if err := os.Lchown(p, 65534, 65534); err != nil {
 				return err
 			}
-			m := mode &^ 0o111
-			if d.IsDir() {
-				m = mode
+		}
+		if d.IsDir() {
+			return os.Chmod(p, 0o555)
+		}
+		return os.Chmod(p, info.Mode().Perm()&^0o222)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restore := func() {
+		for p, m := range modes {
+			if asRoot {
+				_ = os.Lchown(p, 0, 0)
 			}
-			return os.Chmod(p, m)
-		})
-		if err != nil {
-			t.Fatal(err)
+			_ = os.Chmod(p, m)
 		}
 	}
-	setMode(0o555)
-	t.Cleanup(func() { setMode(0o755) })
+	t.Cleanup(restore)
 	bin, err := buildBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
 	run := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data)
 	run.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=/"}, env...)
-	if os.Geteuid() == 0 {
+	if asRoot {
 		// The test's own temporary folders are private; open them.
 		for dir := filepath.Dir(data); strings.HasPrefix(dir, os.TempDir()+"/"); dir = filepath.Dir(dir) {
 			if st, err := os.Stat(dir); err == nil {
@@ -436,7 +453,7 @@ func TestReadOnlyDataFolder(t *testing.T) {
 		t.Errorf("serve crashed instead of refusing: %s", out)
 	}
 
-	setMode(0o755)
+	restore()
 	base, _ = startBinary(t, data, env, "--demo")
 	auth = e2eLogin(t, base, "admin")
 	facilityOf(t, base, auth, "KEEP-1")
