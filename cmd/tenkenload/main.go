@@ -288,6 +288,7 @@ type plan struct {
 	version     int
 	versionURL  string
 	answers     []answerPlan // one is saved per tick, round robin
+	inspections bool         // the server has the inspections API
 }
 
 type answerPlan struct {
@@ -297,6 +298,8 @@ type answerPlan struct {
 
 func (p *plan) describe() string {
 	switch {
+	case !p.inspections:
+		return p.checklistID + " downloaded, but this server has no inspections API: tablets log in, list and sync"
 	case p.checklistID == "":
 		return "none published: tablets log in, list and sync but create no inspections"
 	case p.versionURL != "":
@@ -339,6 +342,11 @@ func (l *loader) setup(ctx context.Context) (*plan, error) {
 		}
 		p.reviewers = append(p.reviewers, name)
 	}
+	status, _, err := l.call(ctx, "setup", admin, "GET", "/v1/inspections?limit=1", nil, nil, 200, 404)
+	if err != nil {
+		return nil, err
+	}
+	p.inspections = status == 200
 	return p, l.findChecklist(ctx, admin, p)
 }
 
@@ -482,8 +490,8 @@ func (l *loader) tablet(ctx context.Context, p *plan, i int) {
 		_ = etag
 	}
 	_, _, _ = l.call(ctx, "facilities list", token, "GET", "/v1/facilities", nil, nil, 200)
-	if p.checklistID == "" {
-		l.idle(ctx, token, i)
+	if p.checklistID == "" || !p.inspections {
+		l.idle(ctx, p, token)
 		return
 	}
 	id := newUUID()
@@ -520,9 +528,13 @@ func (l *loader) tablet(ctx context.Context, p *plan, i int) {
 }
 
 // idle keeps a tablet without inspections listing and syncing.
-func (l *loader) idle(ctx context.Context, token string, i int) {
+func (l *loader) idle(ctx context.Context, p *plan, token string) {
 	for ctx.Err() == nil {
-		_, _, err := l.call(ctx, "sync", token, "GET", "/v1/sync", nil, nil, 200)
+		op, path := "sync", "/v1/sync"
+		if !p.inspections {
+			op, path = "facilities list", "/v1/facilities"
+		}
+		_, _, err := l.call(ctx, op, token, "GET", path, nil, nil, 200)
 		if errors.Is(err, errBudget) || !sleep(ctx, l.cfg.saveEvery) {
 			return
 		}
@@ -542,14 +554,16 @@ func (l *loader) reviewer(ctx context.Context, p *plan, i int) {
 				ID string `json:"id"`
 			} `json:"items"`
 		}
-		_, _, err := l.call(ctx, "review list", token, "GET", "/v1/inspections?limit=50", nil, &list, 200)
-		if errors.Is(err, errBudget) {
-			return
+		if p.inspections {
+			_, _, err := l.call(ctx, "review list", token, "GET", "/v1/inspections?limit=50", nil, &list, 200)
+			if errors.Is(err, errBudget) {
+				return
+			}
 		}
 		if len(list.Items) > 0 {
 			_, _, _ = l.call(ctx, "review read", token, "GET", "/v1/inspections/"+list.Items[n%len(list.Items)].ID, nil, nil, 200)
 		}
-		if n%5 == 0 {
+		if n%5 == 0 || !p.inspections {
 			_, _, _ = l.call(ctx, "facilities list", token, "GET", "/v1/facilities?limit=200", nil, nil, 200)
 		}
 		if !sleep(ctx, 500*time.Millisecond) {
