@@ -511,7 +511,9 @@ func (l *loader) tablet(ctx context.Context, p *plan, i int) {
 	for n := 0; ; n++ {
 		a := p.answers[n%len(p.answers)]
 		answer := map[string]any{"value": a.value(n), "comment": fmt.Sprintf("tablet %d save %d", i, n)}
-		save := map[string]any{"base_revision": in.Revision, "answers": map[string]any{a.key: answer}}
+		// Each save carries its own id, as a tablet's does so that a
+		// retry after a lost answer is applied once.
+		save := map[string]any{"base_revision": in.Revision, "save_id": newUUID(), "answers": map[string]any{a.key: answer}}
 		_, _, err := l.call(ctx, "inspection save", token, "PATCH", "/v1/inspections/"+id, save, &in, 200)
 		if errors.Is(err, errBudget) {
 			return
