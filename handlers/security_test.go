@@ -388,17 +388,30 @@ func TestAPI8_SecurityHeaders(t *testing.T) {
 		"BadJSON":     e.request("POST", "/v1/auth/login", `{"username":`),
 		"MethodWrong": e.request("DELETE", "/v1/me", nil, e.reviewer),
 	}
+	// Every response: no sniffing, a CSP that allows nothing, no
+	// cross-origin reads, no framing. A page a browser renders also says
+	// no referrer and denies framing the old way.
 	want := map[string]string{
-		"X-Content-Type-Options":  "nosniff",
-		"X-Frame-Options":         "DENY",
-		"Referrer-Policy":         "no-referrer",
-		"Content-Security-Policy": "default-src 'none'",
+		"X-Content-Type-Options":       "nosniff",
+		"Content-Security-Policy":      "default-src 'none'",
+		"Cross-Origin-Resource-Policy": "same-origin",
 	}
 	for name, r := range responses {
 		t.Run(name, func(t *testing.T) {
 			for h, v := range want {
 				if got := r.Header.Get(h); !strings.HasPrefix(got, v) {
 					t.Errorf("%s = %q, want %q", h, got, v)
+				}
+			}
+			if !strings.Contains(r.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") && r.Header.Get("X-Frame-Options") != "DENY" {
+				t.Errorf("framing is not denied: CSP %q, X-Frame-Options %q", r.Header.Get("Content-Security-Policy"), r.Header.Get("X-Frame-Options"))
+			}
+			if name == "HTML" {
+				if got := r.Header.Get("X-Frame-Options"); got != "DENY" {
+					t.Errorf("X-Frame-Options = %q on the page, want DENY", got)
+				}
+				if got := r.Header.Get("Referrer-Policy"); got != "no-referrer" {
+					t.Errorf("Referrer-Policy = %q on the page, want no-referrer", got)
 				}
 			}
 			if got := r.Header.Get("Access-Control-Allow-Origin"); got != "" {
