@@ -43,7 +43,7 @@ func (s Status) Editable() bool { return s == StatusDraft || s == StatusReturned
 const (
 	MaxCommentLength     = 2000 // characters in a reviewer comment or reason
 	MaxInspectionPhotos  = 300  // photos recorded on one inspection
-	MaxAppliedRequests   = 256  // idempotency keys remembered inside one inspection
+	MaxAppliedRequests   = 16   // idempotency keys remembered inside one inspection
 	MaxIdempotencyKeyLen = 128
 )
 

@@ -201,6 +201,22 @@ func (s *Server) createInspection(c *gin.Context) {
 		respondError(c, checklist.Errorf(checklist.EForbidden, "you are not assigned to facility %s", req.FacilityID))
 		return
 	}
+	// A retry is answered with what exists, even if the version has been
+	// retired since the first attempt.
+	existing, err := s.store.FindInspection(ctx, in.ID)
+	switch {
+	case err == nil && existing.SameCreation(in):
+		s.respondInspection(c, http.StatusOK, existing, true)
+		return
+	case err == nil:
+		s.failInspection(c, &checklist.Error{Code: checklist.EConflict,
+			Message: "an inspection with this id already exists with a different facility, checklist version or date",
+			Current: existing})
+		return
+	case checklist.ErrorCode(err) != checklist.ENotFound:
+		respondError(c, err)
+		return
+	}
 	if err := s.checkCreatable(ctx, req); err != nil {
 		respondError(c, err)
 		return

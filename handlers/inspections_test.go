@@ -910,14 +910,17 @@ func TestSync(t *testing.T) {
 	type syncResp struct {
 		Inspections []inspectionView `json:"inspections"`
 		Facilities  []struct {
-			ID string `json:"id"`
+			ID   string `json:"id"`
+			Name struct {
+				JA string `json:"ja"`
+			} `json:"name"`
 		} `json:"facilities"`
 		Cursor  string `json:"cursor"`
 		HasMore bool   `json:"has_more"`
 	}
 	var s syncResp
 	e.request("GET", "/v1/sync", nil, e.inspector).wantStatus(t, 200).decode(t, &s)
-	if len(s.Inspections) != 1 || s.Inspections[0].ID != mine || len(s.Facilities) != 1 || s.Facilities[0].ID != e.own {
+	if len(s.Inspections) != 1 || s.Inspections[0].ID != mine || len(s.Facilities) != 1 || s.Facilities[0].ID != e.own || s.Facilities[0].Name.JA == "" {
 		t.Fatalf("first sync: %+v", s)
 	}
 	// Later, with nothing changed: nothing.

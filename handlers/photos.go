@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -77,6 +78,17 @@ func (s *Server) uploadPhoto(c *gin.Context) {
 	}
 	if err := in.CanEdit(actorOf(c)); err != nil {
 		s.failInspection(c, withInspection(err, in))
+		return
+	}
+	content, err := s.store.ChecklistContent(ctx, in.ChecklistID, in.Version)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	if _, ok := content.Item(item); item != "" && !ok {
+		respondError(c, &checklist.Error{Code: checklist.EInvalid, Message: "the photo names an unknown item",
+			Fields: []checklist.FieldError{{Field: "item", Code: checklist.CodeUnknownItem,
+				Message: "checklist " + in.ChecklistID + " version " + strconv.Itoa(in.Version) + " has no item " + strconv.Quote(item)}}})
 		return
 	}
 

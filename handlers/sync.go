@@ -80,7 +80,6 @@ func (s *Server) sync(c *gin.Context) {
 		out.Inspections = append(out.Inspections, newInspectionJSON(in, content))
 	}
 	for _, f := range facs {
-		// The same shape as GET /v1/facilities/{id}.
 		out.Facilities = append(out.Facilities, newFacilityJSON(f))
 	}
 	switch {

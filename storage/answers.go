@@ -2,24 +2,25 @@ package storage
 
 import (
 	"fmt"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"tenken/checklist"
 )
 
-// valueDoc is an answer as stored. The value is stored as itself — a
-// string ("yes", an option key, a text), a number, a boolean or an array
-// of strings — so that reports and BI tools read it without decoding.
-type valueDoc struct {
-	Value   any      `bson:"value"`
-	Comment string   `bson:"comment,omitempty"`
-	Photos  []string `bson:"photos,omitempty"`
-}
-
-func toValueDoc(a checklist.Answer) valueDoc {
-	d := valueDoc{Comment: a.Comment, Photos: a.Photos}
-	switch v := a.Value; v.Kind {
+// toAnswerDoc stores answer record r of item key. The value is stored as
+// itself — a string ("yes", an option key, a text), a number, a boolean
+// or an array of strings — so that reports and BI tools read it without
+// decoding.
+func toAnswerDoc(key string, r checklist.AnswerRecord) answerDoc {
+	d := answerDoc{
+		Key: key, Comment: r.Answer.Comment, Photos: r.Answer.Photos,
+		Failed: bit(r.Outcome.Failed), NA: bit(r.Outcome.NA),
+		Points: r.Outcome.Points, MaxPoints: r.Outcome.MaxPoints,
+		Revision: r.Revision, UpdatedAt: r.At, UpdatedBy: r.By,
+	}
+	switch v := r.Answer.Value; v.Kind {
 	case checklist.KindBool:
 		d.Value = v.Bool
 	case checklist.KindString:
@@ -36,8 +37,8 @@ func toValueDoc(a checklist.Answer) valueDoc {
 	return d
 }
 
-func (d valueDoc) toDomain() (checklist.Answer, error) {
-	a := checklist.Answer{Comment: d.Comment, Photos: d.Photos}
+func (d answerDoc) toDomain() (checklist.AnswerRecord, error) {
+	a := checklist.Answer{Comment: d.Comment, Photos: slices.Clone(d.Photos)}
 	switch v := d.Value.(type) {
 	case nil:
 	case bool:
@@ -50,25 +51,29 @@ func (d valueDoc) toDomain() (checklist.Answer, error) {
 		a.Value = checklist.NumberValue(float64(v))
 	case int64:
 		a.Value = checklist.NumberValue(float64(v))
+	case []string: // a copy this process wrote, not yet read back
+		a.Value = checklist.ListValue(slices.Clone(v)...)
 	case bson.A:
 		list := make([]string, 0, len(v))
 		for _, e := range v {
 			s, ok := e.(string)
 			if !ok {
-				return a, fmt.Errorf("a list value holds %T", e)
+				return checklist.AnswerRecord{}, fmt.Errorf("a list value holds %T", e)
 			}
 			list = append(list, s)
 		}
 		a.Value = checklist.ListValue(list...)
 	default:
-		return a, fmt.Errorf("unexpected value type %T", v)
+		return checklist.AnswerRecord{}, fmt.Errorf("unexpected value type %T", v)
 	}
-	return a, nil
-}
-
-func outcomeFromDoc(a answerDoc) checklist.Outcome {
-	return checklist.Outcome{
-		Answered: a.Answered == 1, Failed: a.Failed == 1, NA: a.NA == 1,
-		Points: a.Points, MaxPoints: a.MaxPoints,
-	}
+	return checklist.AnswerRecord{
+		Answer: a,
+		// Stored answers passed their item's checks: any value or N/A
+		// answers the item.
+		Outcome: checklist.Outcome{
+			Answered: !a.Value.Empty(), Failed: d.Failed == 1, NA: d.NA == 1,
+			Points: d.Points, MaxPoints: d.MaxPoints,
+		},
+		Stamp: checklist.Stamp{Revision: d.Revision, At: d.UpdatedAt.UTC(), By: d.UpdatedBy},
+	}, nil
 }

@@ -60,7 +60,9 @@ func (db *DB) AppendAudit(ctx context.Context, e checklist.AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = db.now()
 	}
+	unlock := db.writeLock()
 	_, err := db.db.Collection(colAudit).InsertOne(ctx, toAuditDoc(e))
+	unlock()
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
 		return translate(err)
 	}
@@ -68,13 +70,16 @@ func (db *DB) AppendAudit(ctx context.Context, e checklist.AuditEntry) error {
 }
 
 // copyOutbox copies an inspection's pending audit entry to the audit
-// trail. A failure is left for the next write of the inspection, which
-// copies it again.
-func (db *DB) copyOutbox(ctx context.Context, d *auditDoc) {
+// trail and reports whether it is there. A failure is left for the next
+// write of the inspection, which copies it again.
+func (db *DB) copyOutbox(ctx context.Context, d *auditDoc) bool {
 	if d == nil {
-		return
+		return true
 	}
-	_, _ = db.db.Collection(colAudit).InsertOne(ctx, d)
+	unlock := db.writeLock()
+	_, err := db.db.Collection(colAudit).InsertOne(ctx, d)
+	unlock()
+	return err == nil || mongo.IsDuplicateKeyError(err)
 }
 
 // ListAudit returns audit entries newest first, and whether more follow.

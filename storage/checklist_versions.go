@@ -57,7 +57,9 @@ func (db *DB) PutChecklistVersion(ctx context.Context, v checklist.Version) (err
 	d := versionDoc{ID: versionID(v.ChecklistID, v.Number), ChecklistID: v.ChecklistID, Number: v.Number,
 		Content: string(content), ContentHash: v.ContentHash, PublishedAt: v.PublishedAt, PublishedBy: v.PublishedBy,
 		Retired: v.Retired, RetiredAt: v.RetiredAt, RetiredBy: v.RetiredBy}
+	unlock := db.writeLock()
 	_, err = db.db.Collection(colChecklistVersions).InsertOne(ctx, d)
+	unlock()
 	if mongo.IsDuplicateKeyError(err) {
 		prev, ferr := db.ChecklistVersion(ctx, v.ChecklistID, v.Number)
 		if ferr != nil {

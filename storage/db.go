@@ -33,6 +33,16 @@ type DB struct {
 	// versions caches published checklist content by "id:number":
 	// immutable, so it is never invalidated.
 	versions sync.Map
+
+	// embedded is true on the FerretDB server (the embedded default),
+	// whose update guards are not atomic anyway and which reads a
+	// document by id cheaply only when the filter is the id alone.
+	embedded bool
+	writeMu  sync.Mutex // see writeLock
+
+	// cache holds this process's last written copy of inspections, for
+	// the next write (see writeCache).
+	cache writeCache
 }
 
 // Open connects to the MongoDB (or embedded server) at uri, uses the
@@ -66,6 +76,7 @@ func Connect(ctx context.Context, uri, name string) (*DB, error) {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("connect %s: %w", redact(uri), err)
 	}
+	db.embedded = isFerretDB(ctx, client)
 	return db, nil
 }
 
@@ -117,8 +128,8 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		if len(models) == 0 {
 			continue
 		}
-		// One at a time: the embedded FerretDB panics on a createIndexes
-		// that names several indexes of which some already exist, which
+		// One at a time: the embedded server (FerretDB 1.24) panics on a
+		// createIndexes of several indexes when some already exist, which
 		// is every start after the first.
 		for _, m := range models {
 			if _, err := db.db.Collection(col).Indexes().CreateOne(ctx, m); err != nil {

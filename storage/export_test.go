@@ -17,3 +17,7 @@ func (db *DB) DeleteDocuments(name string, filter any) error {
 	_, err := db.db.Collection(name).DeleteMany(context.Background(), filter)
 	return err
 }
+
+// ForgetCache drops what this process remembers of its own writes, as a
+// restart would.
+func (db *DB) ForgetCache() { db.cache = writeCache{} }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -61,7 +63,7 @@ type inspectionDoc struct {
 	CreatedBy   string          `bson:"created_by"`
 	UpdatedAt   time.Time       `bson:"updated_at"`
 	UpdatedBy   string          `bson:"updated_by"`
-	Applied     []appliedDoc    `bson:"applied"`
+	Applied     []string        `bson:"applied"` // "revision|key"
 	// Outbox is the audit entry of the write that produced this
 	// revision. It is written with the inspection, then copied to the
 	// audit collection; if the process dies in between, the next write
@@ -69,12 +71,15 @@ type inspectionDoc struct {
 	Outbox *auditDoc `bson:"audit_outbox,omitempty"`
 }
 
-// answerDoc is one stored answer with the numbers reports sum:
-// failed and na as 0/1, points and max_points.
+// answerDoc is one stored answer, flat, with the numbers reports sum:
+// failed and na as 0/1, points and max_points. The embedded server stores
+// a type schema beside every field of every array element, so the fewer
+// fields an answer has, the less every query of the collection decodes.
 type answerDoc struct {
 	Key       string    `bson:"key"`
-	Value     valueDoc  `bson:"answer"`
-	Answered  int       `bson:"answered"`
+	Value     any       `bson:"value"`
+	Comment   string    `bson:"comment,omitempty"`
+	Photos    []string  `bson:"photos,omitempty"`
 	Failed    int       `bson:"failed"`
 	NA        int       `bson:"na"`
 	Points    float64   `bson:"points"`
@@ -132,9 +137,16 @@ type totalsDoc struct {
 	NA        int     `bson:"na"`
 }
 
-type appliedDoc struct {
-	Key      string `bson:"key"`
-	Revision int64  `bson:"revision"`
+// appliedString and parseApplied store an applied idempotency key as
+// one string: an array of strings is the cheapest array to store.
+func appliedString(a checklist.AppliedRequest) string {
+	return strconv.FormatInt(a.Revision, 10) + "|" + a.Key
+}
+
+func parseApplied(s string) checklist.AppliedRequest {
+	rev, key, _ := strings.Cut(s, "|")
+	n, _ := strconv.ParseInt(rev, 10, 64)
+	return checklist.AppliedRequest{Key: key, Revision: n}
 }
 
 func bit(b bool) int {
@@ -179,7 +191,7 @@ func toInspectionDoc(in *checklist.Inspection) inspectionDoc {
 		Cleared: make([]clearedDoc, 0, len(in.Cleared)),
 		Photos:  make([]photoDoc, 0, len(in.Photos)),
 		History: make([]transitionDoc, 0, len(in.History)),
-		Applied: make([]appliedDoc, 0, len(in.Applied)),
+		Applied: make([]string, 0, len(in.Applied)),
 		Review: reviewDoc{Comment: in.Review.Comment, Items: commentsToDoc(in.Review.Items),
 			By: in.Review.By, At: in.Review.At},
 		Totals: totalsDoc{Points: in.Totals.Points, MaxPoints: in.Totals.MaxPoints,
@@ -190,12 +202,7 @@ func toInspectionDoc(in *checklist.Inspection) inspectionDoc {
 	}
 	for _, k := range sortedKeys(in.Answers) {
 		r := in.Answers[k]
-		d.Answers = append(d.Answers, answerDoc{
-			Key: k, Value: toValueDoc(r.Answer),
-			Answered: bit(r.Outcome.Answered), Failed: bit(r.Outcome.Failed), NA: bit(r.Outcome.NA),
-			Points: r.Outcome.Points, MaxPoints: r.Outcome.MaxPoints,
-			Revision: r.Revision, UpdatedAt: r.At, UpdatedBy: r.By,
-		})
+		d.Answers = append(d.Answers, toAnswerDoc(k, r))
 	}
 	for _, k := range sortedKeys(in.Cleared) {
 		s := in.Cleared[k]
@@ -210,7 +217,7 @@ func toInspectionDoc(in *checklist.Inspection) inspectionDoc {
 			ByName: t.ByName, Role: string(t.Role), Reason: t.Reason, Items: commentsToDoc(t.Items), Revision: t.Revision})
 	}
 	for _, a := range in.Applied {
-		d.Applied = append(d.Applied, appliedDoc(a))
+		d.Applied = append(d.Applied, appliedString(a))
 	}
 	return d
 }
@@ -234,15 +241,11 @@ func (d *inspectionDoc) toDomain() (*checklist.Inspection, error) {
 		Updated:  checklist.Stamp{Revision: d.Revision, At: d.UpdatedAt.UTC(), By: d.UpdatedBy},
 	}
 	for _, a := range d.Answers {
-		ans, err := a.Value.toDomain()
+		r, err := a.toDomain()
 		if err != nil {
 			return nil, fmt.Errorf("inspection %s: stored answer %s: %w", d.ID, a.Key, err)
 		}
-		in.Answers[a.Key] = checklist.AnswerRecord{
-			Answer:  ans,
-			Outcome: outcomeFromDoc(a),
-			Stamp:   checklist.Stamp{Revision: a.Revision, At: a.UpdatedAt.UTC(), By: a.UpdatedBy},
-		}
+		in.Answers[a.Key] = r
 	}
 	for _, c := range d.Cleared {
 		in.Cleared[c.Key] = checklist.Stamp{Revision: c.Revision, At: c.UpdatedAt.UTC(), By: c.UpdatedBy}
@@ -257,7 +260,7 @@ func (d *inspectionDoc) toDomain() (*checklist.Inspection, error) {
 			Items: commentsFromDoc(t.Items), Revision: t.Revision})
 	}
 	for _, a := range d.Applied {
-		in.Applied = append(in.Applied, checklist.AppliedRequest(a))
+		in.Applied = append(in.Applied, parseApplied(a))
 	}
 	return in, nil
 }
@@ -290,9 +293,12 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 	doc := toInspectionDoc(in)
 	outbox := toAuditDoc(entry)
 	doc.Outbox = &outbox
+	unlockWrite := db.writeLock()
 	_, err = db.db.Collection(colInspections).InsertOne(ctx, doc)
+	unlockWrite()
 	if err == nil {
-		db.copyOutbox(ctx, &outbox)
+		copied := db.copyOutbox(ctx, &outbox)
+		db.cache.put(in.ID, &cachedDoc{doc: &doc, outboxCopied: copied})
 		return in, true, nil
 	}
 	if !mongo.IsDuplicateKeyError(err) {
@@ -316,6 +322,22 @@ func (db *DB) FindInspection(ctx context.Context, id string) (_ *checklist.Inspe
 	defer wrap(&err, "find inspection %s", id)
 	in, _, err := db.loadInspection(ctx, id)
 	return in, err
+}
+
+// inspectionForWrite returns the stored inspection to base a write on:
+// this process's copy of its last write when useCache and there is one,
+// otherwise a fresh read. cached says which.
+func (db *DB) inspectionForWrite(ctx context.Context, id string, useCache bool) (*cachedDoc, bool, error) {
+	if useCache {
+		if e, ok := db.cache.get(id); ok {
+			return e, true, nil
+		}
+	}
+	_, d, err := db.loadInspection(ctx, id)
+	if err != nil {
+		return nil, false, err
+	}
+	return &cachedDoc{doc: d}, false, nil
 }
 
 func (db *DB) loadInspection(ctx context.Context, id string) (*checklist.Inspection, *inspectionDoc, error) {
@@ -360,21 +382,33 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 	unlock := db.locks.Lock(inspectionLock(id))
 	defer unlock()
 
-	for range 5 {
-		in, stored, err := db.loadInspection(ctx, id)
+	for attempt := range 5 {
+		// The first attempt may start from this process's copy of its
+		// own last write; any doubt is settled by a fresh read.
+		stored, cached, err := db.inspectionForWrite(ctx, id, attempt == 0)
 		if err != nil {
 			return nil, false, err
 		}
-		db.copyOutbox(ctx, stored.Outbox)
+		in, err := stored.doc.toDomain()
+		if err != nil {
+			return nil, false, err
+		}
+		if !stored.outboxCopied {
+			db.copyOutbox(ctx, stored.doc.Outbox)
+		}
 		if _, ok := in.WasApplied(req.Key); ok {
 			return in, true, nil
 		}
 		before := in.Revision
 		ch, err := change(in, db.now())
 		if err != nil {
+			if cached {
+				db.cache.drop(id)
+				continue // refused on the cached copy: decide on a fresh one
+			}
 			var e *checklist.Error
 			if errors.As(err, &e) && (e.Code == checklist.ERevision || e.Code == checklist.EConflict) && e.Current == nil {
-				e.Current, _ = stored.toDomain()
+				e.Current, _ = stored.doc.toDomain()
 			}
 			return nil, false, err
 		}
@@ -395,15 +429,20 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		} else if len(raw) > maxInspectionDoc {
 			return nil, false, checklist.Errorf(checklist.ETooLarge, "the inspection would grow beyond %d MB", maxInspectionDoc>>20)
 		}
-		res, err := db.db.Collection(colInspections).ReplaceOne(ctx,
-			bson.D{{Key: "_id", Value: id}, {Key: "revision", Value: before}}, doc)
+		unlockWrite := db.writeLock()
+		res, err := db.db.Collection(colInspections).ReplaceOne(ctx, db.guardFilter(id, before), doc)
+		unlockWrite()
 		if err != nil {
+			// Whether it was written is unknown: forget the copy.
+			db.cache.drop(id)
 			return nil, false, translate(err)
 		}
 		if res.MatchedCount == 0 {
+			db.cache.drop(id)
 			continue // another process wrote first: decide again on its result
 		}
-		db.copyOutbox(ctx, &outbox)
+		copied := db.copyOutbox(ctx, &outbox)
+		db.cache.put(id, &cachedDoc{doc: &doc, outboxCopied: copied})
 		return in, false, nil
 	}
 	return nil, false, checklist.Errorf(checklist.EUnavailable, "the inspection is changing too often to be written; retry")
@@ -556,4 +595,25 @@ func wrap(err *error, format string, args ...any) {
 		return
 	}
 	*err = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *err)
+}
+
+// ImportInspection stores an inspection built elsewhere — already
+// filled, submitted or reviewed — with the audit entries of its history,
+// in one insert and no read: demo data and migrations. An existing id is
+// EConflict.
+func (db *DB) ImportInspection(ctx context.Context, in *checklist.Inspection, trail []checklist.AuditEntry) (err error) {
+	defer wrap(&err, "import inspection %s", in.ID)
+	doc := toInspectionDoc(in)
+	unlock := db.writeLock()
+	_, err = db.db.Collection(colInspections).InsertOne(ctx, doc)
+	unlock()
+	if err != nil {
+		return translate(err)
+	}
+	for _, e := range trail {
+		if err := db.AppendAudit(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -32,7 +32,9 @@ func (db *DB) claimRequest(ctx context.Context, scope string, req checklist.Idem
 	}
 	col := db.db.Collection(colRequests)
 	doc := requestDoc{ID: scope + "|" + req.Key, Fingerprint: req.Fingerprint, At: db.now()}
+	unlock := db.writeLock()
 	_, err := col.InsertOne(ctx, doc)
+	unlock()
 	if err == nil {
 		return nil
 	}
@@ -59,8 +61,10 @@ func idempotencyKeyError(format string, args ...any) error {
 // than that is still safe: the inspection remembers its most recent keys,
 // and a save of values already stored changes nothing.
 func (db *DB) PruneRequests(ctx context.Context, age time.Duration) (int64, error) {
+	unlock := db.writeLock()
 	res, err := db.db.Collection(colRequests).DeleteMany(ctx,
 		bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: db.now().Add(-age)}}}})
+	unlock()
 	if err != nil {
 		return 0, translate(err)
 	}

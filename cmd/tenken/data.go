@@ -86,22 +86,6 @@ func withDatabase(uri, name string) string {
 	return uri
 }
 
-// toolLogger passes on only the embedded server's errors: backup and
-// restore run it for a moment, and its warnings (a refused endSessions
-// at every disconnect) would bury their report.
-func toolLogger(log *slog.Logger) *slog.Logger {
-	return slog.New(errorsOnly{log.With(slog.String("component", "embedded-db")).Handler()})
-}
-
-type errorsOnly struct{ slog.Handler }
-
-func (h errorsOnly) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= slog.LevelError && h.Handler.Enabled(ctx, l)
-}
-
-func (h errorsOnly) WithAttrs(a []slog.Attr) slog.Handler { return errorsOnly{h.Handler.WithAttrs(a)} }
-func (h errorsOnly) WithGroup(n string) slog.Handler      { return errorsOnly{h.Handler.WithGroup(n)} }
-
 // parseArgs parses flags that may come before or after the positional
 // arguments ("tenken backup FILE --include-keys"), and returns the latter.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -137,7 +121,7 @@ func findSource(c dbConfig, log *slog.Logger) (backupSource, error) {
 	if _, err := os.Stat(filepath.Join(c.dataDir, "db")); err != nil {
 		return backupSource{}, fmt.Errorf("no embedded database in data folder %s (set --data or TENKEN_DATA, or MONGODB_URI): %w", c.dataDir, err)
 	}
-	emb, err := storage.StartEmbedded(c.dataDir, "127.0.0.1:0", toolLogger(log))
+	emb, err := storage.StartEmbedded(c.dataDir, "127.0.0.1:0", embeddedLogger(log))
 	if err == nil {
 		return backupSource{
 			uri:       emb.URI(),
@@ -297,7 +281,7 @@ func runRestore(ctx context.Context, e env, args []string) error {
 
 	uri, target := c.uri, "MongoDB at "+storage.Redact(c.uri)
 	if uri == "" {
-		emb, err := storage.StartEmbedded(c.dataDir, "127.0.0.1:0", toolLogger(log))
+		emb, err := storage.StartEmbedded(c.dataDir, "127.0.0.1:0", embeddedLogger(log))
 		if err != nil {
 			var inUse *storage.DataDirInUseError
 			if errors.As(err, &inUse) {

@@ -45,6 +45,9 @@ func TestDB(t *testing.T) {
 	t.Run("ErrServe", func(t *testing.T) {
 		_, _, err := runTenken(t, ctx, map[string]string{"TENKEN_ADDR": "127.0.0.1:0"}, "serve", "--data", dir)
 		assertNamesHolder(t, err, d.uri)
+		if _, err := os.Stat(filepath.Join(dir, "keys")); err == nil {
+			t.Error("the refused serve created signing keys in the folder")
+		}
 	})
 	t.Run("ErrRemoteAddr", func(t *testing.T) {
 		_, _, err := runTenken(t, ctx, nil, "db", "--data", t.TempDir(), "--addr", "0.0.0.0:0")

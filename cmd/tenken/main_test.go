@@ -192,7 +192,7 @@ func startBinary(t *testing.T, data string, extraEnv []string, args ...string) (
 		}
 		close(lines)
 	}()
-	timeout := time.After(30 * time.Second)
+	timeout := time.After(120 * time.Second) // --demo seeds inspections first
 	for {
 		select {
 		case line, ok := <-lines:

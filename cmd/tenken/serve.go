@@ -25,6 +25,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	auth.bind(fs, e)
 	addr := fs.String("addr", envOr(e, "TENKEN_ADDR", "127.0.0.1:8080"), "listen address (env TENKEN_ADDR)")
 	demo := fs.Bool("demo", false, "on an empty database, create demo facilities, users and inspections")
+	demoInspections := fs.Bool("demo-inspections", true, "with --demo, also create two fiscal years of demo inspections")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -33,27 +34,34 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	log := newLogger(e)
 	start := time.Now()
-	cfg, err := auth.handlersConfig(db.dataDir, log)
-	if err != nil {
-		return err
-	}
-
+	// The store first: it takes the data folder's lock, so a second serve
+	// on the folder stops before it touches anything, keys included.
 	store, closeStore, err := openStore(ctx, db, log)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	if *demo {
-		if err := seedDemo(ctx, e, store, log); err != nil {
-			return fmt.Errorf("demo data: %w", err)
-		}
+	cfg, err := auth.handlersConfig(db.dataDir, log)
+	if err != nil {
+		return err
 	}
-
 	// Photo bytes live on disk beside the database, content-addressed.
 	// (Several instances on MongoDB would share GridFS instead.)
 	photos, err := storage.NewBlobs(filepath.Join(db.dataDir, "blobs"))
 	if err != nil {
 		return err
+	}
+	if *demo {
+		if err := seedDemo(ctx, e, store, log); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		if *demoInspections {
+			if err := seedDemoInspections(ctx, store, photos, log); err != nil {
+				return fmt.Errorf("demo inspections: %w", err)
+			}
+		} else if _, err := ensureDefaultChecklist(ctx, store); err != nil {
+			return fmt.Errorf("default checklist: %w", err)
+		}
 	}
 	cfg.Photos = photos
 	srv, err := handlers.NewServer(cfg, store)
@@ -78,6 +86,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
+	go pruneIdempotencyClaims(ctx, store, log)
 	select {
 	case err := <-served:
 		return err

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"tenken/storage"
@@ -61,7 +62,7 @@ func openStore(ctx context.Context, c dbConfig, log *slog.Logger) (db *storage.D
 
 // embeddedLogger passes on the embedded server's warnings and errors.
 func embeddedLogger(log *slog.Logger) *slog.Logger {
-	return slog.New(warnOnly{log.With(slog.String("component", "embedded-db")).Handler()})
+	return slog.New(embeddedLogs{log.With(slog.String("component", "embedded-db")).Handler(), slog.LevelWarn})
 }
 
 // ownerHint adds what to do to the error of a data folder in use.
@@ -73,16 +74,32 @@ func ownerHint(err error) error {
 	return err
 }
 
-// warnOnly passes on records at warning level and above: the embedded
-// server logs every connection at info.
-type warnOnly struct{ slog.Handler }
-
-func (w warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= slog.LevelWarn && w.Handler.Enabled(ctx, l)
+// embeddedLogs filters the embedded server's logs: records below min, and
+// its dumps of wire messages (it logs the whole reply of every command it
+// refuses, such as the endSessions the driver sends at each disconnect),
+// are dropped.
+type embeddedLogs struct {
+	slog.Handler
+	min slog.Level
 }
 
-func (w warnOnly) WithAttrs(a []slog.Attr) slog.Handler { return warnOnly{w.Handler.WithAttrs(a)} }
-func (w warnOnly) WithGroup(n string) slog.Handler      { return warnOnly{w.Handler.WithGroup(n)} }
+func (h embeddedLogs) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h embeddedLogs) Handle(ctx context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, "Response ") || strings.HasPrefix(r.Message, "Request ") {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h embeddedLogs) WithAttrs(a []slog.Attr) slog.Handler {
+	return embeddedLogs{h.Handler.WithAttrs(a), h.min}
+}
+func (h embeddedLogs) WithGroup(n string) slog.Handler {
+	return embeddedLogs{h.Handler.WithGroup(n), h.min}
+}
 
 // newLogger returns the JSON logger on stderr at the configured level.
 func newLogger(e env) *slog.Logger {

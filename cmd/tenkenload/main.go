@@ -1,646 +1,457 @@
-// Command tenkenload drives a mixed tablet and reviewer workload against a
-// running tenken server on this machine and prints throughput, latency
-// percentiles and errors per operation.
+// Command tenkenload simulates inspectors' tablets saving answers to a
+// running tenken, and checks that no acknowledged answer was lost.
 //
-// Tablets log in, fetch the checklist manifest and their version (when the
-// server has the checklist API), list their facilities, create an
-// inspection with their own id and then save an answer every second;
-// every tenth second they also sync. Reviewers log in and page through
-// inspections and facilities and read single inspections. An admin
-// account creates the facilities and users the run needs (names carry the
-// run id, so runs never collide).
+//	TENKEN_DEMO_PASSWORD=... tenken serve --demo &
+//	tenkenload -url http://127.0.0.1:8080 -tablets 20 -duration 60s
 //
-//	tenkenload -base http://127.0.0.1:8080 -user admin -tablets 20 -duration 60s
-//
-// The password is read from TENKEN_LOAD_PASSWORD (or TENKEN_DEMO_PASSWORD).
-// Only loopback addresses are accepted, and the run is bounded in time and
-// in requests.
+// Tablets work in pairs on one inspection each (two devices, one
+// inspection), each device on its own items, so every save must merge.
+// Every tablet saves one to three answers every interval with an
+// Idempotency-Key, retrying a failed request with the same key. At the
+// end it reads every inspection back and compares each item with the
+// last save the server acknowledged for it. It prints latency
+// percentiles of the saves, errors, conflicts and lost answers, and exits
+// non-zero if any answer was lost, any request failed, or p99 is over
+// -max-p99.
 package main
 
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
+	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
-	"sort"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"text/tabwriter"
 	"time"
+
+	"github.com/google/uuid"
+
+	"tenken/checklist"
+	"tenken/checklist/checklistfile"
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "tenkenload:", err)
 		os.Exit(1)
 	}
 }
 
 type config struct {
-	base        *url.URL
-	user, pass  string
-	tablets     int
-	reviewers   int
-	duration    time.Duration
-	saveEvery   time.Duration
-	maxRequests int64
-	checklist   string   // "id:version" when the server has no manifest
-	items       []string // item keys to answer when the content is not served
-}
-
-func parseFlags(args []string, getenv func(string) string) (config, error) {
-	fs := flag.NewFlagSet("tenkenload", flag.ContinueOnError)
-	base := fs.String("base", "http://127.0.0.1:8080", "server base URL (loopback only)")
-	var c config
-	fs.StringVar(&c.user, "user", "admin", "admin username; its password comes from TENKEN_LOAD_PASSWORD or TENKEN_DEMO_PASSWORD")
-	fs.IntVar(&c.tablets, "tablets", 20, "simulated tablets, each with its own inspector, facility and inspection (1..500)")
-	fs.IntVar(&c.reviewers, "reviewers", 2, "simulated reviewers (0..50)")
-	fs.DurationVar(&c.duration, "duration", 60*time.Second, "how long the workload runs (at most 10m)")
-	fs.DurationVar(&c.saveEvery, "save-every", time.Second, "interval between a tablet's saves")
-	fs.Int64Var(&c.maxRequests, "max-requests", 1_000_000, "stop after this many requests")
-	fs.StringVar(&c.checklist, "checklist", "", "checklist id:version to inspect against when the server serves no manifest")
-	items := fs.String("items", "", "comma-separated item keys to answer when the server does not serve the checklist content")
-	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
-	c.pass = getenv("TENKEN_LOAD_PASSWORD")
-	if c.pass == "" {
-		c.pass = getenv("TENKEN_DEMO_PASSWORD")
-	}
-	if c.pass == "" {
-		return c, errors.New("set TENKEN_LOAD_PASSWORD (or TENKEN_DEMO_PASSWORD) to the password of -user")
-	}
-	if *items != "" {
-		c.items = strings.Split(*items, ",")
-	}
-	switch {
-	case c.tablets < 1 || c.tablets > 500:
-		return c, errors.New("-tablets must be 1..500")
-	case c.reviewers < 0 || c.reviewers > 50:
-		return c, errors.New("-reviewers must be 0..50")
-	case c.duration <= 0 || c.duration > 10*time.Minute:
-		return c, errors.New("-duration must be more than 0 and at most 10m")
-	case c.saveEvery < 10*time.Millisecond:
-		return c, errors.New("-save-every must be at least 10ms")
-	case c.maxRequests < 1:
-		return c, errors.New("-max-requests must be positive")
-	}
-	u, err := url.Parse(*base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return c, fmt.Errorf("-base %q is not an http(s) URL", *base)
-	}
-	if err := loopbackOnly(u.Hostname()); err != nil {
-		return c, err
-	}
-	c.base = u
-	return c, nil
-}
-
-// loopbackOnly refuses any host that is not this machine: a load tool
-// pointed at someone else's server is an attack.
-func loopbackOnly(host string) error {
-	ips, err := net.LookupIP(host)
-	if err != nil {
-		return fmt.Errorf("resolve %s: %w", host, err)
-	}
-	for _, ip := range ips {
-		if !ip.IsLoopback() {
-			return fmt.Errorf("%s resolves to %s, which is not loopback; tenkenload only loads this machine", host, ip)
-		}
-	}
-	return nil
+	url       string
+	tablets   int
+	duration  time.Duration
+	interval  time.Duration
+	users     []string
+	password  string
+	checklist string
+	version   int
+	date      string
+	maxP99    time.Duration
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	c, err := parseFlags(args, getenv)
-	if err != nil {
+	fs := flag.NewFlagSet("tenkenload", flag.ContinueOnError)
+	var c config
+	var users string
+	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "base URL of a running tenken")
+	fs.IntVar(&c.tablets, "tablets", 20, "simulated tablets (two per inspection)")
+	fs.DurationVar(&c.duration, "duration", 60*time.Second, "how long tablets save")
+	fs.DurationVar(&c.interval, "interval", time.Second, "time between one tablet's saves")
+	fs.StringVar(&users, "users", "inspector1,inspector2", "inspector accounts the tablets log in as")
+	fs.StringVar(&c.password, "password", getenv("TENKEN_DEMO_PASSWORD"), "their password (default TENKEN_DEMO_PASSWORD)")
+	fs.StringVar(&c.checklist, "checklist", "default", "checklist id the inspections pin")
+	fs.IntVar(&c.version, "version", 1, "checklist version they pin (its content must be the bundled default)")
+	fs.StringVar(&c.date, "date", checklist.DateOf(time.Now()).String(), "inspection date")
+	fs.DurationVar(&c.maxP99, "max-p99", 50*time.Millisecond, "fail when the p99 save latency is above this")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-	defer stop()
-
-	l := &loader{cfg: c, stats: map[string]*opStats{}, client: &http.Client{
-		Timeout:   30 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: c.tablets + c.reviewers + 4},
-	}}
-	fmt.Fprintf(stdout, "tenkenload: %d tablets (a save every %s), %d reviewers, %s, against %s\n",
-		c.tablets, c.saveEvery, c.reviewers, c.duration, c.base)
-
-	setupStart := time.Now()
-	plan, err := l.setup(ctx)
-	if err != nil {
-		return fmt.Errorf("setup: %w", err)
+	c.users = strings.Split(users, ",")
+	if c.password == "" {
+		return errors.New("no password: set TENKEN_DEMO_PASSWORD or -password")
 	}
-	fmt.Fprintf(stdout, "setup: %d facilities and users in %s; checklist %s\n", c.tablets, time.Since(setupStart).Round(time.Millisecond), plan.describe())
-	l.resetStats() // setup is not the workload
-
-	runCtx, cancel := context.WithTimeout(ctx, c.duration)
-	defer cancel()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := range c.tablets {
-		wg.Go(func() { l.tablet(runCtx, plan, i) })
+	if c.tablets < 1 {
+		return errors.New("-tablets must be at least 1")
 	}
-	for i := range c.reviewers {
-		wg.Go(func() { l.reviewer(runCtx, plan, i) })
-	}
-	wg.Wait()
-	l.report(stdout, time.Since(start))
-	if n := l.errors(); n > 0 {
-		return fmt.Errorf("%d requests failed", n)
-	}
-	return nil
+	return loadTest(ctx, c, stdout)
 }
 
-// loader sends requests and records their latency per operation.
-type loader struct {
-	cfg    config
-	client *http.Client
-	sent   atomic.Int64
-
-	mu    sync.Mutex
-	stats map[string]*opStats
+// client is an HTTP client for one user.
+type client struct {
+	base  string
+	token string
+	http  *http.Client
 }
 
-type opStats struct {
-	latencies []time.Duration
-	errors    int
-	lastError string
+type reply struct {
+	status int
+	body   []byte
 }
 
-func (l *loader) resetStats() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.stats = map[string]*opStats{}
-}
-
-func (l *loader) record(op string, d time.Duration, err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.stats[op]
-	if s == nil {
-		s = &opStats{}
-		l.stats[op] = s
-	}
-	s.latencies = append(s.latencies, d)
-	if err != nil {
-		s.errors++
-		s.lastError = err.Error()
-	}
-}
-
-func (l *loader) errors() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, s := range l.stats {
-		n += s.errors
-	}
-	return n
-}
-
-var errBudget = errors.New("request budget spent")
-
-// call sends one request as op and decodes a JSON answer into out. A
-// status other than want is an error. The status is returned.
-func (l *loader) call(ctx context.Context, op, token, method, path string, body, out any, want ...int) (int, http.Header, error) {
-	if l.sent.Add(1) > l.cfg.maxRequests {
-		return 0, nil, errBudget
-	}
+func (cl *client) do(ctx context.Context, method, path string, body any, headers ...string) (reply, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return 0, nil, err
+			return reply{}, err
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, l.cfg.base.JoinPath(path).String(), rd)
+	req, err := http.NewRequestWithContext(ctx, method, cl.base+path, rd)
 	if err != nil {
-		return 0, nil, err
-	}
-	if strings.Contains(path, "?") { // JoinPath escapes the query
-		u := *l.cfg.base
-		p, q, _ := strings.Cut(path, "?")
-		u.Path, u.RawQuery = strings.TrimSuffix(u.Path, "/")+p, q
-		req.URL = &u
+		return reply{}, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	if cl.token != "" {
+		req.Header.Set("Authorization", "Bearer "+cl.token)
 	}
-	start := time.Now()
-	res, err := l.client.Do(req)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := cl.http.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return 0, nil, ctx.Err() // the run ended mid-request: not a server error
-		}
-		l.record(op, time.Since(start), err)
-		return 0, nil, err
+		return reply{}, err
 	}
+	defer res.Body.Close()
 	data, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	elapsed := time.Since(start)
-	if err == nil && len(want) > 0 && !contains(want, res.StatusCode) {
-		err = fmt.Errorf("%s %s: %d %.200s", method, path, res.StatusCode, data)
+	return reply{res.StatusCode, data}, err
+}
+
+// login returns a client for username and the facilities it may inspect.
+func login(ctx context.Context, base, username, password string, hc *http.Client) (*client, []string, error) {
+	cl := &client{base: base, http: hc}
+	r, err := cl.do(ctx, "POST", "/v1/auth/login", map[string]string{"username": username, "password": password})
+	if err != nil {
+		return nil, nil, err
 	}
-	if err == nil && out != nil && res.StatusCode < 300 {
-		if jerr := json.Unmarshal(data, out); jerr != nil {
-			err = fmt.Errorf("%s %s: %w", method, path, jerr)
-		}
-	}
-	l.record(op, elapsed, err)
-	return res.StatusCode, res.Header, err
-}
-
-func contains(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-// plan is what setup prepared: an inspector and a facility per tablet,
-// a reviewer, and what to answer.
-type plan struct {
-	runID       string
-	password    string
-	inspectors  []string // usernames, one per tablet
-	facilities  []string // ids, one per tablet
-	reviewers   []string
-	checklistID string
-	version     int
-	versionURL  string
-	answers     []answerPlan // one is saved per tick, round robin
-	inspections bool         // the server has the inspections API
-}
-
-type answerPlan struct {
-	key   string
-	value func(n int) any
-}
-
-func (p *plan) describe() string {
-	switch {
-	case !p.inspections:
-		return p.checklistID + " downloaded, but this server has no inspections API: tablets log in, list and sync"
-	case p.checklistID == "":
-		return "none published: tablets log in, list and sync but create no inspections"
-	case p.versionURL != "":
-		return fmt.Sprintf("%s v%d from the manifest, %d answerable items", p.checklistID, p.version, len(p.answers))
-	}
-	return fmt.Sprintf("%s v%d (given), %d items answered with comments", p.checklistID, p.version, len(p.answers))
-}
-
-func (l *loader) setup(ctx context.Context) (*plan, error) {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	p := &plan{runID: hex.EncodeToString(b), password: "load-" + hex.EncodeToString(b) + "-pass"}
-	var tk struct {
+	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	if _, _, err := l.call(ctx, "setup", "", "POST", "/v1/auth/login", map[string]string{"username": l.cfg.user, "password": l.cfg.pass}, &tk, 200); err != nil {
-		return nil, err
+	if r.status != 200 || json.Unmarshal(r.body, &tok) != nil {
+		return nil, nil, fmt.Errorf("log in as %s: %d %s", username, r.status, r.body)
 	}
-	admin := tk.AccessToken
-	for i := range l.cfg.tablets {
-		var f struct {
-			ID string `json:"id"`
-		}
-		code := fmt.Sprintf("LOAD-%s-%03d", strings.ToUpper(p.runID), i)
-		body := map[string]any{"code": code, "kind": "public_hall", "name": map[string]string{"ja": "負荷試験 " + code, "en": "Load " + code}}
-		if _, _, err := l.call(ctx, "setup", admin, "POST", "/v1/facilities", body, &f, 201); err != nil {
-			return nil, err
-		}
-		name := fmt.Sprintf("load-%s-t%03d", p.runID, i)
-		user := map[string]any{"username": name, "role": "inspector", "password": p.password, "facility_ids": []string{f.ID}}
-		if _, _, err := l.call(ctx, "setup", admin, "POST", "/v1/users", user, nil, 201); err != nil {
-			return nil, err
-		}
-		p.facilities, p.inspectors = append(p.facilities, f.ID), append(p.inspectors, name)
-	}
-	for i := range max(l.cfg.reviewers, 0) {
-		name := fmt.Sprintf("load-%s-r%02d", p.runID, i)
-		if _, _, err := l.call(ctx, "setup", admin, "POST", "/v1/users", map[string]any{"username": name, "role": "reviewer", "password": p.password}, nil, 201); err != nil {
-			return nil, err
-		}
-		p.reviewers = append(p.reviewers, name)
-	}
-	status, _, err := l.call(ctx, "setup", admin, "GET", "/v1/inspections?limit=1", nil, nil, 200, 404)
+	cl.token = tok.AccessToken
+	r, err = cl.do(ctx, "GET", "/v1/me", nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	p.inspections = status == 200
-	return p, l.findChecklist(ctx, admin, p)
+	var me struct {
+		FacilityIDs []string `json:"facility_ids"`
+	}
+	if r.status != 200 || json.Unmarshal(r.body, &me) != nil || len(me.FacilityIDs) == 0 {
+		return nil, nil, fmt.Errorf("%s has no facilities: %d %s", username, r.status, r.body)
+	}
+	return cl, me.FacilityIDs, nil
 }
 
-// findChecklist takes the default version from the manifest and its
-// content from the version URL; without a manifest it uses -checklist and
-// -items.
-func (l *loader) findChecklist(ctx context.Context, admin string, p *plan) error {
-	var m struct {
-		Default *struct {
-			ChecklistID string `json:"checklist_id"`
-			Version     int    `json:"version"`
-			URL         string `json:"url"`
-		} `json:"default"`
-	}
-	status, _, err := l.call(ctx, "setup", admin, "GET", "/v1/checklists/manifest", nil, &m, 200, 404)
-	if err != nil {
-		return err
-	}
-	if status == 200 && m.Default != nil {
-		p.checklistID, p.version, p.versionURL = m.Default.ChecklistID, m.Default.Version, m.Default.URL
-		var v struct {
-			Content content `json:"content"`
-			content
+// ack is a save the server acknowledged for one item.
+type ack struct {
+	revision int64
+	value    any
+}
+
+// stats are the results of all tablets.
+type stats struct {
+	mu        sync.Mutex
+	latencies []time.Duration
+	errors    int
+	conflicts int
+	retries   int
+	errorLog  []string
+	acks      map[string]map[string]ack // inspection → item → last acknowledged
+}
+
+func (s *stats) record(d time.Duration, failed bool, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latencies = append(s.latencies, d)
+	if failed {
+		s.errors++
+		if len(s.errorLog) < 10 {
+			s.errorLog = append(s.errorLog, msg)
 		}
-		if _, _, err := l.call(ctx, "setup", admin, "GET", p.versionURL, nil, &v, 200); err != nil {
+	}
+}
+
+func (s *stats) acknowledge(inspection string, revision int64, answers map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.acks[inspection]
+	if m == nil {
+		m = map[string]ack{}
+		s.acks[inspection] = m
+	}
+	for item, a := range answers {
+		if prev, ok := m[item]; !ok || revision > prev.revision {
+			m[item] = ack{revision, a.(map[string]any)["value"]}
+		}
+	}
+}
+
+func loadTest(ctx context.Context, c config, stdout io.Writer) error {
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: c.tablets * 2}}
+	type account struct {
+		cl         *client
+		facilities []string
+	}
+	var accounts []account
+	for _, u := range c.users {
+		cl, facs, err := login(ctx, c.url, strings.TrimSpace(u), c.password, hc)
+		if err != nil {
 			return err
 		}
-		c := v.Content
-		if len(c.Sections) == 0 {
-			c = v.content
+		accounts = append(accounts, account{cl, facs})
+	}
+	content := checklistfile.Default()
+	items := loadItems(content)
+	if len(items) < 2 {
+		return errors.New("the checklist has too few items to share between two tablets")
+	}
+
+	// Pair tablets on inspections; each pair creates its inspection (the
+	// second create of a pair is an idempotent retry).
+	type tablet struct {
+		cl         *client
+		inspection string
+		items      []checklist.Item
+	}
+	var tablets []tablet
+	pairIDs := map[int]string{}
+	for i := range c.tablets {
+		pair := i / 2
+		acc := accounts[pair%len(accounts)]
+		facility := acc.facilities[(pair/len(accounts))%len(acc.facilities)]
+		id := pairIDs[pair]
+		if id == "" {
+			id = uuid.NewString()
+			pairIDs[pair] = id
 		}
-		p.answers = c.answerPlans()
-		if len(p.answers) == 0 {
-			return fmt.Errorf("checklist %s v%d has no item tenkenload can answer", p.checklistID, p.version)
+		body := map[string]any{"facility_id": facility, "checklist_id": c.checklist, "version": c.version, "inspection_date": c.date}
+		r, err := acc.cl.do(ctx, "PUT", "/v1/inspections/"+id, body)
+		if err != nil {
+			return err
 		}
-		return nil
+		if r.status != 201 && r.status != 200 {
+			return fmt.Errorf("create inspection: %d %s", r.status, r.body)
+		}
+		var own []checklist.Item
+		for j, it := range items {
+			if j%2 == i%2 {
+				own = append(own, it)
+			}
+		}
+		tablets = append(tablets, tablet{acc.cl, id, own})
 	}
-	if l.cfg.checklist == "" {
-		return nil
+
+	st := &stats{acks: map[string]map[string]ack{}}
+	fmt.Fprintf(stdout, "%d tablets on %d inspections, saving every %v for %v against %s\n",
+		len(tablets), (len(tablets)+1)/2, c.interval, c.duration, c.url)
+	runCtx, cancel := context.WithTimeout(ctx, c.duration)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, t := range tablets {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
+			base := int64(1)
+			var pending map[string]any // a save to retry with its key
+			var pendingKey string
+			// Spread the tablets over the interval.
+			select {
+			case <-time.After(time.Duration(rng.Int64N(int64(c.interval)))):
+			case <-runCtx.Done():
+				return
+			}
+			tick := time.NewTicker(c.interval)
+			defer tick.Stop()
+			for {
+				answers, key := pending, pendingKey
+				if answers == nil {
+					answers, key = map[string]any{}, uuid.NewString()
+					for range 1 + rng.IntN(3) {
+						it := t.items[rng.IntN(len(t.items))]
+						answers[it.Key] = map[string]any{"value": randomValue(it, rng)}
+					}
+				} else {
+					st.mu.Lock()
+					st.retries++
+					st.mu.Unlock()
+				}
+				body := map[string]any{"base_revision": base, "answers": answers}
+				start := time.Now()
+				r, err := t.cl.do(context.Background(), "PATCH", "/v1/inspections/"+t.inspection, body, "Idempotency-Key", key)
+				d := time.Since(start)
+				switch {
+				case err != nil:
+					st.record(d, true, err.Error())
+					pending, pendingKey = answers, key
+				case r.status == 200:
+					st.record(d, false, "")
+					var v struct {
+						Revision int64 `json:"revision"`
+					}
+					_ = json.Unmarshal(r.body, &v)
+					st.acknowledge(t.inspection, v.Revision, answers)
+					base, pending = v.Revision, nil
+				case r.status == 409:
+					st.record(d, false, "")
+					st.mu.Lock()
+					st.conflicts++
+					st.mu.Unlock()
+					var p struct {
+						Current struct {
+							Revision int64 `json:"revision"`
+						} `json:"current"`
+					}
+					_ = json.Unmarshal(r.body, &p)
+					base, pending = p.Current.Revision, nil
+				default:
+					st.record(d, true, fmt.Sprintf("%d %s", r.status, r.body))
+					pending, pendingKey = answers, key
+				}
+				select {
+				case <-tick.C:
+				case <-runCtx.Done():
+					return
+				}
+			}
+		})
 	}
-	id, n, ok := strings.Cut(l.cfg.checklist, ":")
-	version, err := strconv.Atoi(n)
-	if !ok || err != nil {
-		return fmt.Errorf("-checklist %q is not id:version", l.cfg.checklist)
+	wg.Wait()
+
+	// Every acknowledged answer must be what the server holds now.
+	lost := 0
+	var lostLog []string
+	for id, items := range st.acks {
+		cl := tablets[0].cl
+		for _, t := range tablets {
+			if t.inspection == id {
+				cl = t.cl
+			}
+		}
+		r, err := cl.do(ctx, "GET", "/v1/inspections/"+id, nil)
+		if err != nil || r.status != 200 {
+			return fmt.Errorf("read back %s: %v %d", id, err, r.status)
+		}
+		var v struct {
+			Answers map[string]struct {
+				Value    any   `json:"value"`
+				Revision int64 `json:"revision"`
+			} `json:"answers"`
+		}
+		if err := json.Unmarshal(r.body, &v); err != nil {
+			return err
+		}
+		for item, a := range items {
+			got, ok := v.Answers[item]
+			// Values, not revisions: a later save of the same value is no
+			// change and keeps the earlier revision.
+			if !ok || fmt.Sprint(got.Value) != fmt.Sprint(a.value) {
+				lost++
+				if len(lostLog) < 10 {
+					lostLog = append(lostLog, fmt.Sprintf("%s %s: acknowledged %v at revision %d, stored %v at %d", id, item, a.value, a.revision, got.Value, got.Revision))
+				}
+			}
+		}
 	}
-	if len(l.cfg.items) == 0 {
-		return errors.New("-checklist needs -items when the server serves no checklist content")
+
+	slices.Sort(st.latencies)
+	pct := func(p float64) time.Duration {
+		if len(st.latencies) == 0 {
+			return 0
+		}
+		return st.latencies[min(len(st.latencies)-1, int(p*float64(len(st.latencies))))]
 	}
-	p.checklistID, p.version = id, version
-	for _, key := range l.cfg.items {
-		p.answers = append(p.answers, answerPlan{key: key, value: func(int) any { return nil }})
+	acked := 0
+	for _, m := range st.acks {
+		acked += len(m)
+	}
+	p99 := pct(0.99)
+	fmt.Fprintf(stdout, "saves: %d (%.1f/s), errors: %d, retried: %d, conflicts: %d\n",
+		len(st.latencies), float64(len(st.latencies))/c.duration.Seconds(), st.errors, st.retries, st.conflicts)
+	fmt.Fprintf(stdout, "latency: p50 %v  p90 %v  p99 %v  max %v\n",
+		pct(0.50).Round(100*time.Microsecond), pct(0.90).Round(100*time.Microsecond), p99.Round(100*time.Microsecond), pct(1).Round(100*time.Microsecond))
+	fmt.Fprintf(stdout, "answers acknowledged: %d items, lost: %d\n", acked, lost)
+	for _, l := range append(st.errorLog, lostLog...) {
+		fmt.Fprintln(stdout, "  ", l)
+	}
+	switch {
+	case lost > 0:
+		return fmt.Errorf("%d acknowledged answers lost", lost)
+	case st.errors > 0:
+		return fmt.Errorf("%d requests failed", st.errors)
+	case p99 > c.maxP99:
+		return fmt.Errorf("p99 %v is over %v", p99, c.maxP99)
 	}
 	return nil
 }
 
-// content is the part of a checklist version tenkenload reads.
-type content struct {
-	Sections []struct {
-		Items []struct {
-			Key     string `json:"key"`
-			Type    string `json:"type"`
-			AllowNA bool   `json:"allow_na"`
-			Scale   []any  `json:"scale"`
-			Options []struct {
-				Key       string `json:"key"`
-				Exclusive bool   `json:"exclusive"`
-			} `json:"options"`
-			Number *struct {
-				Min *float64 `json:"min"`
-			} `json:"number"`
-			ShowIf any `json:"show_if"`
-		} `json:"items"`
-	} `json:"sections"`
-}
-
-// answerPlans gives a valid changing value for each item that is always
-// shown: what an inspector working through the list would send.
-func (c content) answerPlans() []answerPlan {
-	var out []answerPlan
-	for _, s := range c.Sections {
-		for _, it := range s.Items {
-			if it.ShowIf != nil {
-				continue
-			}
-			var v func(n int) any
-			switch it.Type {
-			case "yes_no":
-				v = func(n int) any { return []string{"yes", "no"}[n%2] }
-			case "rating":
-				k := len(it.Scale)
-				v = func(n int) any { return 1 + n%max(k, 1) }
-			case "single_choice":
-				if len(it.Options) > 0 {
-					key := it.Options[0].Key
-					v = func(int) any { return key }
-				}
-			case "multi_choice":
-				for _, o := range it.Options {
-					if !o.Exclusive {
-						key := o.Key
-						v = func(int) any { return []string{key} }
-						break
-					}
-				}
-			case "number":
-				base := 0.0
-				if it.Number != nil && it.Number.Min != nil {
-					base = *it.Number.Min
-				}
-				v = func(int) any { return base }
-			case "text":
-				v = func(n int) any { return fmt.Sprintf("点検メモ %d", n) }
-			}
-			if v != nil {
-				out = append(out, answerPlan{key: it.Key, value: v})
-			}
+// loadItems returns the items tablets may change at will: the ones no
+// show-if depends on and that depend on none, of the types that take a
+// generated value.
+func loadItems(c checklist.Content) []checklist.Item {
+	targets := map[string]bool{}
+	for _, it := range c.Items() {
+		if it.ShowIf != nil {
+			targets[it.ShowIf.Item] = true
 		}
+	}
+	var out []checklist.Item
+	for _, it := range c.Items() {
+		if it.ShowIf != nil || targets[it.Key] || it.Type == checklist.TypePhoto {
+			continue
+		}
+		out = append(out, it)
 	}
 	return out
 }
 
-func (l *loader) login(ctx context.Context, op, user, pass string) (string, error) {
-	var tk struct {
-		AccessToken string `json:"access_token"`
-	}
-	_, _, err := l.call(ctx, op, "", "POST", "/v1/auth/login", map[string]string{"username": user, "password": pass}, &tk, 200)
-	return tk.AccessToken, err
-}
-
-// tablet is one inspector's device.
-func (l *loader) tablet(ctx context.Context, p *plan, i int) {
-	token, err := l.login(ctx, "login", p.inspectors[i], p.password)
-	if err != nil {
-		return
-	}
-	etag := ""
-	if p.versionURL != "" {
-		_, _, _ = l.call(ctx, "manifest", token, "GET", "/v1/checklists/manifest", nil, nil, 200)
-		_, h, _ := l.call(ctx, "checklist download", token, "GET", p.versionURL, nil, nil, 200)
-		etag = h.Get("ETag")
-		_ = etag
-	}
-	_, _, _ = l.call(ctx, "facilities list", token, "GET", "/v1/facilities", nil, nil, 200)
-	if p.checklistID == "" || !p.inspections {
-		l.idle(ctx, p, token)
-		return
-	}
-	id := newUUID()
-	var in struct {
-		Revision int64 `json:"revision"`
-	}
-	body := map[string]any{"facility_id": p.facilities[i], "checklist_id": p.checklistID, "version": p.version, "inspection_date": time.Now().Format("2006-01-02")}
-	if _, _, err := l.call(ctx, "inspection create", token, "PUT", "/v1/inspections/"+id, body, &in, 201); err != nil {
-		return
-	}
-	// Tablets start spread over one interval, as real ones would.
-	tick := time.NewTicker(l.cfg.saveEvery)
-	defer tick.Stop()
-	if !sleep(ctx, time.Duration(i)*l.cfg.saveEvery/time.Duration(l.cfg.tablets)) {
-		return
-	}
-	for n := 0; ; n++ {
-		a := p.answers[n%len(p.answers)]
-		answer := map[string]any{"value": a.value(n), "comment": fmt.Sprintf("tablet %d save %d", i, n)}
-		// Each save carries its own id, as a tablet's does so that a
-		// retry after a lost answer is applied once.
-		save := map[string]any{"base_revision": in.Revision, "save_id": newUUID(), "answers": map[string]any{a.key: answer}}
-		_, _, err := l.call(ctx, "inspection save", token, "PATCH", "/v1/inspections/"+id, save, &in, 200)
-		if errors.Is(err, errBudget) {
-			return
+// randomValue is a valid answer value for it.
+func randomValue(it checklist.Item, rng *rand.Rand) any {
+	switch it.Type {
+	case checklist.TypeYesNo:
+		if it.AllowNA && rng.IntN(10) == 0 {
+			return "na"
 		}
-		if n%10 == 9 {
-			_, _, _ = l.call(ctx, "sync", token, "GET", "/v1/sync", nil, nil, 200)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-// idle keeps a tablet without inspections listing and syncing.
-func (l *loader) idle(ctx context.Context, p *plan, token string) {
-	for ctx.Err() == nil {
-		op, path := "sync", "/v1/sync"
-		if !p.inspections {
-			op, path = "facilities list", "/v1/facilities"
-		}
-		_, _, err := l.call(ctx, op, token, "GET", path, nil, nil, 200)
-		if errors.Is(err, errBudget) || !sleep(ctx, l.cfg.saveEvery) {
-			return
-		}
-	}
-}
-
-// reviewer pages through inspections and facilities and opens single
-// inspections, twice a second.
-func (l *loader) reviewer(ctx context.Context, p *plan, i int) {
-	token, err := l.login(ctx, "login", p.reviewers[i], p.password)
-	if err != nil {
-		return
-	}
-	for n := 0; ctx.Err() == nil; n++ {
-		var list struct {
-			Items []struct {
-				ID string `json:"id"`
-			} `json:"items"`
-		}
-		if p.inspections {
-			_, _, err := l.call(ctx, "review list", token, "GET", "/v1/inspections?limit=50", nil, &list, 200)
-			if errors.Is(err, errBudget) {
-				return
+		return []string{"yes", "no"}[rng.IntN(2)]
+	case checklist.TypeRating:
+		return 1 + rng.IntN(len(it.Scale))
+	case checklist.TypeSingleChoice:
+		return it.Options[rng.IntN(len(it.Options))].Key
+	case checklist.TypeMultiChoice:
+		var keys []string
+		for _, o := range it.Options {
+			if !o.Exclusive && rng.IntN(2) == 0 {
+				keys = append(keys, o.Key)
 			}
 		}
-		if len(list.Items) > 0 {
-			_, _, _ = l.call(ctx, "review read", token, "GET", "/v1/inspections/"+list.Items[n%len(list.Items)].ID, nil, nil, 200)
+		if len(keys) == 0 {
+			keys = []string{it.Options[0].Key}
 		}
-		if n%5 == 0 || !p.inspections {
-			_, _, _ = l.call(ctx, "facilities list", token, "GET", "/v1/facilities?limit=200", nil, nil, 200)
+		return keys
+	case checklist.TypeNumber:
+		lo, hi := 0.0, 100.0
+		if n := it.Number; n != nil {
+			if n.Min != nil {
+				lo = *n.Min
+			}
+			if n.Max != nil {
+				hi = *n.Max
+			}
 		}
-		if !sleep(ctx, 500*time.Millisecond) {
-			return
-		}
+		return int(lo) + rng.IntN(int(hi-lo)+1)
 	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
-func newUUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-// report prints one line per operation and a total.
-func (l *loader) report(w io.Writer, elapsed time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ops := make([]string, 0, len(l.stats))
-	for op := range l.stats {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "operation\trequests\terrors\treq/s\tp50 ms\tp99 ms\tmax ms\t")
-	var all []time.Duration
-	errs := 0
-	var lastErr string
-	for _, op := range ops {
-		s := l.stats[op]
-		all = append(all, s.latencies...)
-		errs += s.errors
-		if s.lastError != "" {
-			lastErr = op + ": " + s.lastError
-		}
-		writeRow(tw, op, s.latencies, s.errors, elapsed)
-	}
-	writeRow(tw, "all", all, errs, elapsed)
-	tw.Flush()
-	fmt.Fprintf(w, "elapsed %s\n", elapsed.Round(time.Millisecond))
-	if lastErr != "" {
-		fmt.Fprintf(w, "last error: %s\n", lastErr)
-	}
-}
-
-func writeRow(w io.Writer, op string, lat []time.Duration, errs int, elapsed time.Duration) {
-	sorted := append([]time.Duration(nil), lat...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-	fmt.Fprintf(w, "%s\t%d\t%d\t%.1f\t%s\t%s\t%s\t\n", op, len(sorted), errs,
-		float64(len(sorted))/elapsed.Seconds(), ms(percentile(sorted, 50)), ms(percentile(sorted, 99)), ms(percentile(sorted, 100)))
-}
-
-// percentile is the nearest-rank percentile of sorted.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := int(float64(len(sorted))*p/100+0.999999) - 1
-	return sorted[min(max(rank, 0), len(sorted)-1)]
-}
-
-func ms(d time.Duration) string {
-	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64)
+	return fmt.Sprintf("メモ %d", rng.IntN(1000))
 }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Load test on the embedded default: starts `tenken serve --demo` in a
+# fresh data folder, runs tenkenload (20 tablets saving every second for
+# 60 s unless told otherwise) and stops the server.
+#
+#   scripts/load.sh                       # 20 tablets, 60 s, over the demo data
+#   scripts/load.sh -tablets 40 -duration 30s
+#   DEMO_INSPECTIONS=false scripts/load.sh  # without the demo inspections
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$(mktemp -d)
+data=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$bin" "$data"' EXIT
+go build -o "$bin/tenken" ./cmd/tenken
+go build -o "$bin/tenkenload" ./cmd/tenkenload
+export TENKEN_DEMO_PASSWORD=load-test-password-1
+export TENKEN_LOG_LEVEL=warn
+port=$((20000 + RANDOM % 20000))
+"$bin/tenken" serve --demo --demo-inspections="${DEMO_INSPECTIONS:-true}" --data "$data" --addr "127.0.0.1:$port" >"$data/serve.out" 2>"$data/serve.err" &
+pid=$!
+for _ in $(seq 1 300); do
+  if curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then break; fi
+  sleep 0.2
+done
+curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$data/serve.err"; exit 1; }
+"$bin/tenkenload" -url "http://127.0.0.1:$port" "$@"
