@@ -607,21 +607,21 @@ func (l *loader) report(w io.Writer, elapsed time.Duration) {
 	fmt.Fprintln(tw, "operation\trequests\terrors\treq/s\tp50 ms\tp99 ms\tmax ms\t")
 	var all []time.Duration
 	errs := 0
-	var lastErr string
+	var lastErrs []string
 	for _, op := range ops {
 		s := l.stats[op]
 		all = append(all, s.latencies...)
 		errs += s.errors
 		if s.lastError != "" {
-			lastErr = op + ": " + s.lastError
+			lastErrs = append(lastErrs, op+": "+s.lastError)
 		}
 		writeRow(tw, op, s.latencies, s.errors, elapsed)
 	}
 	writeRow(tw, "all", all, errs, elapsed)
 	tw.Flush()
 	fmt.Fprintf(w, "elapsed %s\n", elapsed.Round(time.Millisecond))
-	if lastErr != "" {
-		fmt.Fprintf(w, "last error: %s\n", lastErr)
+	for _, e := range lastErrs {
+		fmt.Fprintf(w, "last error of %s\n", e)
 	}
 }
 
