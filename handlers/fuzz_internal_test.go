@@ -38,7 +38,7 @@ func FuzzDecodeJSON(f *testing.F) {
 		`{"username":"a","revision":1,"active":true,"facility_ids":["x"],"name":{"ja":"施設","en":"F"}}`,
 		`{"answers":{"q1":{"value":"yes","comment":"c","photos":["p"]},"q2":{"value":[1,2]},"q3":{"value":{"a":1}}}}`,
 		`{"username":1}`, `{"revision":1e400}`, `{"revision":"1"}`, `{"nope":1}`, `{"name":{"JA":"x"}}`,
-		`{} {}`, `{}x`, `[]`, `null`, ``, `{`, `{"username":"\ud800"}`, "\xef\xbb\xbf{}", `{"a":` + strings.Repeat("[", 200),
+		`{} {}`, `{}x`, `{}}`, `{}]`, `[]`, `null`, ``, `{`, `{"username":"\ud800"}`, "\xef\xbb\xbf{}", `{"a":` + strings.Repeat("[", 200),
 	} {
 		f.Add([]byte(s), "application/json")
 	}
