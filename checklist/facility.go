@@ -47,8 +47,8 @@ const (
 
 // FacilityName is a facility's name in Japanese and English.
 type FacilityName struct {
-	JA string
-	EN string
+	JA string `json:"ja"`
+	EN string `json:"en"`
 }
 
 // Facility is a citizen-use facility that is inspected. Facilities are

@@ -73,6 +73,7 @@ func newTestAPIWith(t *testing.T, configure func(*handlers.Config)) *testAPI {
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
+	validateResponses(t, srv.Client())
 	return &testAPI{t: t, srv: srv, db: db, cfg: cfg, key: key, clk: clk}
 }
 

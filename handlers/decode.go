@@ -42,7 +42,9 @@ func decodeJSONLimit(c *gin.Context, v any, limit int64) error {
 	if err := dec.Decode(v); err != nil {
 		return jsonProblem(err)
 	}
-	if dec.More() {
+	// Only white space may follow the value: not a second value, and not
+	// a stray "}" or "]", which dec.More alone lets through.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return checklist.Errorf(checklist.EBadRequest, "the body holds more than one JSON value")
 	}
 	return nil

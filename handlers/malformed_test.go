@@ -36,6 +36,8 @@ func TestMalformedRequests(t *testing.T) {
 		{"LoginUnknownField", "POST", "/v1/auth/login", `{"username":"a","password":"b","admin":true}`, nil, 400, "bad_request"},
 		{"LoginWrongType", "POST", "/v1/auth/login", `{"username":7,"password":"b"}`, nil, 400, "bad_request"},
 		{"LoginTrailingData", "POST", "/v1/auth/login", `{"username":"a","password":"b"}{}`, nil, 400, "bad_request"},
+		{"LoginTrailingBrace", "POST", "/v1/auth/login", `{"username":"a","password":"b"}}`, nil, 400, "bad_request"},
+		{"LoginTrailingBracket", "POST", "/v1/auth/login", `{"username":"a","password":"b"}]`, nil, 400, "bad_request"},
 		{"LoginTooLarge", "POST", "/v1/auth/login", big, nil, 413, "payload_too_large"},
 		{"RefreshGarbageToken", "POST", "/v1/auth/refresh", `{"refresh_token":"not-a-token"}`, nil, 401, "unauthorized"},
 		{"MeBasicAuth", "GET", "/v1/me", "", []string{"Authorization: Basic YWRtaW46cHc="}, 401, "unauthorized"},

@@ -21,6 +21,22 @@ func TestOpen(t *testing.T) {
 			t.Fatalf("Ping: %v", err)
 		}
 	})
+	t.Run("Reopen", func(t *testing.T) {
+		// Every start after the first finds its indexes in place.
+		name := storagetest.NewName()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for i := range 2 {
+			db, err := storage.Open(ctx, storagetest.URI(t), name)
+			if err != nil {
+				t.Fatalf("open #%d: %v", i+1, err)
+			}
+			if i == 1 {
+				_ = db.Drop(ctx)
+			}
+			_ = db.Close(ctx)
+		}
+	})
 	t.Run("ErrUnavailable", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
