@@ -82,7 +82,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Duration("startup", time.Since(start)))
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Float64("startup_ms", float64(time.Since(start).Microseconds())/1000))
 	fmt.Fprintf(e.stdout, "tenken listening on http://%s\n", ln.Addr())
 
 	served := make(chan error, 1)
