@@ -131,11 +131,14 @@ func (g *Generator) Inspection(facility string, date checklist.Date, status chec
 	}
 	visible := c.Visible(answers)
 	save := checklist.Save{BaseRevision: in.Revision, Answers: map[string]*checklist.Answer{}}
-	for k, a := range answers {
-		if !visible[k] {
+	// In content order, not map order: the random draws below must come
+	// in the same order for the same seed.
+	for _, it := range c.Items() {
+		k := it.Key
+		a, ok := answers[k]
+		if !ok || !visible[k] {
 			continue
 		}
-		it, _ := c.Item(k)
 		o := it.Evaluate(a)
 		g.failed[facility][k] = o.Failed
 		if o.Failed || it.Type == checklist.TypePhoto {
