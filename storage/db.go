@@ -111,11 +111,19 @@ const (
 	colRefreshSessions = "refresh_sessions"
 )
 
-// indexes lists every index by collection. ensureIndexes creates them at
-// start-up; creating an existing index with the same keys is a no-op, so
-// it is idempotent. Only the portable options are used (unique, compound):
-// the embedded server ignores sparse and lacks partial and TTL indexes.
+// indexes lists every collection with its indexes. ensureIndexes
+// creates them at start-up; creating an existing index with the same keys
+// is a no-op, so it is idempotent. Only the portable options are used
+// (unique, compound): the embedded server ignores sparse and lacks
+// partial and TTL indexes. A collection without indexes of its own is
+// listed too, so that every collection exists after Open (Embedded.Open
+// indexes the ids of those that exist).
 var indexes = map[string][]mongo.IndexModel{
+	colMeta:           nil,
+	colRefreshUses:    nil,
+	colChecklists:     nil,
+	colApplicability:  nil,
+	colReportVersions: nil,
 	colUsers: {
 		{Keys: bson.D{{Key: "username", Value: 1}}, Options: options.Index().SetUnique(true).SetName("username_unique")},
 	},
@@ -133,6 +141,9 @@ var indexes = map[string][]mongo.IndexModel{
 func (db *DB) ensureIndexes(ctx context.Context) error {
 	for col, models := range indexes {
 		if len(models) == 0 {
+			if err := db.db.CreateCollection(ctx, col); err != nil && !isNamespaceExists(err) {
+				return fmt.Errorf("create %s: %w", col, translate(err))
+			}
 			continue
 		}
 		// One at a time: the embedded server panics (and drops the
@@ -145,6 +156,13 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// isNamespaceExists recognises the answer to creating a collection that
+// exists (MongoDB's NamespaceExists, code 48).
+func isNamespaceExists(err error) bool {
+	var se mongo.ServerError
+	return errors.As(err, &se) && se.HasErrorCode(48)
 }
 
 // translate turns driver errors into domain errors: no document is

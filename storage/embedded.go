@@ -22,6 +22,7 @@ import (
 // start to Stop, so no second server can open the same SQLite files.
 type Embedded struct {
 	uri    string
+	dbDir  string // the SQLite files
 	lock   *DataLock
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -80,7 +81,7 @@ func startEmbedded(dir, addr string, logger *slog.Logger) (*Embedded, error) {
 		return nil, fmt.Errorf("embedded database: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	e := &Embedded{cancel: cancel, done: make(chan struct{})}
+	e := &Embedded{dbDir: dbDir, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(e.done)
 		_ = f.Run(ctx)

@@ -35,19 +35,20 @@ func openStore(ctx context.Context, c dbConfig, log *slog.Logger) (db *storage.D
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("data folder: %w", err)
 	}
-	uri := c.uri
 	stopEmbedded := func() {}
-	if uri == "" {
+	openCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if c.uri != "" {
+		db, err = storage.Open(openCtx, c.uri, c.name)
+	} else {
 		e, err := storage.StartEmbedded(c.dataDir, "127.0.0.1:0", embeddedLogger(log))
 		if err != nil {
 			return nil, nil, ownerHint(err)
 		}
-		uri, stopEmbedded = e.URI(), e.Stop
+		stopEmbedded = e.Stop
 		log.Info("embedded database started", slog.String("folder", filepath.Join(c.dataDir, "db")))
+		db, err = e.Open(openCtx, c.name)
 	}
-	openCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	db, err = storage.Open(openCtx, uri, c.name)
 	if err != nil {
 		stopEmbedded()
 		return nil, nil, err

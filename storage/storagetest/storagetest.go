@@ -20,6 +20,7 @@ import (
 var (
 	once      sync.Once
 	sharedURI string
+	embedded  *storage.Embedded // nil when MONGODB_URI is set
 	startErr  error
 )
 
@@ -45,7 +46,7 @@ func URI(t testing.TB) string {
 		}
 		// The server lives as long as the test binary; its folder is
 		// in the temporary directory and removed with it.
-		sharedURI = e.URI()
+		sharedURI, embedded = e.URI(), e
 	})
 	if startErr != nil {
 		t.Fatalf("test database server: %v", startErr)
@@ -58,7 +59,7 @@ func Open(t testing.TB) *storage.DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := storage.Open(ctx, URI(t), NewName())
+	db, err := open(ctx, URI(t), NewName())
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
@@ -81,7 +82,7 @@ func Reopen(t testing.TB, db *storage.DB) *storage.DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	other, err := storage.Open(ctx, URI(t), db.Name())
+	other, err := open(ctx, URI(t), db.Name())
 	if err != nil {
 		t.Fatalf("reopen test database: %v", err)
 	}
@@ -91,6 +92,15 @@ func Reopen(t testing.TB, db *storage.DB) *storage.DB {
 		_ = other.Close(ctx)
 	})
 	return other
+}
+
+// open opens database name as the server does: through the embedded
+// server's Open when it is the one tests use.
+func open(ctx context.Context, uri, name string) (*storage.DB, error) {
+	if embedded != nil {
+		return embedded.Open(ctx, name)
+	}
+	return storage.Open(ctx, uri, name)
 }
 
 // NewName returns a database name no other test uses.
