@@ -140,22 +140,60 @@ var indexes = map[string][]mongo.IndexModel{
 
 func (db *DB) ensureIndexes(ctx context.Context) error {
 	for col, models := range indexes {
-		if len(models) == 0 {
-			if err := db.db.CreateCollection(ctx, col); err != nil && !isNamespaceExists(err) {
-				return fmt.Errorf("create %s: %w", col, translate(err))
+		if err := db.db.CreateCollection(ctx, col); err != nil && !isNamespaceExists(err) {
+			return fmt.Errorf("create %s: %w", col, translate(err))
+		}
+		if db.embedded {
+			if err := db.dropSecondaryIndexes(ctx, col); err != nil {
+				return fmt.Errorf("drop indexes on %s: %w", col, translate(err))
 			}
-			continue
 		}
 		// One at a time: the embedded server panics (and drops the
 		// connection) when one createIndexes names several indexes that
 		// all exist already, as at every start after the first.
 		for _, m := range models {
+			if db.embedded && !isUnique(m) {
+				continue
+			}
 			if _, err := db.db.Collection(col).Indexes().CreateOne(ctx, m); err != nil {
 				return fmt.Errorf("ensure indexes on %s: %w", col, translate(err))
 			}
 		}
 	}
 	return nil
+}
+
+// dropSecondaryIndexes drops the non-unique indexes of col on the
+// embedded server. Its queries use no index but the one on _id (they scan
+// and filter in Go), so a non-unique index only makes every write
+// evaluate its expression over the whole document, old and new. Unique
+// indexes stay: they are how a key is decided once. Folders written
+// before this rule have such indexes; new ones never get them.
+func (db *DB) dropSecondaryIndexes(ctx context.Context, col string) error {
+	specs, err := db.db.Collection(col).Indexes().ListSpecifications(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range specs {
+		if s.Name == "_id_" || (s.Unique != nil && *s.Unique) {
+			continue
+		}
+		if err := db.db.Collection(col).Indexes().DropOne(ctx, s.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isUnique(m mongo.IndexModel) bool {
+	if m.Options == nil {
+		return false
+	}
+	var o options.IndexOptions
+	for _, set := range m.Options.List() {
+		_ = set(&o)
+	}
+	return o.Unique != nil && *o.Unique
 }
 
 // isNamespaceExists recognises the answer to creating a collection that
