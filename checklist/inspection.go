@@ -109,10 +109,15 @@ type Transition struct {
 
 // AppliedRequest remembers that the write with an idempotency key
 // produced a revision. It lives inside the inspection, so recording it is
-// atomic with the write itself: a retry after a crash finds it.
+// atomic with the write itself: a retry after a crash finds it, and so
+// does a concurrent duplicate on another instance once its revision
+// guard has failed and it reads again.
 type AppliedRequest struct {
-	Key      string
-	Revision int64
+	Key string
+	// Fingerprint is the digest of the request that used Key; a record
+	// written before fingerprints were kept has none and matches any.
+	Fingerprint string
+	Revision    int64
 }
 
 // Totals sum an inspection's stored outcomes: what lists and reports
@@ -272,27 +277,37 @@ func (in *Inspection) lastChange(key string) int64 {
 	return rev
 }
 
-// WasApplied reports whether a write with idempotency key was applied,
-// and the revision it produced.
-func (in *Inspection) WasApplied(key string) (int64, bool) {
-	if key == "" {
-		return 0, false
+// WasApplied reports whether the write req was applied, and the revision
+// it produced. Its key applied for a different request (another
+// fingerprint) is refused: the client reused the key. Only the most
+// recent MaxAppliedRequests keys are remembered; an older retry is applied
+// again, which the merge rules make harmless (values already stored
+// change nothing; an item changed since is a conflict).
+func (in *Inspection) WasApplied(req Idempotency) (int64, bool, error) {
+	if req.Key == "" {
+		return 0, false, nil
 	}
 	for _, a := range in.Applied {
-		if a.Key == key {
-			return a.Revision, true
+		if a.Key != req.Key {
+			continue
 		}
+		if a.Fingerprint != "" && a.Fingerprint != req.Fingerprint {
+			e := Errorf(EInvalid, "this Idempotency-Key was already used for a different request")
+			e.Fields = []FieldError{{Field: "Idempotency-Key", Code: "idempotency_key", Message: e.Message}}
+			return 0, false, e
+		}
+		return a.Revision, true, nil
 	}
-	return 0, false
+	return 0, false, nil
 }
 
-// RecordApplied remembers that idempotency key produced the current
-// revision, forgetting the oldest keys beyond MaxAppliedRequests.
-func (in *Inspection) RecordApplied(key string) {
-	if key == "" {
+// RecordApplied remembers that req produced the current revision,
+// forgetting the oldest keys beyond MaxAppliedRequests.
+func (in *Inspection) RecordApplied(req Idempotency) {
+	if req.Key == "" {
 		return
 	}
-	in.Applied = append(in.Applied, AppliedRequest{Key: key, Revision: in.Revision})
+	in.Applied = append(in.Applied, AppliedRequest{Key: req.Key, Fingerprint: req.Fingerprint, Revision: in.Revision})
 	if n := len(in.Applied) - MaxAppliedRequests; n > 0 {
 		in.Applied = slices.Delete(in.Applied, 0, n)
 	}

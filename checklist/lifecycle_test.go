@@ -1,6 +1,7 @@
 package checklist_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -246,5 +247,35 @@ func TestSniffImage(t *testing.T) {
 		if got != tt.want || ok != (tt.want != "") {
 			t.Errorf("SniffImage(%q) = %q, %v; want %q", tt.head, got, ok, tt.want)
 		}
+	}
+}
+
+func TestWasApplied(t *testing.T) {
+	var in checklist.Inspection
+	in.Revision = 5
+	in.RecordApplied(checklist.Idempotency{Key: "u/k1", Fingerprint: "f1"})
+	in.Applied = append(in.Applied, checklist.AppliedRequest{Key: "u/old", Revision: 2}) // no fingerprint kept
+	for _, tc := range []struct {
+		req     checklist.Idempotency
+		rev     int64
+		applied bool
+		code    string
+	}{
+		{checklist.Idempotency{Key: "u/k1", Fingerprint: "f1"}, 5, true, ""},
+		{checklist.Idempotency{Key: "u/k1", Fingerprint: "f2"}, 0, false, checklist.EInvalid},
+		{checklist.Idempotency{Key: "u/old", Fingerprint: "any"}, 2, true, ""},
+		{checklist.Idempotency{Key: "u/new", Fingerprint: "f1"}, 0, false, ""},
+		{checklist.Idempotency{}, 0, false, ""},
+	} {
+		rev, applied, err := in.WasApplied(tc.req)
+		if rev != tc.rev || applied != tc.applied || checklist.ErrorCode(err) != tc.code {
+			t.Errorf("WasApplied(%+v) = %d, %v, %v; want %d, %v, %q", tc.req, rev, applied, err, tc.rev, tc.applied, tc.code)
+		}
+	}
+	for i := range checklist.MaxAppliedRequests {
+		in.RecordApplied(checklist.Idempotency{Key: fmt.Sprint("u/n", i)})
+	}
+	if _, applied, _ := in.WasApplied(checklist.Idempotency{Key: "u/k1", Fingerprint: "f1"}); applied || len(in.Applied) != checklist.MaxAppliedRequests {
+		t.Errorf("the oldest key is still remembered among %d", len(in.Applied))
 	}
 }

@@ -23,4 +23,13 @@ for _ in $(seq 1 300); do
   sleep 0.2
 done
 curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$data/serve.err"; exit 1; }
-"$bin/tenkenload" -url "http://127.0.0.1:$port" "$@"
+# The server's CPU time over the run, per save: unlike latency, it hardly
+# depends on what else the machine is doing.
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+before=$(cpu)
+status=0
+"$bin/tenkenload" -url "http://127.0.0.1:$port" "$@" | tee "$data/load.out" || status=$?
+saves=$(awk '/^saves:/ {print $2}' "$data/load.out")
+awk -v t="$(( $(cpu) - before ))" -v hz="$(getconf CLK_TCK)" -v n="${saves:-0}" \
+  'BEGIN { if (n > 0) printf "server CPU: %.1f s, %.2f ms per save\n", t / hz, 1000 * t / hz / n }'
+exit "$status"

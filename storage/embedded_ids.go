@@ -27,17 +27,19 @@ func (e *Embedded) Open(ctx context.Context, name string) (*DB, error) {
 // idExpr is the SQL expression the embedded server (FerretDB 1.24, SQLite
 // handler) filters on when a query, update or delete selects one _id:
 // `WHERE _ferretdb_sjson->'$._id' = ?`. Its own unique _id index is on
-// `_ferretdb_sjson->"_id"`, which SQLite does not recognise as the same
-// expression, so without an index of ours every lookup by id parses the
+// `_ferretdb_sjson->"_id"`: the same values, but SQLite does not
+// recognise it as the same expression, so every lookup by id parsed the
 // JSON of every document in the collection — the whole cost of a save.
 const idExpr = `_ferretdb_sjson->'$._id'`
 
-// indexIDs adds an index on idExpr to every collection table of database
-// name that lacks one. It writes through a connection of its own to the
-// database's SQLite file, beside the server's (SQLite's WAL mode allows
-// it; the server's statements see the new schema on their next run).
-// The index is invisible to the MongoDB protocol (listIndexes does not
-// show it, backups do not carry it) and is dropped with its collection.
+// indexIDs redefines the server's unique _id index of every collection
+// table of database name on idExpr, under the name the server knows it
+// by: uniqueness holds as before, and lookups by id use it. It writes
+// through a connection of its own to the database's SQLite file, beside
+// the server's (SQLite's WAL mode allows it; the server's statements see
+// the new schema on their next run), one table per transaction. The
+// index's definition is invisible to the MongoDB protocol, which lists
+// the _id index as always; it is dropped with its collection.
 func (e *Embedded) indexIDs(ctx context.Context, name string) error {
 	file := filepath.Join(e.dbDir, name+".sqlite")
 	sqlite, err := sql.Open("sqlite", (&url.URL{Scheme: "file", OmitHost: true, Path: file,
@@ -46,28 +48,46 @@ func (e *Embedded) indexIDs(ctx context.Context, name string) error {
 		return err
 	}
 	defer sqlite.Close()
-	rows, err := sqlite.QueryContext(ctx, `SELECT table_name FROM _ferretdb_collections`)
+	rows, err := sqlite.QueryContext(ctx, `SELECT i.tbl_name, i.name FROM _ferretdb_collections c
+		JOIN sqlite_master i ON i.type = 'index' AND i.tbl_name = c.table_name AND i.name = c.table_name || '__id_'
+		WHERE i.sql NOT LIKE '%' || ? || '%'`, idExpr)
 	if err != nil {
 		return fmt.Errorf("list tables of %s: %w", name, err)
 	}
-	var tables []string
+	var tables, names []string
 	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
+		var t, n string
+		if err := rows.Scan(&t, &n); err != nil {
 			rows.Close()
 			return err
 		}
-		tables = append(tables, t)
+		tables, names = append(tables, t), append(names, n)
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	rows.Close()
-	for _, t := range tables {
-		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (%s)`, t+"_tenken_id", t, idExpr)
-		if _, err := sqlite.ExecContext(ctx, q); err != nil {
+	for i, t := range tables {
+		if err := redefineIndex(ctx, sqlite, names[i], fmt.Sprintf(`CREATE UNIQUE INDEX %q ON %q (%s)`, names[i], t, idExpr)); err != nil {
 			return fmt.Errorf("index ids of %s: %w", t, err)
 		}
 	}
 	return nil
+}
+
+// redefineIndex replaces index name by create in one transaction, so that
+// the table is never without it.
+func redefineIndex(ctx context.Context, db *sql.DB, name, create string) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DROP INDEX %q`, name)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, create); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

@@ -16,11 +16,7 @@ import (
 	"tenken/checklist"
 )
 
-// Collections of the inspection feature.
-const (
-	colInspections = "inspections"
-	colRequests    = "requests"
-)
+const colInspections = "inspections"
 
 func init() {
 	indexes[colInspections] = []mongo.IndexModel{
@@ -137,16 +133,22 @@ type totalsDoc struct {
 	NA        int     `bson:"na"`
 }
 
-// appliedString and parseApplied store an applied idempotency key as
-// one string: an array of strings is the cheapest array to store.
+// appliedString and parseApplied store an applied idempotency key as one
+// string, "revision|key fingerprint" (keys are printable ASCII without
+// spaces): an array of strings is the cheapest array to store. Records
+// written before fingerprints were kept are "revision|key".
 func appliedString(a checklist.AppliedRequest) string {
-	return strconv.FormatInt(a.Revision, 10) + "|" + a.Key
+	return strconv.FormatInt(a.Revision, 10) + "|" + a.Key + " " + a.Fingerprint
 }
 
 func parseApplied(s string) checklist.AppliedRequest {
-	rev, key, _ := strings.Cut(s, "|")
+	rev, rest, _ := strings.Cut(s, "|")
 	n, _ := strconv.ParseInt(rev, 10, 64)
-	return checklist.AppliedRequest{Key: key, Revision: n}
+	a := checklist.AppliedRequest{Key: rest, Revision: n}
+	if i := strings.LastIndexByte(rest, ' '); i >= 0 {
+		a.Key, a.Fingerprint = rest[:i], rest[i+1:]
+	}
+	return a
 }
 
 func bit(b bool) int {
@@ -288,7 +290,7 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 
 	now := db.now()
 	in.Created.At, in.Updated.At = now, now
-	in.RecordApplied(req.Key)
+	in.RecordApplied(req)
 	entry := checklist.InspectionAuditEntry(in, checklist.InspectionChange{Action: checklist.ActionCreate, To: in.Status}, by, req.Key)
 	doc := toInspectionDoc(in)
 	outbox := toAuditDoc(entry)
@@ -364,22 +366,18 @@ func (db *DB) loadInspection(ctx context.Context, id string) (*checklist.Inspect
 // copy — the domain functions decide against the client's base revision,
 // not the server's, so re-running them is safe.
 //
-// Idempotency: a write with req.Key first claims the key by inserting a
-// unique document (a key reused with a different request is refused), and
-// the key is recorded inside the inspection atomically with the change.
-// A retry finds it there and gets the inspection with replayed true and
-// nothing applied again — also after a crash between the write and the
-// response.
+// Idempotency: a write with req.Key records the key and the request's
+// fingerprint inside the inspection, atomically with the change. A retry
+// finds it there and gets the inspection with replayed true and nothing
+// applied again — also after a crash between the write and the response,
+// and also when the duplicate ran concurrently on another instance (its
+// guarded replace fails and it decides again on the winner's copy). The
+// key reused for a different request is refused (checklist.WasApplied).
 //
 // A refused change comes back as its domain error; conflicts (EConflict,
 // ERevision) carry the current copy in Current.
 func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Actor, req checklist.Idempotency, change checklist.InspectionUpdate) (_ *checklist.Inspection, replayed bool, err error) {
 	defer wrap(&err, "update inspection %s", id)
-	if req.Key != "" {
-		if err := db.claimRequest(ctx, inspectionLock(id), req); err != nil {
-			return nil, false, err
-		}
-	}
 	unlock := db.locks.Lock(inspectionLock(id))
 	defer unlock()
 
@@ -397,7 +395,9 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		if !stored.outboxCopied {
 			db.copyOutbox(ctx, stored.doc.Outbox)
 		}
-		if _, ok := in.WasApplied(req.Key); ok {
+		if _, ok, err := in.WasApplied(req); err != nil {
+			return nil, false, err
+		} else if ok {
 			return in, true, nil
 		}
 		before, counted := in.Revision, in.Status.CountsInReports()
@@ -420,7 +420,7 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		default:
 			return nil, false, fmt.Errorf("a change moved revision %d to %d", before, in.Revision)
 		}
-		in.RecordApplied(req.Key)
+		in.RecordApplied(req)
 		entry := checklist.InspectionAuditEntry(in, ch, by, req.Key)
 		doc := toInspectionDoc(in)
 		outbox := toAuditDoc(entry)

@@ -87,7 +87,6 @@ func runServe(ctx context.Context, e env, args []string) error {
 
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
-	go pruneIdempotencyClaims(ctx, store, log)
 	select {
 	case err := <-served:
 		return err
