@@ -58,6 +58,10 @@ type Version struct {
 	Retired     bool      `json:"retired"`
 	RetiredAt   time.Time `json:"retired_at,omitzero"`
 	RetiredBy   string    `json:"retired_by,omitempty"`
+	// UpdatedAt is when the version was last written: published, retired,
+	// or stored outside the authoring flow. The sync feed finds changes
+	// since a cursor by it.
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 // Publish validates the draft and returns it as version LatestVersion+1 of
@@ -106,6 +110,7 @@ func Publish(checklistID string, draft Content, number int, at time.Time, by str
 		ContentHash: ContentHash(content),
 		PublishedAt: at.UTC(),
 		PublishedBy: by,
+		UpdatedAt:   at.UTC(),
 	}, nil
 }
 
@@ -115,7 +120,7 @@ func (v Version) Retire(at time.Time, by string) (Version, error) {
 	if v.Retired {
 		return v, Errorf(EConflict, "version %d is already retired", v.Number)
 	}
-	v.Retired, v.RetiredAt, v.RetiredBy = true, at.UTC(), by
+	v.Retired, v.RetiredAt, v.RetiredBy, v.UpdatedAt = true, at.UTC(), by, at.UTC()
 	return v, nil
 }
 

@@ -26,7 +26,7 @@ type ChecklistStore interface {
 	RetireVersion(ctx context.Context, id string, number int, by string) (checklist.Version, error)
 	FindApplicability(ctx context.Context) (checklist.Applicability, error)
 	SetApplicability(ctx context.Context, a checklist.Applicability, revision int, by string) (checklist.Applicability, error)
-	ApplicableVersions(ctx context.Context, ids []string) (map[string]checklist.ApplicableVersion, error)
+	AllVersions(ctx context.Context) ([]checklist.Version, error)
 	FindFacility(ctx context.Context, id string) (checklist.Facility, error)
 }
 

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -30,53 +31,67 @@ type manifestJSON struct {
 	Kinds      map[checklist.FacilityKind]*manifestEntry `json:"kinds,omitempty"`
 }
 
+func newManifestEntry(v *checklist.ApplicableVersion) *manifestEntry {
+	if v == nil {
+		return nil
+	}
+	return &manifestEntry{ChecklistID: v.ChecklistID, Version: v.Number, ContentHash: v.ContentHash, URL: versionURL(v.ChecklistID, v.Number)}
+}
+
+func newManifestJSON(m checklist.Manifest) manifestJSON {
+	var j manifestJSON
+	if m.Facilities != nil {
+		j.Facilities = make(map[string]*manifestEntry, len(m.Facilities))
+		for id, v := range m.Facilities {
+			j.Facilities[id] = newManifestEntry(v)
+		}
+	}
+	j.Default = newManifestEntry(m.Default)
+	if m.Kinds != nil {
+		j.Kinds = make(map[checklist.FacilityKind]*manifestEntry, len(m.Kinds))
+		for k, v := range m.Kinds {
+			j.Kinds[k] = newManifestEntry(v)
+		}
+	}
+	return j
+}
+
+// tabletChecklists reads what decides which checklist versions p's tablet
+// needs, for the manifest and the sync feed: the applicability, every
+// version (without content) and an inspector's facilities — three small
+// queries.
+func (s *Server) tabletChecklists(ctx context.Context, p Principal) (checklist.TabletChecklists, error) {
+	a, err := s.store.FindApplicability(ctx)
+	if err != nil {
+		return checklist.TabletChecklists{}, err
+	}
+	versions, err := s.store.AllVersions(ctx)
+	if err != nil {
+		return checklist.TabletChecklists{}, err
+	}
+	t := checklist.TabletChecklists{Applicability: a, Versions: versions, Staff: p.Role != checklist.RoleInspector}
+	if !t.Staff && len(p.Facilities) > 0 {
+		// Ids in the token that name no facility any more are left out.
+		page, err := s.store.ListFacilities(ctx, checklist.FacilityQuery{Within: p.Facilities, Limit: len(p.Facilities)})
+		if err != nil {
+			return checklist.TabletChecklists{}, err
+		}
+		t.Facilities = page.Items
+	}
+	return t, nil
+}
+
 // checklistManifest: GET /v1/checklists/manifest. One small response that
 // tells a tablet which versions it needs, so it downloads only what
 // changed; its own ETag lets the tablet ask again for a 304.
 func (s *Server) checklistManifest(c *gin.Context) {
-	ctx := c.Request.Context()
-	a, err := s.store.FindApplicability(ctx)
+	t, err := s.tabletChecklists(c.Request.Context(), principalOf(c))
 	if err != nil {
 		respondError(c, err)
 		return
 	}
-	current, err := s.store.ApplicableVersions(ctx, a.ChecklistIDs())
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	entry := func(id string) *manifestEntry {
-		v, ok := current[id]
-		if !ok {
-			return nil
-		}
-		return &manifestEntry{ChecklistID: v.ChecklistID, Version: v.Number, ContentHash: v.ContentHash, URL: versionURL(v.ChecklistID, v.Number)}
-	}
-
-	var m manifestJSON
-	if p := principalOf(c); p.Role == checklist.RoleInspector {
-		m.Facilities = map[string]*manifestEntry{}
-		for _, id := range p.Facilities {
-			f, err := s.store.FindFacility(ctx, id)
-			switch checklist.ErrorCode(err) {
-			case "":
-				m.Facilities[id] = entry(a.ChecklistFor(f.Kind))
-			case checklist.ENotFound: // a stale binding in the token
-			default:
-				respondError(c, err)
-				return
-			}
-		}
-	} else {
-		m.Default = entry(a.Default)
-		m.Kinds = map[checklist.FacilityKind]*manifestEntry{}
-		for _, k := range checklist.FacilityKinds {
-			m.Kinds[k] = entry(a.ChecklistFor(k))
-		}
-	}
-
 	var body bytes.Buffer
-	if err := jsonEncode(&body, m); err != nil {
+	if err := jsonEncode(&body, newManifestJSON(t.Manifest())); err != nil {
 		respondError(c, err)
 		return
 	}

@@ -18,18 +18,44 @@ const syncOverlap = 30 * time.Second
 
 // syncJSON is what changed for a tablet since its cursor.
 type syncJSON struct {
-	Inspections []inspectionJSON `json:"inspections"`
-	Facilities  []facilityJSON   `json:"facilities"`
-	Cursor      string           `json:"cursor"`
-	HasMore     bool             `json:"has_more"`
+	Inspections []inspectionJSON   `json:"inspections"`
+	Facilities  []facilityJSON     `json:"facilities"`
+	Checklists  syncChecklistsJSON `json:"checklists"`
+	Cursor      string             `json:"cursor"`
+	HasMore     bool               `json:"has_more"`
+}
+
+// syncChecklistsJSON is what changed about the checklists that concern
+// the user: versions published or retired (without content: the tablet
+// downloads a version from its url), and the whole manifest when it may
+// have changed (null otherwise).
+type syncChecklistsJSON struct {
+	Versions []versionJSON `json:"versions"`
+	Manifest *manifestJSON `json:"manifest"`
+}
+
+func newSyncChecklistsJSON(t checklist.TabletChecklists, since time.Time) syncChecklistsJSON {
+	ch := t.ChangedSince(since)
+	out := syncChecklistsJSON{Versions: make([]versionJSON, 0, len(ch.Versions))}
+	for _, v := range ch.Versions {
+		out.Versions = append(out.Versions, newVersionJSON(v))
+	}
+	if ch.ManifestChanged {
+		m := newManifestJSON(t.Manifest())
+		out.Manifest = &m
+	}
+	return out
 }
 
 // sync gives a tablet everything that changed for its user since the
 // cursor it got last time (none: everything): inspections of the user's
 // facilities changed on the server — returned with comments, approved,
-// reopened, or saved from another device — whole, and changed facilities.
-// With has_more the tablet asks again at once with the new cursor.
-// Checklist versions have their own manifest.
+// reopened, or saved from another device — whole, changed facilities, and
+// checklist changes: versions published or retired and, when it may have
+// changed, the manifest (checklist.TabletChecklists decides both, as for
+// GET /v1/checklists/manifest). With has_more the tablet asks again at
+// once with the new cursor; every page carries the checklist changes since
+// its own cursor.
 func (s *Server) sync(c *gin.Context) {
 	ctx := c.Request.Context()
 	p := principalOf(c)
@@ -70,7 +96,13 @@ func (s *Server) sync(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	out := syncJSON{Inspections: make([]inspectionJSON, 0, len(ins)), Facilities: make([]facilityJSON, 0, len(facs)), HasMore: more}
+	tablet, err := s.tabletChecklists(ctx, p)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	out := syncJSON{Inspections: make([]inspectionJSON, 0, len(ins)), Facilities: make([]facilityJSON, 0, len(facs)),
+		Checklists: newSyncChecklistsJSON(tablet, since), HasMore: more}
 	for _, in := range ins {
 		content, err := s.store.ChecklistContent(ctx, in.ChecklistID, in.Version)
 		if err != nil {

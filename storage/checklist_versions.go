@@ -16,7 +16,9 @@ import (
 // colChecklistVersions holds published checklist versions: one document
 // per version, inserted once under the unique key (checklist_id, number)
 // and never rewritten; only its retired flag is ever set, once. Inspections
-// pin a version by that key.
+// pin a version by that key. updated_at is the time of the last write
+// (publication, retirement), for the sync feed; documents stored before
+// it existed lack it and count as changed when published or retired.
 const colChecklistVersions = "checklist_versions"
 
 func init() {
@@ -39,6 +41,7 @@ type versionDoc struct {
 	Retired     bool       `bson:"retired"`
 	RetiredAt   *time.Time `bson:"retired_at,omitempty"`
 	RetiredBy   string     `bson:"retired_by,omitempty"`
+	UpdatedAt   time.Time  `bson:"updated_at"`
 }
 
 // versionID is a version's document id, "checklist id:number".
@@ -50,6 +53,7 @@ func newVersionDoc(v checklist.Version) versionDoc {
 	return versionDoc{
 		ID: versionID(v.ChecklistID, v.Number), ChecklistID: v.ChecklistID, Number: v.Number,
 		Content: newContentDoc(v.Content), ContentHash: v.ContentHash, PublishedAt: v.PublishedAt, PublishedBy: v.PublishedBy,
+		UpdatedAt: v.UpdatedAt,
 	}
 }
 
@@ -61,6 +65,15 @@ func (d versionDoc) version() checklist.Version {
 	if d.RetiredAt != nil {
 		v.RetiredAt = d.RetiredAt.UTC()
 	}
+	v.UpdatedAt = d.UpdatedAt.UTC()
+	if d.UpdatedAt.IsZero() {
+		// Stored before updated_at existed: its last write was its
+		// publication or its retirement.
+		v.UpdatedAt = v.PublishedAt
+		if v.RetiredAt.After(v.UpdatedAt) {
+			v.UpdatedAt = v.RetiredAt
+		}
+	}
 	return v
 }
 
@@ -68,6 +81,9 @@ func (d versionDoc) version() checklist.Version {
 // EConflict, whoever stored the first.
 func (db *DB) insertVersion(ctx context.Context, v checklist.Version) error {
 	doc := newVersionDoc(v)
+	if doc.UpdatedAt.IsZero() {
+		doc.UpdatedAt = db.now()
+	}
 	if err := checkDocSize(doc); err != nil {
 		return err
 	}
@@ -130,20 +146,7 @@ func (db *DB) ListVersions(ctx context.Context, id string) ([]checklist.Version,
 	if _, err := db.findChecklistHead(ctx, id); err != nil {
 		return nil, err
 	}
-	opts := options.Find().SetSort(bson.D{{Key: "number", Value: -1}}).SetProjection(bson.D{{Key: "content", Value: 0}})
-	cur, err := db.db.Collection(colChecklistVersions).Find(ctx, bson.D{{Key: "checklist_id", Value: id}}, opts)
-	if err != nil {
-		return nil, translate(err)
-	}
-	var docs []versionDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, translate(err)
-	}
-	out := make([]checklist.Version, len(docs))
-	for i, d := range docs {
-		out[i] = d.version()
-	}
-	return out, nil
+	return db.versionHeads(ctx, bson.D{{Key: "checklist_id", Value: id}}, bson.D{{Key: "number", Value: -1}})
 }
 
 // RetireVersion marks version number of checklist id as retired: it is no
@@ -163,6 +166,7 @@ func (db *DB) RetireVersion(ctx context.Context, id string, number int, by strin
 	filter := bson.D{{Key: "_id", Value: versionID(id, number)}, {Key: "retired", Value: false}}
 	update := bson.D{{Key: "$set", Value: bson.D{
 		{Key: "retired", Value: true}, {Key: "retired_at", Value: v.RetiredAt}, {Key: "retired_by", Value: by},
+		{Key: "updated_at", Value: v.UpdatedAt},
 	}}}
 	res, err := db.db.Collection(colChecklistVersions).UpdateOne(ctx, filter, update)
 	if err != nil {
@@ -176,15 +180,35 @@ func (db *DB) RetireVersion(ctx context.Context, id string, number int, by strin
 }
 
 // ApplicableVersions returns, for each of the checklist ids, its newest
-// version that is not retired; ids with no such version are left out.
+// version that is not retired (checklist.CurrentVersions); ids with no
+// such version are left out.
 func (db *DB) ApplicableVersions(ctx context.Context, ids []string) (map[string]checklist.ApplicableVersion, error) {
-	out := map[string]checklist.ApplicableVersion{}
 	if len(ids) == 0 {
-		return out, nil
+		return map[string]checklist.ApplicableVersion{}, nil
 	}
 	filter := bson.D{{Key: "checklist_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "retired", Value: false}}
-	opts := options.Find().SetSort(bson.D{{Key: "number", Value: -1}}).
-		SetProjection(bson.D{{Key: "checklist_id", Value: 1}, {Key: "number", Value: 1}, {Key: "content_hash", Value: 1}})
+	versions, err := db.versionHeads(ctx, filter, nil)
+	if err != nil {
+		return nil, err
+	}
+	return checklist.CurrentVersions(versions), nil
+}
+
+// AllVersions returns every published version of every checklist,
+// retired ones included, without content, by checklist and number.
+// Checklists and their versions are a handful, so callers read them all
+// and select in Go (see checklist.TabletChecklists).
+func (db *DB) AllVersions(ctx context.Context) ([]checklist.Version, error) {
+	return db.versionHeads(ctx, bson.D{}, nil)
+}
+
+// versionHeads returns the versions filter selects, without content, in
+// sort order (nil: by checklist and number).
+func (db *DB) versionHeads(ctx context.Context, filter, sort bson.D) ([]checklist.Version, error) {
+	if sort == nil {
+		sort = bson.D{{Key: "checklist_id", Value: 1}, {Key: "number", Value: 1}}
+	}
+	opts := options.Find().SetSort(sort).SetProjection(bson.D{{Key: "content", Value: 0}})
 	cur, err := db.db.Collection(colChecklistVersions).Find(ctx, filter, opts)
 	if err != nil {
 		return nil, translate(err)
@@ -193,10 +217,9 @@ func (db *DB) ApplicableVersions(ctx context.Context, ids []string) (map[string]
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, translate(err)
 	}
-	for _, d := range docs {
-		if prev, ok := out[d.ChecklistID]; !ok || d.Number > prev.Number {
-			out[d.ChecklistID] = checklist.ApplicableVersion{ChecklistID: d.ChecklistID, Number: d.Number, ContentHash: d.ContentHash}
-		}
+	out := make([]checklist.Version, len(docs))
+	for i, d := range docs {
+		out[i] = d.version()
 	}
 	return out, nil
 }
@@ -212,6 +235,9 @@ func (db *DB) PutChecklistVersion(ctx context.Context, v checklist.Version) erro
 	}
 	doc := newVersionDoc(v)
 	doc.Retired, doc.RetiredBy = v.Retired, v.RetiredBy
+	// Stored now, whenever it was published: a tablet syncing from a
+	// cursor must still learn of it.
+	doc.UpdatedAt = db.now()
 	if !v.RetiredAt.IsZero() {
 		at := v.RetiredAt
 		doc.RetiredAt = &at

@@ -2,9 +2,12 @@ package storage_test
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"tenken/checklist"
 	"tenken/storage"
@@ -597,4 +600,70 @@ func TestPutChecklistVersion(t *testing.T) {
 		_, err = db.ChecklistContent(ctx, "pinned", 2)
 		wantCode(t, err, checklist.ENotFound)
 	})
+}
+
+// TestVersionUpdatedAt: every write of a version stamps when it happened
+// (what the sync feed finds changes by), and a version stored before the
+// stamp existed counts as changed when it was published or retired.
+func TestVersionUpdatedAt(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	now := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { return now }
+	rec := mustCreate(t, db, "c", testContent("一"))
+	mustPublish(t, db, rec.ID)
+
+	byKey := func() map[string]checklist.Version {
+		t.Helper()
+		all, err := db.AllVersions(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]checklist.Version{}
+		for _, v := range all {
+			if len(v.Content.Sections) != 0 {
+				t.Fatalf("AllVersions carries content: %+v", v)
+			}
+			m[v.ChecklistID+":"+strconv.Itoa(v.Number)] = v
+		}
+		return m
+	}
+	if v := byKey()["c:1"]; !v.UpdatedAt.Equal(now) || !v.PublishedAt.Equal(now) {
+		t.Fatalf("published: %+v", v)
+	}
+
+	now = now.Add(time.Hour)
+	if _, err := db.RetireVersion(ctx, rec.ID, 1, "admin-1"); err != nil {
+		t.Fatal(err)
+	}
+	if v := byKey()["c:1"]; !v.UpdatedAt.Equal(now) || !v.Retired {
+		t.Fatalf("retired: %+v", v)
+	}
+
+	// Stored outside the authoring flow with an old publication time: the
+	// write time counts, or a tablet past that time would never learn of it.
+	now = now.Add(time.Hour)
+	old, err := checklist.Publish("pinned", testContent("古い"), 1, now.Add(-24*time.Hour), "system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutChecklistVersion(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if v := byKey()["pinned:1"]; !v.UpdatedAt.Equal(now) {
+		t.Fatalf("put: updated %v, want %v", v.UpdatedAt, now)
+	}
+
+	// Documents from before updated_at: the later of published and retired.
+	if _, err := db.RawCollection("checklist_versions").UpdateMany(ctx, bson.D{},
+		bson.D{{Key: "$unset", Value: bson.D{{Key: "updated_at", Value: ""}}}}); err != nil {
+		t.Fatal(err)
+	}
+	got := byKey()
+	if v := got["c:1"]; !v.UpdatedAt.Equal(v.RetiredAt) || v.RetiredAt.IsZero() {
+		t.Fatalf("old retired version: updated %v, retired %v", v.UpdatedAt, v.RetiredAt)
+	}
+	if v := got["pinned:1"]; !v.UpdatedAt.Equal(v.PublishedAt) {
+		t.Fatalf("old version: updated %v, published %v", v.UpdatedAt, v.PublishedAt)
+	}
 }
