@@ -425,13 +425,15 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		doc := toInspectionDoc(in)
 		outbox := toAuditDoc(entry)
 		doc.Outbox = &outbox
-		if raw, err := bson.Marshal(doc); err != nil {
+		raw, err := bson.Marshal(doc)
+		if err != nil {
 			return nil, false, err
-		} else if len(raw) > maxInspectionDoc {
+		}
+		if len(raw) > maxInspectionDoc {
 			return nil, false, checklist.Errorf(checklist.ETooLarge, "the inspection would grow beyond %d MB", maxInspectionDoc>>20)
 		}
 		unlockWrite := db.writeLock()
-		res, err := db.db.Collection(colInspections).ReplaceOne(ctx, db.guardFilter(id, before), doc)
+		res, err := db.db.Collection(colInspections).ReplaceOne(ctx, db.guardFilter(id, before), bson.Raw(raw))
 		unlockWrite()
 		if err != nil {
 			// Whether it was written is unknown: forget the copy.
