@@ -10,9 +10,11 @@ import (
 
 // AuditEntry is one line of the append-only audit trail: who changed
 // what, when. ID is chosen by the writer so that a retried or repeated
-// write of the same change cannot add a second line: for an inspection it
-// is "inspection:<id>:<revision>", as exactly one write produces each
-// revision.
+// write of the same change cannot add a second line: for an inspection,
+// user, facility, checklist draft, applicability or action it is
+// "<entity>:<id>:<revision>", as exactly one write produces each
+// revision; for a checklist version's publish or retirement, which each
+// happen once, "checklist:<id>:v<n>:publish" or ":retire".
 type AuditEntry struct {
 	ID         string
 	At         time.Time
@@ -24,8 +26,8 @@ type AuditEntry struct {
 	FacilityID string
 	Action     string
 	Revision   int64
-	Items      []string // item keys touched, for inspections
-	From       Status
+	Items      []string // item keys touched, for inspections and checklist drafts
+	From       Status   // status before and after: an inspection's, or an action's
 	To         Status
 	Reason     string
 	RequestKey string // the client's idempotency key, when it sent one
