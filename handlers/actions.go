@@ -14,9 +14,9 @@ import (
 
 // ActionStore is what the improvement-action handlers need.
 type ActionStore interface {
-	CreateAction(ctx context.Context, a checklist.Action) (checklist.Action, error)
+	CreateAction(ctx context.Context, a checklist.Action, by checklist.Actor) (checklist.Action, error)
 	FindAction(ctx context.Context, id string) (checklist.Action, error)
-	UpdateAction(ctx context.Context, id string, revision int64, change func(*checklist.Action) error) (checklist.Action, error)
+	UpdateAction(ctx context.Context, id string, revision int64, by checklist.Actor, change func(*checklist.Action) error) (checklist.Action, error)
 	ListActions(ctx context.Context, q checklist.ActionQuery) ([]checklist.Action, error)
 }
 
@@ -169,7 +169,7 @@ func (s *Server) createAction(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	a, err = s.store.CreateAction(ctx, a)
+	a, err = s.store.CreateAction(ctx, a, actorOf(c))
 	if err != nil {
 		respondError(c, err)
 		return
@@ -282,7 +282,7 @@ func (s *Server) writeAction(c *gin.Context, revision int64, change func(*checkl
 			Fields: checklist.Problems{{Field: "revision", Code: checklist.CodeRequired, Message: "revision is required"}}})
 		return
 	}
-	a, err := s.store.UpdateAction(c.Request.Context(), a.ID, revision, change)
+	a, err := s.store.UpdateAction(c.Request.Context(), a.ID, revision, actorOf(c), change)
 	if err != nil {
 		failAction(c, err)
 		return

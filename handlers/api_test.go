@@ -106,7 +106,7 @@ func (a *testAPI) newUser(role checklist.Role, facilityIDs ...string) checklist.
 	}
 	u, err := handlers.CreateUser(context.Background(), a.db, checklist.User{
 		Username: fmt.Sprintf("%s-%d", role, a.seq.Add(1)), Role: role, FacilityIDs: facilityIDs,
-	}, testPassword)
+	}, testPassword, checklist.SystemActor)
 	if err != nil {
 		a.t.Fatalf("create %s user: %v", role, err)
 	}
@@ -148,7 +148,7 @@ func (a *testAPI) createFacility(code string) string {
 	f, err := a.db.CreateFacility(context.Background(), checklist.Facility{
 		Code: code, Name: checklist.FacilityName{JA: "施設 " + code, EN: "Facility " + code},
 		Kind: checklist.KindPublicHall, Active: true,
-	})
+	}, checklist.SystemActor)
 	if err != nil {
 		a.t.Fatalf("create facility %s: %v", code, err)
 	}

@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -11,11 +13,15 @@ import (
 )
 
 // listAudit lets admins read the audit trail, newest first, filtered by
-// entity (and entity_id), actor (a user id) and since (an RFC 3339
-// time), paged by cursor.
+// entity (one of checklist.AuditEntities; an unknown one is 400) and
+// entity_id, actor (a user id) and since (an RFC 3339 time), paged by
+// cursor.
 func (s *Server) listAudit(c *gin.Context) {
 	q := checklist.AuditQuery{Entity: c.Query("entity"), EntityID: c.Query("entity_id"), ActorID: c.Query("actor")}
 	var p checklist.Problems
+	if q.Entity != "" && !slices.Contains(checklist.AuditEntities, q.Entity) {
+		p.Add("entity", "enum", "entity must be one of %s", strings.Join(checklist.AuditEntities, ", "))
+	}
 	if v := c.Query("since"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {

@@ -136,7 +136,7 @@ func disable(t *testing.T, api *testAPI, u checklist.User) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := api.db.UpdateUser(context.Background(), u.ID, cur.Revision, func(u checklist.User) (checklist.User, error) {
+	if _, err := api.db.UpdateUser(context.Background(), u.ID, cur.Revision, checklist.SystemActor, func(u checklist.User) (checklist.User, error) {
 		return checklist.UserChange{Disabled: &yes}.Apply(u, "")
 	}); err != nil {
 		t.Fatal(err)
@@ -216,7 +216,7 @@ func TestRefresh(t *testing.T) {
 		tk := api.login(u.Username, testPassword)
 		api.request("GET", "/v1/users", nil, bearer(tk.AccessToken)).problem(t, http.StatusForbidden, "forbidden")
 		role := checklist.RoleAdmin
-		if _, err := api.db.UpdateUser(context.Background(), u.ID, u.Revision, func(u checklist.User) (checklist.User, error) {
+		if _, err := api.db.UpdateUser(context.Background(), u.ID, u.Revision, checklist.SystemActor, func(u checklist.User) (checklist.User, error) {
 			return checklist.UserChange{Role: &role}.Apply(u, "")
 		}); err != nil {
 			t.Fatal(err)

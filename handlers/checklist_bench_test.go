@@ -78,12 +78,12 @@ func newDownloadFixture(b *testing.B) *downloadFixture {
 
 	// An inspector downloads the default checklist, as a tablet does.
 	facility, err := db.CreateFacility(ctx, checklist.Facility{Code: "BENCH-1", Kind: checklist.KindPublicHall, Active: true,
-		Name: checklist.FacilityName{JA: "ベンチ会館", EN: "Bench hall"}})
+		Name: checklist.FacilityName{JA: "ベンチ会館", EN: "Bench hall"}}, checklist.SystemActor)
 	if err != nil {
 		b.Fatal(err)
 	}
 	if _, err := handlers.CreateUser(ctx, db, checklist.User{Username: "bench-inspector", Role: checklist.RoleInspector,
-		FacilityIDs: []string{facility.ID}}, testPassword); err != nil {
+		FacilityIDs: []string{facility.ID}}, testPassword, checklist.SystemActor); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := db.EnsureDefaultChecklist(ctx, checklistfile.Default()); err != nil {

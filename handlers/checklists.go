@@ -16,16 +16,16 @@ import (
 // ChecklistStore keeps checklists, their drafts and published versions,
 // and which checklist applies to which facilities.
 type ChecklistStore interface {
-	CreateChecklist(ctx context.Context, id string, draft checklist.Content, by string) (checklist.ChecklistRecord, error)
+	CreateChecklist(ctx context.Context, id string, draft checklist.Content, by checklist.Actor) (checklist.ChecklistRecord, error)
 	FindChecklist(ctx context.Context, id string) (checklist.ChecklistRecord, error)
 	ListChecklists(ctx context.Context) ([]checklist.ChecklistRecord, error)
-	ReplaceDraft(ctx context.Context, id string, revision int, draft checklist.Content, by string) (checklist.ChecklistRecord, error)
-	Publish(ctx context.Context, id string, revision, number int, by string) (checklist.Version, error)
+	ReplaceDraft(ctx context.Context, id string, revision int, draft checklist.Content, by checklist.Actor) (checklist.ChecklistRecord, error)
+	Publish(ctx context.Context, id string, revision, number int, by checklist.Actor) (checklist.Version, error)
 	ChecklistVersion(ctx context.Context, id string, number int) (checklist.Version, error)
 	ListVersions(ctx context.Context, id string) ([]checklist.Version, error)
-	RetireVersion(ctx context.Context, id string, number int, by string) (checklist.Version, error)
+	RetireVersion(ctx context.Context, id string, number int, by checklist.Actor) (checklist.Version, error)
 	FindApplicability(ctx context.Context) (checklist.Applicability, error)
-	SetApplicability(ctx context.Context, a checklist.Applicability, revision int, by string) (checklist.Applicability, error)
+	SetApplicability(ctx context.Context, a checklist.Applicability, revision int, by checklist.Actor) (checklist.Applicability, error)
 	AllVersions(ctx context.Context) ([]checklist.Version, error)
 	FindFacility(ctx context.Context, id string) (checklist.Facility, error)
 }
@@ -207,7 +207,7 @@ func (s *Server) createChecklist(c *gin.Context) {
 		}
 	}
 	ctx := c.Request.Context()
-	r, err := s.store.CreateChecklist(ctx, req.ID, *req.Content, principalOf(c).UserID)
+	r, err := s.store.CreateChecklist(ctx, req.ID, *req.Content, actorOf(c))
 	if err != nil {
 		respondError(c, err)
 		return
@@ -337,7 +337,7 @@ func (s *Server) replaceDraft(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	r, err := s.store.ReplaceDraft(ctx, id, *req.Revision, *req.Content, principalOf(c).UserID)
+	r, err := s.store.ReplaceDraft(ctx, id, *req.Revision, *req.Content, actorOf(c))
 	if err != nil {
 		if hasIfMatch {
 			err = asPreconditionFailed(err)
@@ -388,7 +388,7 @@ func (s *Server) publish(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	v, err := s.store.Publish(c.Request.Context(), c.Param("id"), req.Revision, req.Number, principalOf(c).UserID)
+	v, err := s.store.Publish(c.Request.Context(), c.Param("id"), req.Revision, req.Number, actorOf(c))
 	if err != nil {
 		respondError(c, err)
 		return
@@ -419,7 +419,7 @@ func (s *Server) retireVersion(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	v, err := s.store.RetireVersion(c.Request.Context(), id, n, principalOf(c).UserID)
+	v, err := s.store.RetireVersion(c.Request.Context(), id, n, actorOf(c))
 	if err != nil {
 		respondError(c, err)
 		return
@@ -509,7 +509,7 @@ func (s *Server) setApplicability(c *gin.Context) {
 	for k, id := range req.Kinds {
 		a.Kinds[checklist.FacilityKind(k)] = id
 	}
-	a, err := s.store.SetApplicability(c.Request.Context(), a, *req.Revision, principalOf(c).UserID)
+	a, err := s.store.SetApplicability(c.Request.Context(), a, *req.Revision, actorOf(c))
 	if err != nil {
 		respondError(c, err)
 		return

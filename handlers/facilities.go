@@ -12,10 +12,10 @@ import (
 
 // FacilityStore keeps facilities.
 type FacilityStore interface {
-	CreateFacility(ctx context.Context, f checklist.Facility) (checklist.Facility, error)
+	CreateFacility(ctx context.Context, f checklist.Facility, by checklist.Actor) (checklist.Facility, error)
 	FindFacility(ctx context.Context, id string) (checklist.Facility, error)
 	ListFacilities(ctx context.Context, q checklist.FacilityQuery) (checklist.FacilityPage, error)
-	UpdateFacility(ctx context.Context, id string, revision int, change func(checklist.Facility) (checklist.Facility, error)) (checklist.Facility, error)
+	UpdateFacility(ctx context.Context, id string, revision int, by checklist.Actor, change func(checklist.Facility) (checklist.Facility, error)) (checklist.Facility, error)
 }
 
 type facilityNameJSON struct {
@@ -70,7 +70,7 @@ func (s *Server) createFacility(c *gin.Context) {
 		Code: req.Code, Name: checklist.FacilityName{JA: req.Name.JA, EN: req.Name.EN}, Kind: req.Kind,
 		Department: req.Department, Address: req.Address, Active: req.Active == nil || *req.Active,
 	}
-	f, err := s.store.CreateFacility(c.Request.Context(), f)
+	f, err := s.store.CreateFacility(c.Request.Context(), f, actorOf(c))
 	if err != nil {
 		respondError(c, err)
 		return
@@ -156,7 +156,7 @@ func (s *Server) updateFacility(c *gin.Context) {
 	if req.Name != nil {
 		change.Name = &checklist.FacilityName{JA: req.Name.JA, EN: req.Name.EN}
 	}
-	f, err := s.store.UpdateFacility(c.Request.Context(), c.Param("id"), *req.Revision, change.Apply)
+	f, err := s.store.UpdateFacility(c.Request.Context(), c.Param("id"), *req.Revision, actorOf(c), change.Apply)
 	if err != nil {
 		respondError(c, err)
 		return

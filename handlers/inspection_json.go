@@ -226,10 +226,11 @@ type auditJSON struct {
 	To         checklist.Status `json:"to,omitempty"`
 	Reason     string           `json:"reason,omitempty"`
 	RequestKey string           `json:"request_key,omitempty"`
+	Summary    string           `json:"summary,omitempty"`
 }
 
 func newAuditJSON(e checklist.AuditEntry) auditJSON {
 	return auditJSON{ID: e.ID, At: e.At, ActorID: e.ActorID, ActorName: e.ActorName, Role: e.Role,
 		Entity: e.Entity, EntityID: e.EntityID, FacilityID: e.FacilityID, Action: e.Action, Revision: e.Revision,
-		Items: e.Items, From: e.From, To: e.To, Reason: e.Reason, RequestKey: e.RequestKey}
+		Items: e.Items, From: e.From, To: e.To, Reason: e.Reason, RequestKey: e.RequestKey, Summary: e.Summary}
 }

@@ -83,7 +83,7 @@ func newReportBench(b *testing.B) (*reportBench, error) {
 	var ids []string
 	for i := range 60 * scale {
 		f, err := db.CreateFacility(ctx, checklist.Facility{Code: fmt.Sprintf("B-%04d", i+1), Kind: checklist.KindPublicHall,
-			Active: true, Name: checklist.FacilityName{JA: fmt.Sprintf("施設 %d", i+1), EN: fmt.Sprintf("Facility %d", i+1)}})
+			Active: true, Name: checklist.FacilityName{JA: fmt.Sprintf("施設 %d", i+1), EN: fmt.Sprintf("Facility %d", i+1)}}, checklist.SystemActor)
 		if err != nil {
 			return nil, err
 		}
@@ -104,7 +104,7 @@ func newReportBench(b *testing.B) (*reportBench, error) {
 	}
 	rb := &reportBench{srv: srv, http: httptest.NewServer(srv.Handler()), ins: len(ins),
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
-	u, err := handlers.CreateUser(ctx, db, checklist.User{Username: "bench-reviewer", Role: checklist.RoleReviewer}, testPassword)
+	u, err := handlers.CreateUser(ctx, db, checklist.User{Username: "bench-reviewer", Role: checklist.RoleReviewer}, testPassword, checklist.SystemActor)
 	if err != nil {
 		return nil, err
 	}

@@ -77,7 +77,7 @@ func TestSyncChecklists(t *testing.T) {
 	admin := bearer(api.tokenFor(checklist.RoleAdmin))
 	hall := api.createFacility("HALL-1") // a public hall
 	lab, err := api.db.CreateFacility(ctx, checklist.Facility{Code: "LAB-1", Kind: checklist.KindResearch, Active: true,
-		Name: checklist.FacilityName{JA: "試験研究所", EN: "Research lab"}})
+		Name: checklist.FacilityName{JA: "試験研究所", EN: "Research lab"}}, checklist.SystemActor)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,18 +12,18 @@ import (
 
 // UserStore keeps users and their password hashes.
 type UserStore interface {
-	CreateUser(ctx context.Context, u checklist.User, passwordHash string) (checklist.User, error)
+	CreateUser(ctx context.Context, u checklist.User, passwordHash string, by checklist.Actor) (checklist.User, error)
 	FindUser(ctx context.Context, id string) (checklist.User, error)
 	FindCredentials(ctx context.Context, username string) (checklist.User, string, error)
 	ListUsers(ctx context.Context, q checklist.UserQuery) (checklist.UserPage, error)
-	UpdateUser(ctx context.Context, id string, revision int, change func(checklist.User) (checklist.User, error)) (checklist.User, error)
-	SetPassword(ctx context.Context, id, passwordHash string) error
+	UpdateUser(ctx context.Context, id string, revision int, by checklist.Actor, change func(checklist.User) (checklist.User, error)) (checklist.User, error)
+	SetPassword(ctx context.Context, id, passwordHash string, by checklist.Actor) error
 }
 
 // CreateUser validates u with its first password, hashes the password and
 // stores the user. The admin API, `tenken user add` and the demo data all
-// create users through it.
-func CreateUser(ctx context.Context, users UserStore, u checklist.User, password string) (checklist.User, error) {
+// create users through it; by is who the audit trail names.
+func CreateUser(ctx context.Context, users UserStore, u checklist.User, password string, by checklist.Actor) (checklist.User, error) {
 	u.Normalize()
 	if err := checklist.ValidateNewUser(u, password); err != nil {
 		return checklist.User{}, err
@@ -32,7 +32,7 @@ func CreateUser(ctx context.Context, users UserStore, u checklist.User, password
 	if err != nil {
 		return checklist.User{}, err
 	}
-	return users.CreateUser(ctx, u, hash)
+	return users.CreateUser(ctx, u, hash, by)
 }
 
 // userJSON is a user on the wire. It has no password field in any form.
@@ -74,7 +74,7 @@ func (s *Server) createUser(c *gin.Context) {
 	}
 	u, err := CreateUser(c.Request.Context(), s.store, checklist.User{
 		Username: req.Username, DisplayName: req.DisplayName, Role: req.Role, FacilityIDs: req.FacilityIDs,
-	}, req.Password)
+	}, req.Password, actorOf(c))
 	if err != nil {
 		respondError(c, err)
 		return
@@ -136,9 +136,9 @@ func (s *Server) updateUser(c *gin.Context) {
 		return
 	}
 	change := checklist.UserChange{DisplayName: req.DisplayName, Role: req.Role, FacilityIDs: req.FacilityIDs, Disabled: req.Disabled}
-	by := principalOf(c).UserID
-	u, err := s.store.UpdateUser(c.Request.Context(), c.Param("id"), *req.Revision, func(u checklist.User) (checklist.User, error) {
-		return change.Apply(u, by)
+	by := actorOf(c)
+	u, err := s.store.UpdateUser(c.Request.Context(), c.Param("id"), *req.Revision, by, func(u checklist.User) (checklist.User, error) {
+		return change.Apply(u, by.UserID)
 	})
 	if err != nil {
 		respondError(c, err)
@@ -173,7 +173,7 @@ func (s *Server) resetPassword(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	if err := s.store.SetPassword(ctx, u.ID, hash); err != nil {
+	if err := s.store.SetPassword(ctx, u.ID, hash, actorOf(c)); err != nil {
 		respondError(c, err)
 		return
 	}

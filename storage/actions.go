@@ -57,6 +57,9 @@ type actionDoc struct {
 	CreatedBy            string       `bson:"created_by"`
 	UpdatedAt            time.Time    `bson:"updated_at"`
 	UpdatedBy            string       `bson:"updated_by"`
+	// Outbox is the audit entry of the write that stored this revision
+	// (see copyOutbox).
+	Outbox *auditDoc `bson:"audit_outbox,omitempty"`
 }
 
 func dateString(d checklist.Date) string {
@@ -111,19 +114,22 @@ func (d actionDoc) toDomain() checklist.Action {
 func actionLock(id string) string { return "action:" + id }
 
 // CreateAction stores a new action (from checklist.NewAction) under a
-// new id and returns it.
-func (db *DB) CreateAction(ctx context.Context, a checklist.Action) (_ checklist.Action, err error) {
+// new id and returns it. by made it, for the audit trail.
+func (db *DB) CreateAction(ctx context.Context, a checklist.Action, by checklist.Actor) (_ checklist.Action, err error) {
 	defer wrap(&err, "create action")
 	if err := db.checkFacilitiesExist(ctx, []string{a.FacilityID}); err != nil {
 		return checklist.Action{}, err
 	}
 	a.ID = newID()
+	doc := toActionDoc(a)
+	doc.Outbox = outboxOf(checklist.ActionAuditEntry(nil, a, by))
 	unlock := db.writeLock()
-	_, err = db.db.Collection(colActions).InsertOne(ctx, toActionDoc(a))
+	_, err = db.db.Collection(colActions).InsertOne(ctx, doc)
 	unlock()
 	if err != nil {
 		return checklist.Action{}, translate(err)
 	}
+	db.copyOutbox(ctx, doc.Outbox)
 	db.bumpReportVersions(ctx, ReportVersionActions)
 	return a, nil
 }
@@ -131,39 +137,54 @@ func (db *DB) CreateAction(ctx context.Context, a checklist.Action) (_ checklist
 // FindAction returns the action with id, or ENotFound.
 func (db *DB) FindAction(ctx context.Context, id string) (_ checklist.Action, err error) {
 	defer wrap(&err, "find action %s", id)
-	var d actionDoc
-	if err := db.db.Collection(colActions).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
-		return checklist.Action{}, notFound(translate(err), "no improvement action %s", id)
+	d, err := db.findActionDoc(ctx, id)
+	if err != nil {
+		return checklist.Action{}, err
 	}
 	return d.toDomain(), nil
+}
+
+func (db *DB) findActionDoc(ctx context.Context, id string) (actionDoc, error) {
+	var d actionDoc
+	if err := db.db.Collection(colActions).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
+		return actionDoc{}, notFound(translate(err), "no improvement action %s", id)
+	}
+	return d, nil
 }
 
 // UpdateAction changes the action with id, which must still be at
 // revision (0 skips the check, for system updates): read → change →
 // ReplaceOne guarded by the revision, serialised per action in this
 // process. A stale revision is ERevision carrying the current action.
-func (db *DB) UpdateAction(ctx context.Context, id string, revision int64, change func(*checklist.Action) error) (_ checklist.Action, err error) {
+// by made the change, for the audit trail; a change that leaves the
+// revision as it was writes nothing and is not audited.
+func (db *DB) UpdateAction(ctx context.Context, id string, revision int64, by checklist.Actor, change func(*checklist.Action) error) (_ checklist.Action, err error) {
 	defer wrap(&err, "update action %s", id)
 	unlock := db.locks.Lock(actionLock(id))
 	defer unlock()
-	a, err := db.FindAction(ctx, id)
+	d, err := db.findActionDoc(ctx, id)
 	if err != nil {
 		return checklist.Action{}, err
 	}
+	a := d.toDomain()
 	if revision != 0 && a.Revision != revision {
 		return checklist.Action{}, &checklist.Error{Code: checklist.ERevision,
 			Message: "the action was changed since revision you sent; reload it", Current: a}
 	}
-	before := a.Revision
+	prev, before := a, a.Revision
+	prev.Interim, prev.Final = d.Interim.toDomain(), d.Final.toDomain() // change may edit the reports in place
 	if err := change(&a); err != nil {
 		return checklist.Action{}, err
 	}
 	if a.Revision == before {
 		return a, nil
 	}
+	db.copyOutbox(ctx, d.Outbox) // the previous write's entry, should a crash have kept it back
+	doc := toActionDoc(a)
+	doc.Outbox = outboxOf(checklist.ActionAuditEntry(&prev, a, by))
 	unlockWrite := db.writeLock()
 	res, err := db.db.Collection(colActions).ReplaceOne(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "revision", Value: before}}, toActionDoc(a))
+		bson.D{{Key: "_id", Value: id}, {Key: "revision", Value: before}}, doc)
 	unlockWrite()
 	if err != nil {
 		return checklist.Action{}, translate(err)
@@ -173,6 +194,7 @@ func (db *DB) UpdateAction(ctx context.Context, id string, revision int64, chang
 		return checklist.Action{}, &checklist.Error{Code: checklist.ERevision,
 			Message: "the action was changed at the same time; reload it", Current: cur}
 	}
+	db.copyOutbox(ctx, doc.Outbox)
 	db.bumpReportVersions(ctx, ReportVersionActions)
 	return a, nil
 }
@@ -231,7 +253,7 @@ func (db *DB) checkActions(ctx context.Context, in *checklist.Inspection) {
 		if _, ok := in.Answers[a.ItemKey]; !ok {
 			continue
 		}
-		_, _ = db.UpdateAction(ctx, a.ID, 0, func(a *checklist.Action) error {
+		_, _ = db.UpdateAction(ctx, a.ID, 0, checklist.SystemActor, func(a *checklist.Action) error {
 			a.CheckAgainst(in, db.now())
 			return nil
 		})

@@ -39,19 +39,21 @@ type auditDoc struct {
 	To         string    `bson:"to,omitempty"`
 	Reason     string    `bson:"reason,omitempty"`
 	RequestKey string    `bson:"request_key,omitempty"`
+	Summary    string    `bson:"summary,omitempty"`
 }
 
 func toAuditDoc(e checklist.AuditEntry) auditDoc {
 	return auditDoc{ID: e.ID, At: e.At, ActorID: e.ActorID, ActorName: e.ActorName, Role: string(e.Role),
 		Entity: e.Entity, EntityID: e.EntityID, FacilityID: e.FacilityID, Action: e.Action, Revision: e.Revision,
-		Items: e.Items, From: string(e.From), To: string(e.To), Reason: e.Reason, RequestKey: e.RequestKey}
+		Items: e.Items, From: string(e.From), To: string(e.To), Reason: e.Reason, RequestKey: e.RequestKey,
+		Summary: e.Summary}
 }
 
 func (d auditDoc) toDomain() checklist.AuditEntry {
 	return checklist.AuditEntry{ID: d.ID, At: d.At.UTC(), ActorID: d.ActorID, ActorName: d.ActorName,
 		Role: checklist.Role(d.Role), Entity: d.Entity, EntityID: d.EntityID, FacilityID: d.FacilityID,
 		Action: d.Action, Revision: d.Revision, Items: d.Items, From: checklist.Status(d.From),
-		To: checklist.Status(d.To), Reason: d.Reason, RequestKey: d.RequestKey}
+		To: checklist.Status(d.To), Reason: d.Reason, RequestKey: d.RequestKey, Summary: d.Summary}
 }
 
 // AppendAudit adds e to the audit trail. An entry with e.ID already
@@ -69,7 +71,26 @@ func (db *DB) AppendAudit(ctx context.Context, e checklist.AuditEntry) error {
 	return nil
 }
 
-// copyOutbox copies an inspection's pending audit entry to the audit
+// Every audited document keeps the audit entry of its last write in an
+// outbox field, audit_outbox, written in the same single-document write
+// as the change itself: inspections, users, facilities, checklists (the
+// draft), checklist versions (publish, retire), the applicability and
+// improvement actions. After the write the entry is copied to the audit
+// collection under its deterministic key (entity:id:revision, or
+// checklist:id:vN:publish|retire), so a copy made twice is stored once.
+// If the process dies between the write and the copy, the entry is not
+// lost: it waits in the document, and the next write of the same document
+// copies it before it replaces the outbox. Until that next write the
+// trail lacks that one entry (a document never written again keeps it in
+// its outbox, where a backup still holds it).
+
+// outboxOf is e as a document's audit_outbox.
+func outboxOf(e checklist.AuditEntry) *auditDoc {
+	d := toAuditDoc(e)
+	return &d
+}
+
+// copyOutbox copies a document's pending audit entry to the audit
 // trail and reports whether it is there. A failure is left for the next
 // write of the inspection, which copies it again.
 func (db *DB) copyOutbox(ctx context.Context, d *auditDoc) bool {

@@ -42,6 +42,9 @@ type versionDoc struct {
 	RetiredAt   *time.Time `bson:"retired_at,omitempty"`
 	RetiredBy   string     `bson:"retired_by,omitempty"`
 	UpdatedAt   time.Time  `bson:"updated_at"`
+	// Outbox is the audit entry of the version's publish, then of its
+	// retirement (see copyOutbox).
+	Outbox *auditDoc `bson:"audit_outbox,omitempty"`
 }
 
 // versionID is a version's document id, "checklist id:number".
@@ -77,13 +80,14 @@ func (d versionDoc) version() checklist.Version {
 	return v
 }
 
-// insertVersion stores v once: a second version with its number is
-// EConflict, whoever stored the first.
-func (db *DB) insertVersion(ctx context.Context, v checklist.Version) error {
+// insertVersion stores v once, with entry (its publish) in its outbox: a
+// second version with its number is EConflict, whoever stored the first.
+func (db *DB) insertVersion(ctx context.Context, v checklist.Version, entry checklist.AuditEntry) error {
 	doc := newVersionDoc(v)
 	if doc.UpdatedAt.IsZero() {
 		doc.UpdatedAt = db.now()
 	}
+	doc.Outbox = outboxOf(entry)
 	if err := checkDocSize(doc); err != nil {
 		return err
 	}
@@ -94,6 +98,7 @@ func (db *DB) insertVersion(ctx context.Context, v checklist.Version) error {
 		}
 		return err
 	}
+	db.copyOutbox(ctx, doc.Outbox)
 	return nil
 }
 
@@ -153,20 +158,30 @@ func (db *DB) ListVersions(ctx context.Context, id string) ([]checklist.Version,
 // longer offered for new inspections, and inspections that pinned it keep
 // it (it stays readable, and its content never changes). Retiring a
 // retired version is EConflict. The version is returned without content.
-func (db *DB) RetireVersion(ctx context.Context, id string, number int, by string) (checklist.Version, error) {
+// by retired it, for the records and the audit trail.
+func (db *DB) RetireVersion(ctx context.Context, id string, number int, by checklist.Actor) (checklist.Version, error) {
 	unlock := db.locks.Lock(checklistLock(id))
 	defer unlock()
 	v, err := db.ChecklistVersion(ctx, id, number)
 	if err != nil {
 		return checklist.Version{}, err
 	}
-	if v, err = v.Retire(db.now(), by); err != nil {
+	if v, err = v.Retire(db.now(), by.UserID); err != nil {
 		return checklist.Version{}, err
 	}
+	// The publish's entry waits in the outbox this write replaces; copy it
+	// first, should a crash have kept it from the trail.
+	var prev versionDoc
+	if err := db.db.Collection(colChecklistVersions).FindOne(ctx, bson.D{{Key: "_id", Value: versionID(id, number)}},
+		options.FindOne().SetProjection(bson.D{{Key: "audit_outbox", Value: 1}})).Decode(&prev); err != nil {
+		return checklist.Version{}, translate(err)
+	}
+	db.copyOutbox(ctx, prev.Outbox)
+	outbox := outboxOf(checklist.RetireAuditEntry(v, by))
 	filter := bson.D{{Key: "_id", Value: versionID(id, number)}, {Key: "retired", Value: false}}
 	update := bson.D{{Key: "$set", Value: bson.D{
-		{Key: "retired", Value: true}, {Key: "retired_at", Value: v.RetiredAt}, {Key: "retired_by", Value: by},
-		{Key: "updated_at", Value: v.UpdatedAt},
+		{Key: "retired", Value: true}, {Key: "retired_at", Value: v.RetiredAt}, {Key: "retired_by", Value: by.UserID},
+		{Key: "updated_at", Value: v.UpdatedAt}, {Key: "audit_outbox", Value: outbox},
 	}}}
 	res, err := db.db.Collection(colChecklistVersions).UpdateOne(ctx, filter, update)
 	if err != nil {
@@ -175,6 +190,7 @@ func (db *DB) RetireVersion(ctx context.Context, id string, number int, by strin
 	if res.MatchedCount == 0 {
 		return checklist.Version{}, checklist.Errorf(checklist.EConflict, "version %d is already retired", number)
 	}
+	db.copyOutbox(ctx, outbox)
 	v.Content = checklist.Content{}
 	return v, nil
 }
@@ -228,7 +244,8 @@ func (db *DB) versionHeads(ctx context.Context, filter, sort bson.D) ([]checklis
 // authoring flow (tests, demo data, migrations): storing the same version
 // again is a no-op, another version under the same number is EConflict (a
 // published version never changes). The checklist's record of its latest
-// version follows when the checklist exists.
+// version follows when the checklist exists. It is audited as a publish
+// by v.PublishedBy.
 func (db *DB) PutChecklistVersion(ctx context.Context, v checklist.Version) error {
 	if err := v.Verify(); err != nil {
 		return err
@@ -238,6 +255,7 @@ func (db *DB) PutChecklistVersion(ctx context.Context, v checklist.Version) erro
 	// Stored now, whenever it was published: a tablet syncing from a
 	// cursor must still learn of it.
 	doc.UpdatedAt = db.now()
+	doc.Outbox = outboxOf(checklist.PublishAuditEntry(v, checklist.Actor{UserID: v.PublishedBy, Name: v.PublishedBy}))
 	if !v.RetiredAt.IsZero() {
 		at := v.RetiredAt
 		doc.RetiredAt = &at
@@ -259,6 +277,7 @@ func (db *DB) PutChecklistVersion(ctx context.Context, v checklist.Version) erro
 		}
 		return nil
 	}
+	db.copyOutbox(ctx, doc.Outbox)
 	return db.recordLatest(ctx, v.ChecklistID, v.Number)
 }
 

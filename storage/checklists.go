@@ -27,15 +27,12 @@ const (
 	colApplicability = "checklist_applicability"
 )
 
-const applicabilityID = "current"
+const applicabilityID = checklist.ApplicabilityID
 
 // maxChecklistDoc bounds a stored checklist or version. MongoDB refuses
 // documents over 16 MB and the embedded server accepts them, so the limit
 // is ours; the largest valid checklist is far smaller.
 const maxChecklistDoc = 8 << 20
-
-// Who the system acts as when no user does (first start).
-const systemUser = "system"
 
 type checklistDoc struct {
 	ID            string     `bson:"_id"`
@@ -47,6 +44,9 @@ type checklistDoc struct {
 	CreatedBy     string     `bson:"created_by"`
 	UpdatedAt     time.Time  `bson:"updated_at"`
 	UpdatedBy     string     `bson:"updated_by"`
+	// Outbox is the audit entry of the write that stored this revision
+	// (see copyOutbox).
+	Outbox *auditDoc `bson:"audit_outbox,omitempty"`
 }
 
 func (d checklistDoc) record() checklist.ChecklistRecord {
@@ -63,6 +63,7 @@ type applicabilityDoc struct {
 	Revision  int             `bson:"revision"`
 	UpdatedAt time.Time       `bson:"updated_at"`
 	UpdatedBy string          `bson:"updated_by"`
+	Outbox    *auditDoc       `bson:"audit_outbox,omitempty"` // see copyOutbox
 }
 
 // kindAssignDoc is one kind's checklist. Kinds are an array, not a map,
@@ -109,7 +110,8 @@ func errNoVersion(id string, number int) error {
 // yet (Validate is what publishing demands), only within the limits of
 // Content.ValidateDraft (EInvalid) and of a stored document (ETooLarge). An
 // id in use is EConflict with the existing checklist as Current.
-func (db *DB) CreateChecklist(ctx context.Context, id string, draft checklist.Content, by string) (checklist.ChecklistRecord, error) {
+// by made the change, for the records and the audit trail.
+func (db *DB) CreateChecklist(ctx context.Context, id string, draft checklist.Content, by checklist.Actor) (checklist.ChecklistRecord, error) {
 	if id == "" {
 		id = newID()
 	} else if err := checklist.ValidateChecklistID(id); err != nil {
@@ -121,8 +123,9 @@ func (db *DB) CreateChecklist(ctx context.Context, id string, draft checklist.Co
 	now := db.now()
 	doc := checklistDoc{
 		ID: id, Title: newTextDoc(draft.Title), Draft: newContentDoc(draft), Revision: 1,
-		CreatedAt: now, CreatedBy: by, UpdatedAt: now, UpdatedBy: by,
+		CreatedAt: now, CreatedBy: by.UserID, UpdatedAt: now, UpdatedBy: by.UserID,
 	}
+	doc.Outbox = outboxOf(checklist.DraftAuditEntry(nil, doc.record(), by))
 	if err := checkDocSize(doc); err != nil {
 		return checklist.ChecklistRecord{}, err
 	}
@@ -137,20 +140,29 @@ func (db *DB) CreateChecklist(ctx context.Context, id string, draft checklist.Co
 		}
 		return checklist.ChecklistRecord{}, err
 	}
+	db.copyOutbox(ctx, doc.Outbox)
 	return doc.record(), nil
 }
 
 // FindChecklist returns the checklist id with its draft; ENotFound when
 // there is none.
 func (db *DB) FindChecklist(ctx context.Context, id string) (checklist.ChecklistRecord, error) {
+	doc, err := db.findChecklistDoc(ctx, id)
+	if err != nil {
+		return checklist.ChecklistRecord{}, err
+	}
+	return doc.record(), nil
+}
+
+func (db *DB) findChecklistDoc(ctx context.Context, id string) (checklistDoc, error) {
 	var doc checklistDoc
 	if err := db.db.Collection(colChecklists).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&doc); err != nil {
 		if errors.Is(err, mongo.ErrNoDocuments) {
-			return checklist.ChecklistRecord{}, errNoChecklist(id)
+			return checklistDoc{}, errNoChecklist(id)
 		}
-		return checklist.ChecklistRecord{}, translate(err)
+		return checklistDoc{}, translate(err)
 	}
-	return doc.record(), nil
+	return doc, nil
 }
 
 // ListChecklists returns every checklist by id, without their drafts
@@ -178,26 +190,33 @@ func (db *DB) ListChecklists(ctx context.Context) ([]checklist.ChecklistRecord, 
 // revision, and returns the checklist at the next revision. A stale
 // revision is ERevision with the current checklist as Current. The draft
 // need not be valid yet, only within the limits of Content.ValidateDraft.
-func (db *DB) ReplaceDraft(ctx context.Context, id string, revision int, draft checklist.Content, by string) (checklist.ChecklistRecord, error) {
+// by made the change, for the records and the audit trail.
+func (db *DB) ReplaceDraft(ctx context.Context, id string, revision int, draft checklist.Content, by checklist.Actor) (checklist.ChecklistRecord, error) {
 	if err := draft.ValidateDraft(); err != nil {
 		return checklist.ChecklistRecord{}, err
 	}
 	unlock := db.locks.Lock(checklistLock(id))
 	defer unlock()
-	cur, err := db.FindChecklist(ctx, id)
+	doc, err := db.findChecklistDoc(ctx, id)
 	if err != nil {
 		return checklist.ChecklistRecord{}, err
 	}
+	cur := doc.record()
 	if cur.Revision != revision {
 		return checklist.ChecklistRecord{}, staleDraft(cur, revision)
 	}
 	now := db.now()
+	next := cur
+	next.Title, next.Draft, next.Revision, next.UpdatedAt, next.UpdatedBy = draft.Title, draft.Clone(), revision+1, now, by.UserID
+	outbox := outboxOf(checklist.DraftAuditEntry(&cur, next, by))
+	db.copyOutbox(ctx, doc.Outbox) // the previous write's entry, should a crash have kept it back
 	update := bson.D{{Key: "$set", Value: bson.D{
 		{Key: "title", Value: newTextDoc(draft.Title)},
 		{Key: "draft", Value: newContentDoc(draft)},
 		{Key: "revision", Value: revision + 1},
 		{Key: "updated_at", Value: now},
-		{Key: "updated_by", Value: by},
+		{Key: "updated_by", Value: by.UserID},
+		{Key: "audit_outbox", Value: outbox},
 	}}}
 	if err := checkDocSize(update); err != nil {
 		return checklist.ChecklistRecord{}, err
@@ -213,8 +232,8 @@ func (db *DB) ReplaceDraft(ctx context.Context, id string, revision int, draft c
 		}
 		return checklist.ChecklistRecord{}, staleDraft(cur, revision)
 	}
-	cur.Title, cur.Draft, cur.Revision, cur.UpdatedAt, cur.UpdatedBy = draft.Title, draft.Clone(), revision+1, now, by
-	return cur, nil
+	db.copyOutbox(ctx, outbox)
+	return next, nil
 }
 
 func staleDraft(cur checklist.ChecklistRecord, revision int) error {
@@ -233,7 +252,9 @@ func staleDraft(cur checklist.ChecklistRecord, revision int) error {
 // inserted under its unique (checklist_id, number) key, so of two
 // concurrent publishes of one number, on one instance or several, exactly
 // one is stored and the other is EConflict. Nothing is stored on error.
-func (db *DB) Publish(ctx context.Context, id string, revision, number int, by string) (checklist.Version, error) {
+// The version document carries the publish's audit entry (by is who
+// published), so a publish is audited once, however often it is tried.
+func (db *DB) Publish(ctx context.Context, id string, revision, number int, by checklist.Actor) (checklist.Version, error) {
 	unlock := db.locks.Lock(checklistLock(id))
 	defer unlock()
 	rec, err := db.FindChecklist(ctx, id)
@@ -266,11 +287,11 @@ func (db *DB) Publish(ctx context.Context, id string, revision, number int, by s
 			return checklist.Version{}, checklist.Errorf(checklist.EConflict, "the draft is the same as version %d; change it before publishing", prev.Number)
 		}
 	}
-	v, err := rec.Checklist.Publish(db.now(), by)
+	v, err := rec.Checklist.Publish(db.now(), by.UserID)
 	if err != nil {
 		return checklist.Version{}, err
 	}
-	if err := db.insertVersion(ctx, v); err != nil {
+	if err := db.insertVersion(ctx, v, checklist.PublishAuditEntry(v, by)); err != nil {
 		return checklist.Version{}, err
 	}
 	// Should this fail, the version is stored and counts all the same
@@ -295,15 +316,22 @@ func (db *DB) findChecklistHead(ctx context.Context, id string) (checklist.Check
 // FindApplicability returns which checklists apply; revision 0 and no
 // assignments when nothing was ever set.
 func (db *DB) FindApplicability(ctx context.Context) (checklist.Applicability, error) {
+	doc, err := db.findApplicabilityDoc(ctx)
+	if err != nil {
+		return checklist.Applicability{}, err
+	}
+	return doc.applicability(), nil
+}
+
+// findApplicabilityDoc reads the applicability as stored; a zero document
+// (revision 0) when nothing was ever set.
+func (db *DB) findApplicabilityDoc(ctx context.Context) (applicabilityDoc, error) {
 	var doc applicabilityDoc
 	err := db.db.Collection(colApplicability).FindOne(ctx, bson.D{{Key: "_id", Value: applicabilityID}}).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return checklist.Applicability{Kinds: map[checklist.FacilityKind]string{}}, nil
+		return applicabilityDoc{}, nil
 	}
-	if err != nil {
-		return checklist.Applicability{}, translate(err)
-	}
-	return doc.applicability(), nil
+	return doc, translate(err)
 }
 
 // SetApplicability replaces which checklists apply with a (its Default
@@ -311,16 +339,18 @@ func (db *DB) FindApplicability(ctx context.Context) (checklist.Applicability, e
 // yet). Every named checklist must exist and have a published version
 // that is not retired, so that a facility is never pointed at nothing.
 // A stale revision is ERevision with the current applicability.
-func (db *DB) SetApplicability(ctx context.Context, a checklist.Applicability, revision int, by string) (checklist.Applicability, error) {
+// by made the change, for the records and the audit trail.
+func (db *DB) SetApplicability(ctx context.Context, a checklist.Applicability, revision int, by checklist.Actor) (checklist.Applicability, error) {
 	if err := a.Validate(); err != nil {
 		return checklist.Applicability{}, err
 	}
 	unlock := db.locks.Lock("checklist_applicability")
 	defer unlock()
-	cur, err := db.FindApplicability(ctx)
+	prev, err := db.findApplicabilityDoc(ctx)
 	if err != nil {
 		return checklist.Applicability{}, err
 	}
+	cur := prev.applicability()
 	if cur.Revision != revision {
 		return checklist.Applicability{}, staleApplicability(cur, revision)
 	}
@@ -328,12 +358,14 @@ func (db *DB) SetApplicability(ctx context.Context, a checklist.Applicability, r
 		return checklist.Applicability{}, err
 	}
 	doc := applicabilityDoc{ID: applicabilityID, Default: a.Default, Kinds: []kindAssignDoc{},
-		Revision: revision + 1, UpdatedAt: db.now(), UpdatedBy: by}
+		Revision: revision + 1, UpdatedAt: db.now(), UpdatedBy: by.UserID}
 	for _, k := range checklist.FacilityKinds {
 		if id := a.Kinds[k]; id != "" {
 			doc.Kinds = append(doc.Kinds, kindAssignDoc{Kind: string(k), ChecklistID: id})
 		}
 	}
+	doc.Outbox = outboxOf(checklist.ApplicabilityAuditEntry(cur, doc.applicability(), by))
+	db.copyOutbox(ctx, prev.Outbox) // the previous write's entry, should a crash have kept it back
 	col := db.db.Collection(colApplicability)
 	if revision == 0 {
 		// The first write creates the document: of two racing creators
@@ -341,6 +373,7 @@ func (db *DB) SetApplicability(ctx context.Context, a checklist.Applicability, r
 		if _, err := col.InsertOne(ctx, doc); err != nil {
 			return checklist.Applicability{}, db.applicabilityConflict(ctx, revision, translate(err))
 		}
+		db.copyOutbox(ctx, doc.Outbox)
 		return doc.applicability(), nil
 	}
 	res, err := col.ReplaceOne(ctx, bson.D{{Key: "_id", Value: applicabilityID}, {Key: "revision", Value: revision}}, doc)
@@ -350,6 +383,7 @@ func (db *DB) SetApplicability(ctx context.Context, a checklist.Applicability, r
 	if res.MatchedCount == 0 {
 		return checklist.Applicability{}, db.applicabilityConflict(ctx, revision, nil)
 	}
+	db.copyOutbox(ctx, doc.Outbox)
 	return doc.applicability(), nil
 }
 
@@ -423,7 +457,7 @@ func (db *DB) EnsureDefaultChecklist(ctx context.Context, content checklist.Cont
 		if n > 0 {
 			return false, nil // the admins have their own checklists
 		}
-		rec, err = db.CreateChecklist(ctx, DefaultChecklistID, content, systemUser)
+		rec, err = db.CreateChecklist(ctx, DefaultChecklistID, content, checklist.SystemActor)
 		if checklist.ErrorCode(err) == checklist.EConflict {
 			rec, err = db.FindChecklist(ctx, DefaultChecklistID) // another instance was first
 		}
@@ -439,7 +473,7 @@ func (db *DB) EnsureDefaultChecklist(ctx context.Context, content checklist.Cont
 		return false, err
 	}
 	if latest == 0 {
-		_, err := db.Publish(ctx, DefaultChecklistID, 0, 1, systemUser)
+		_, err := db.Publish(ctx, DefaultChecklistID, 0, 1, checklist.SystemActor)
 		switch checklist.ErrorCode(err) {
 		case "":
 			published = true
@@ -456,7 +490,7 @@ func (db *DB) EnsureDefaultChecklist(ctx context.Context, content checklist.Cont
 		return published, err
 	}
 	if a.Revision == 0 {
-		_, err := db.SetApplicability(ctx, checklist.Applicability{Default: DefaultChecklistID}, 0, systemUser)
+		_, err := db.SetApplicability(ctx, checklist.Applicability{Default: DefaultChecklistID}, 0, checklist.SystemActor)
 		if err != nil && checklist.ErrorCode(err) != checklist.ERevision {
 			return published, err
 		}

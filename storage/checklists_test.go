@@ -33,7 +33,7 @@ func testContent(title string) checklist.Content {
 
 func mustCreate(t *testing.T, db *storage.DB, id string, c checklist.Content) checklist.ChecklistRecord {
 	t.Helper()
-	rec, err := db.CreateChecklist(context.Background(), id, c, "admin-1")
+	rec, err := db.CreateChecklist(context.Background(), id, c, actor("admin-1"))
 	if err != nil {
 		t.Fatalf("CreateChecklist: %v", err)
 	}
@@ -42,7 +42,7 @@ func mustCreate(t *testing.T, db *storage.DB, id string, c checklist.Content) ch
 
 func mustPublish(t *testing.T, db *storage.DB, id string) checklist.Version {
 	t.Helper()
-	v, err := db.Publish(context.Background(), id, 0, 0, "admin-1")
+	v, err := db.Publish(context.Background(), id, 0, 0, actor("admin-1"))
 	if err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
@@ -84,7 +84,7 @@ func TestCreateChecklist(t *testing.T) {
 	t.Run("ErrIDTaken", func(t *testing.T) {
 		db := storagetest.Open(t)
 		mustCreate(t, db, "unified", testContent("一"))
-		_, err := db.CreateChecklist(ctx, "unified", testContent("二"), "admin-2")
+		_, err := db.CreateChecklist(ctx, "unified", testContent("二"), actor("admin-2"))
 		e := wantCode(t, err, checklist.EConflict)
 		if cur, ok := e.Current.(checklist.ChecklistRecord); !ok || cur.Title.Ja != "一" {
 			t.Fatalf("Current = %#v, want the existing checklist", e.Current)
@@ -97,7 +97,7 @@ func TestCreateChecklist(t *testing.T) {
 	t.Run("ErrBadID", func(t *testing.T) {
 		db := storagetest.Open(t)
 		for _, id := range []string{"Has Space", "manifest", "applicability", "-x"} {
-			_, err := db.CreateChecklist(ctx, id, testContent("x"), "admin-1")
+			_, err := db.CreateChecklist(ctx, id, testContent("x"), actor("admin-1"))
 			wantCode(t, err, checklist.EInvalid)
 		}
 		list, err := db.ListChecklists(ctx)
@@ -117,7 +117,7 @@ func TestReplaceDraft(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		db := storagetest.Open(t)
 		rec := mustCreate(t, db, "c", testContent("一"))
-		got, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "admin-2")
+		got, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), actor("admin-2"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,10 +132,10 @@ func TestReplaceDraft(t *testing.T) {
 	t.Run("ErrStaleRevision", func(t *testing.T) {
 		db := storagetest.Open(t)
 		rec := mustCreate(t, db, "c", testContent("一"))
-		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a"); err != nil {
+		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), actor("a")); err != nil {
 			t.Fatal(err)
 		}
-		_, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("三"), "b")
+		_, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("三"), actor("b"))
 		e := wantCode(t, err, checklist.ERevision)
 		if cur := e.Current.(checklist.ChecklistRecord); cur.Revision != 2 || cur.Title.Ja != "二" {
 			t.Fatalf("Current = %+v", cur)
@@ -153,7 +153,7 @@ func TestReplaceDraft(t *testing.T) {
 		wins := 0
 		for range 8 {
 			wg.Go(func() {
-				_, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a")
+				_, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), actor("a"))
 				if err == nil {
 					mu.Lock()
 					wins++
@@ -171,7 +171,7 @@ func TestReplaceDraft(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		db := storagetest.Open(t)
-		_, err := db.ReplaceDraft(ctx, "nope", 1, testContent("x"), "a")
+		_, err := db.ReplaceDraft(ctx, "nope", 1, testContent("x"), actor("a"))
 		wantCode(t, err, checklist.ENotFound)
 	})
 }
@@ -186,7 +186,7 @@ func TestPublish(t *testing.T) {
 			t.Fatalf("published %+v", v)
 		}
 		// Editing the draft afterwards never reaches the version.
-		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a"); err != nil {
+		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), actor("a")); err != nil {
 			t.Fatal(err)
 		}
 		got, err := db.ChecklistVersion(ctx, rec.ID, 1)
@@ -212,7 +212,7 @@ func TestPublish(t *testing.T) {
 		bad.Sections[0].Items[0].FailRule = &checklist.FailRule{AtOrBelow: 2}
 		bad.Sections[0].Items[1].Key = bad.Sections[0].Items[0].Key
 		rec := mustCreate(t, db, "c", bad)
-		_, err := db.Publish(ctx, rec.ID, 0, 0, "a")
+		_, err := db.Publish(ctx, rec.ID, 0, 0, actor("a"))
 		e := wantCode(t, err, checklist.EInvalid)
 		if len(e.Fields) < 2 {
 			t.Fatalf("want every problem, got %+v", e.Fields)
@@ -223,7 +223,7 @@ func TestPublish(t *testing.T) {
 		db := storagetest.Open(t)
 		rec := mustCreate(t, db, "c", testContent("一"))
 		mustPublish(t, db, rec.ID)
-		_, err := db.Publish(ctx, rec.ID, 0, 0, "a")
+		_, err := db.Publish(ctx, rec.ID, 0, 0, actor("a"))
 		wantCode(t, err, checklist.EConflict)
 		assertVersionCount(t, db, rec.ID, 1)
 	})
@@ -231,12 +231,12 @@ func TestPublish(t *testing.T) {
 		db := storagetest.Open(t)
 		rec := mustCreate(t, db, "c", testContent("一"))
 		v1 := mustPublish(t, db, rec.ID)
-		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a"); err != nil {
+		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), actor("a")); err != nil {
 			t.Fatal(err)
 		}
-		_, err := db.Publish(ctx, rec.ID, 0, 1, "a")
+		_, err := db.Publish(ctx, rec.ID, 0, 1, actor("a"))
 		wantCode(t, err, checklist.EConflict)
-		_, err = db.Publish(ctx, rec.ID, 0, 3, "a")
+		_, err = db.Publish(ctx, rec.ID, 0, 3, actor("a"))
 		wantCode(t, err, checklist.EConflict)
 		got, _ := db.ChecklistVersion(ctx, rec.ID, 1)
 		if got.ContentHash != v1.ContentHash {
@@ -247,16 +247,16 @@ func TestPublish(t *testing.T) {
 	t.Run("ErrStaleRevision", func(t *testing.T) {
 		db := storagetest.Open(t)
 		rec := mustCreate(t, db, "c", testContent("一"))
-		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a"); err != nil {
+		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), actor("a")); err != nil {
 			t.Fatal(err)
 		}
-		_, err := db.Publish(ctx, rec.ID, 1, 0, "a")
+		_, err := db.Publish(ctx, rec.ID, 1, 0, actor("a"))
 		wantCode(t, err, checklist.ERevision)
 		assertNoVersions(t, db, rec.ID)
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		db := storagetest.Open(t)
-		_, err := db.Publish(ctx, "nope", 0, 0, "a")
+		_, err := db.Publish(ctx, "nope", 0, 0, actor("a"))
 		wantCode(t, err, checklist.ENotFound)
 		_, err = db.ChecklistVersion(ctx, "nope", 1)
 		wantCode(t, err, checklist.ENotFound)
@@ -276,10 +276,10 @@ func TestPublish(t *testing.T) {
 		if err := storage.InsertVersionForTest(db, v); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Publish(ctx, rec.ID, 0, 0, "a"); checklist.ErrorCode(err) != checklist.EConflict {
+		if _, err := db.Publish(ctx, rec.ID, 0, 0, actor("a")); checklist.ErrorCode(err) != checklist.EConflict {
 			t.Fatalf("publishing the same draft again: %v, want conflict", err)
 		}
-		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a"); err != nil {
+		if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), actor("a")); err != nil {
 			t.Fatal(err)
 		}
 		if v2 := mustPublish(t, db, rec.ID); v2.Number != 2 {
@@ -311,7 +311,7 @@ func TestPublishConcurrently(t *testing.T) {
 		wins, conflicts := 0, 0
 		for _, db := range dbs {
 			wg.Go(func() {
-				_, err := db.Publish(ctx, id, 0, 0, "a")
+				_, err := db.Publish(ctx, id, 0, 0, actor("a"))
 				mu.Lock()
 				defer mu.Unlock()
 				switch checklist.ErrorCode(err) {
@@ -355,7 +355,7 @@ func TestRetireVersion(t *testing.T) {
 	db := storagetest.Open(t)
 	rec := mustCreate(t, db, "c", testContent("一"))
 	v1 := mustPublish(t, db, rec.ID)
-	if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), "a"); err != nil {
+	if _, err := db.ReplaceDraft(ctx, rec.ID, 1, testContent("二"), actor("a")); err != nil {
 		t.Fatal(err)
 	}
 	v2 := mustPublish(t, db, rec.ID)
@@ -366,7 +366,7 @@ func TestRetireVersion(t *testing.T) {
 	}
 
 	t.Run("OK", func(t *testing.T) {
-		got, err := db.RetireVersion(ctx, rec.ID, 2, "admin-9")
+		got, err := db.RetireVersion(ctx, rec.ID, 2, actor("admin-9"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -383,7 +383,7 @@ func TestRetireVersion(t *testing.T) {
 		}
 	})
 	t.Run("ErrAlreadyRetired", func(t *testing.T) {
-		_, err := db.RetireVersion(ctx, rec.ID, 2, "admin-8")
+		_, err := db.RetireVersion(ctx, rec.ID, 2, actor("admin-8"))
 		wantCode(t, err, checklist.EConflict)
 		stored, _ := db.ChecklistVersion(ctx, rec.ID, 2)
 		if stored.RetiredBy != "admin-9" {
@@ -391,7 +391,7 @@ func TestRetireVersion(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := db.RetireVersion(ctx, rec.ID, 7, "a")
+		_, err := db.RetireVersion(ctx, rec.ID, 7, actor("a"))
 		wantCode(t, err, checklist.ENotFound)
 	})
 }
@@ -411,7 +411,7 @@ func TestApplicability(t *testing.T) {
 	}
 	t.Run("OK", func(t *testing.T) {
 		set, err := db.SetApplicability(ctx, checklist.Applicability{Default: "a",
-			Kinds: map[checklist.FacilityKind]string{checklist.KindPublicHall: "b"}}, 0, "admin-1")
+			Kinds: map[checklist.FacilityKind]string{checklist.KindPublicHall: "b"}}, 0, actor("admin-1"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -435,7 +435,7 @@ func TestApplicability(t *testing.T) {
 		{"ErrUnknownKind", checklist.Applicability{Default: "a", Kinds: map[checklist.FacilityKind]string{"castle": "b"}}, 1, checklist.EInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := db.SetApplicability(ctx, tc.a, tc.revision, "admin-2")
+			_, err := db.SetApplicability(ctx, tc.a, tc.revision, actor("admin-2"))
 			wantCode(t, err, tc.code)
 			got, _ := db.FindApplicability(ctx)
 			if got.Revision != 1 || got.Default != "a" || got.UpdatedBy != "admin-1" {
@@ -452,7 +452,7 @@ func TestApplicability(t *testing.T) {
 		wins := 0
 		for _, inst := range []*storage.DB{db, storagetest.Reopen(t, db), storagetest.Reopen(t, db), storagetest.Reopen(t, db)} {
 			wg.Go(func() {
-				_, err := inst.SetApplicability(ctx, checklist.Applicability{Default: "a"}, 0, "x")
+				_, err := inst.SetApplicability(ctx, checklist.Applicability{Default: "a"}, 0, actor("x"))
 				mu.Lock()
 				defer mu.Unlock()
 				switch checklist.ErrorCode(err) {
@@ -633,7 +633,7 @@ func TestVersionUpdatedAt(t *testing.T) {
 	}
 
 	now = now.Add(time.Hour)
-	if _, err := db.RetireVersion(ctx, rec.ID, 1, "admin-1"); err != nil {
+	if _, err := db.RetireVersion(ctx, rec.ID, 1, actor("admin-1")); err != nil {
 		t.Fatal(err)
 	}
 	if v := byKey()["c:1"]; !v.UpdatedAt.Equal(now) || !v.Retired {
@@ -666,4 +666,9 @@ func TestVersionUpdatedAt(t *testing.T) {
 	if v := got["pinned:1"]; !v.UpdatedAt.Equal(v.PublishedAt) {
 		t.Fatalf("old version: updated %v, published %v", v.UpdatedAt, v.PublishedAt)
 	}
+}
+
+// actor is an admin with user id id, as the audit trail records them.
+func actor(id string) checklist.Actor {
+	return checklist.Actor{UserID: id, Name: id, Role: checklist.RoleAdmin}
 }

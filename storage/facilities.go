@@ -23,6 +23,9 @@ type facilityDoc struct {
 	Revision   int             `bson:"revision"`
 	CreatedAt  time.Time       `bson:"created_at"`
 	UpdatedAt  time.Time       `bson:"updated_at"`
+	// Outbox is the audit entry of the write that stored this revision
+	// (see copyOutbox).
+	Outbox *auditDoc `bson:"audit_outbox,omitempty"`
 }
 
 type facilityNameDoc struct {
@@ -48,17 +51,20 @@ func newFacilityDoc(f checklist.Facility) facilityDoc {
 
 // CreateFacility stores a new facility and returns it with its id,
 // revision 1 and timestamps. f is normalized and validated; a taken code
-// is EConflict.
-func (db *DB) CreateFacility(ctx context.Context, f checklist.Facility) (checklist.Facility, error) {
+// is EConflict. by made the change, for the audit trail.
+func (db *DB) CreateFacility(ctx context.Context, f checklist.Facility, by checklist.Actor) (checklist.Facility, error) {
 	f.Normalize()
 	if err := f.Validate(); err != nil {
 		return checklist.Facility{}, err
 	}
 	now := db.now()
 	f.ID, f.Revision, f.CreatedAt, f.UpdatedAt = newID(), 1, now, now
-	if _, err := db.db.Collection(colFacilities).InsertOne(ctx, newFacilityDoc(f)); err != nil {
+	doc := newFacilityDoc(f)
+	doc.Outbox = outboxOf(checklist.FacilityAuditEntry(nil, f, by))
+	if _, err := db.db.Collection(colFacilities).InsertOne(ctx, doc); err != nil {
 		return checklist.Facility{}, codeTaken(f.Code, translate(err))
 	}
+	db.copyOutbox(ctx, doc.Outbox)
 	db.bumpReportVersions(ctx, ReportVersionFacilities)
 	return f, nil
 }
@@ -143,8 +149,8 @@ func (db *DB) ListFacilities(ctx context.Context, q checklist.FacilityQuery) (ch
 // revision: change gets the current facility and returns the next one (or
 // an error that is returned as is). The result is validated and stored at
 // revision+1. A stale revision is ERevision carrying the current facility;
-// a taken code is EConflict.
-func (db *DB) UpdateFacility(ctx context.Context, id string, revision int, change func(checklist.Facility) (checklist.Facility, error)) (checklist.Facility, error) {
+// a taken code is EConflict. by made the change, for the audit trail.
+func (db *DB) UpdateFacility(ctx context.Context, id string, revision int, by checklist.Actor, change func(checklist.Facility) (checklist.Facility, error)) (checklist.Facility, error) {
 	unlock := db.locks.Lock(colFacilities + "/" + id)
 	defer unlock()
 	d, err := db.findFacilityDoc(ctx, bson.D{{Key: "_id", Value: id}})
@@ -165,14 +171,18 @@ func (db *DB) UpdateFacility(ctx context.Context, id string, revision int, chang
 	}
 	next.ID, next.CreatedAt = cur.ID, cur.CreatedAt
 	next.Revision, next.UpdatedAt = cur.Revision+1, db.now()
+	db.copyOutbox(ctx, d.Outbox) // the previous write's entry, should a crash have kept it back
+	doc := newFacilityDoc(next)
+	doc.Outbox = outboxOf(checklist.FacilityAuditEntry(&cur, next, by))
 	res, err := db.db.Collection(colFacilities).ReplaceOne(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "revision", Value: revision}}, newFacilityDoc(next))
+		bson.D{{Key: "_id", Value: id}, {Key: "revision", Value: revision}}, doc)
 	if err != nil {
 		return checklist.Facility{}, codeTaken(next.Code, translate(err))
 	}
 	if res.MatchedCount == 0 {
 		return checklist.Facility{}, checklist.Errorf(checklist.ERevision, "the facility was changed at the same time; reload and retry")
 	}
+	db.copyOutbox(ctx, doc.Outbox)
 	db.bumpReportVersions(ctx, ReportVersionFacilities)
 	return next, nil
 }

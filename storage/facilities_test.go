@@ -19,7 +19,7 @@ func TestFacilities(t *testing.T) {
 	db := storagetest.Open(t)
 	add := func(code, ja, en string, kind checklist.FacilityKind, active bool) checklist.Facility {
 		t.Helper()
-		f, err := db.CreateFacility(ctx, checklist.Facility{Code: code, Name: checklist.FacilityName{JA: ja, EN: en}, Kind: kind, Department: "産業労働局", Active: active})
+		f, err := db.CreateFacility(ctx, checklist.Facility{Code: code, Name: checklist.FacilityName{JA: ja, EN: en}, Kind: kind, Department: "産業労働局", Active: active}, actor("admin-1"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -30,7 +30,7 @@ func TestFacilities(t *testing.T) {
 	c := add("RS-01", "産業技術研究センター", "Industrial Technology Research Institute", checklist.KindResearch, false)
 
 	t.Run("ErrDuplicateCode", func(t *testing.T) {
-		_, err := db.CreateFacility(ctx, checklist.Facility{Code: "VT-TAMA", Name: a.Name, Kind: a.Kind})
+		_, err := db.CreateFacility(ctx, checklist.Facility{Code: "VT-TAMA", Name: a.Name, Kind: a.Kind}, actor("admin-1"))
 		if checklist.ErrorCode(err) != checklist.EConflict {
 			t.Fatalf("err = %v", err)
 		}
@@ -80,14 +80,14 @@ func TestFacilities(t *testing.T) {
 		})
 	}
 	t.Run("UpdateDeactivates", func(t *testing.T) {
-		f, err := db.UpdateFacility(ctx, a.ID, 1, checklist.FacilityChange{Active: &no}.Apply)
+		f, err := db.UpdateFacility(ctx, a.ID, 1, actor("admin-1"), checklist.FacilityChange{Active: &no}.Apply)
 		if err != nil || f.Active || f.Revision != 2 {
 			t.Fatalf("update = %+v, %v", f, err)
 		}
 	})
 	t.Run("ErrUpdateToTakenCode", func(t *testing.T) {
 		code := "lc-01"
-		_, err := db.UpdateFacility(ctx, c.ID, 1, checklist.FacilityChange{Code: &code}.Apply)
+		_, err := db.UpdateFacility(ctx, c.ID, 1, actor("admin-1"), checklist.FacilityChange{Code: &code}.Apply)
 		if checklist.ErrorCode(err) != checklist.EConflict {
 			t.Fatalf("err = %v", err)
 		}

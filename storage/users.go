@@ -27,6 +27,9 @@ type userDoc struct {
 	Revision          int       `bson:"revision"`
 	CreatedAt         time.Time `bson:"created_at"`
 	UpdatedAt         time.Time `bson:"updated_at"`
+	// Outbox is the audit entry of the write that stored this revision
+	// (see copyOutbox).
+	Outbox *auditDoc `bson:"audit_outbox,omitempty"`
 }
 
 func (d userDoc) user() checklist.User {
@@ -62,8 +65,9 @@ func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Millisecond)
 // CreateUser stores a new user with the given password hash and returns
 // it with its id, revision 1 and timestamps. u is normalized and
 // validated; an inspector's facilities must exist (EInvalid naming the
-// unknown ones). A taken username is EConflict.
-func (db *DB) CreateUser(ctx context.Context, u checklist.User, passwordHash string) (checklist.User, error) {
+// unknown ones). A taken username is EConflict. by made the change, for
+// the audit trail.
+func (db *DB) CreateUser(ctx context.Context, u checklist.User, passwordHash string, by checklist.Actor) (checklist.User, error) {
 	u.Normalize()
 	if err := u.Validate(); err != nil {
 		return checklist.User{}, err
@@ -76,9 +80,12 @@ func (db *DB) CreateUser(ctx context.Context, u checklist.User, passwordHash str
 	}
 	now := db.now()
 	u.ID, u.Revision, u.CreatedAt, u.UpdatedAt = newID(), 1, now, now
-	if _, err := db.db.Collection(colUsers).InsertOne(ctx, newUserDoc(u, passwordHash, now)); err != nil {
+	doc := newUserDoc(u, passwordHash, now)
+	doc.Outbox = outboxOf(checklist.UserAuditEntry(nil, u, by))
+	if _, err := db.db.Collection(colUsers).InsertOne(ctx, doc); err != nil {
 		return checklist.User{}, usernameTaken(u.Username, translate(err))
 	}
+	db.copyOutbox(ctx, doc.Outbox)
 	return u, nil
 }
 
@@ -146,8 +153,8 @@ func (db *DB) ListUsers(ctx context.Context, q checklist.UserQuery) (checklist.U
 // is returned as is). The result is validated, an inspector's facilities
 // must exist, and it is stored at revision+1. A stale revision is
 // ERevision carrying the current user. The id, creation time and password
-// never change here.
-func (db *DB) UpdateUser(ctx context.Context, id string, revision int, change func(checklist.User) (checklist.User, error)) (checklist.User, error) {
+// never change here. by made the change, for the audit trail.
+func (db *DB) UpdateUser(ctx context.Context, id string, revision int, by checklist.Actor, change func(checklist.User) (checklist.User, error)) (checklist.User, error) {
 	unlock := db.locks.Lock(colUsers + "/" + id)
 	defer unlock()
 	d, err := db.findUserDoc(ctx, bson.D{{Key: "_id", Value: id}})
@@ -171,7 +178,7 @@ func (db *DB) UpdateUser(ctx context.Context, id string, revision int, change fu
 	}
 	next.ID, next.CreatedAt = cur.ID, cur.CreatedAt
 	next.Revision, next.UpdatedAt = cur.Revision+1, db.now()
-	if err := db.replaceUser(ctx, next, d.PasswordHash, d.PasswordChangedAt, revision); err != nil {
+	if err := db.replaceUser(ctx, d, next, d.PasswordHash, d.PasswordChangedAt, checklist.UserAuditEntry(&cur, next, by)); err != nil {
 		return checklist.User{}, err
 	}
 	return next, nil
@@ -179,8 +186,9 @@ func (db *DB) UpdateUser(ctx context.Context, id string, revision int, change fu
 
 // SetPassword replaces the password hash of the user with id and ends
 // every session of that user: whoever held the old password may also hold
-// a refresh token.
-func (db *DB) SetPassword(ctx context.Context, id, passwordHash string) error {
+// a refresh token. The audit entry says that the password changed, not
+// what it is.
+func (db *DB) SetPassword(ctx context.Context, id, passwordHash string, by checklist.Actor) error {
 	if passwordHash == "" {
 		return errors.New("set password: no password hash")
 	}
@@ -193,22 +201,28 @@ func (db *DB) SetPassword(ctx context.Context, id, passwordHash string) error {
 	u := d.user()
 	now := db.now()
 	u.Revision, u.UpdatedAt = u.Revision+1, now
-	if err := db.replaceUser(ctx, u, passwordHash, now, d.Revision); err != nil {
+	if err := db.replaceUser(ctx, d, u, passwordHash, now, checklist.PasswordAuditEntry(u, by)); err != nil {
 		return err
 	}
 	return db.RevokeUserSessions(ctx, id)
 }
 
-func (db *DB) replaceUser(ctx context.Context, u checklist.User, hash string, pwChanged time.Time, revision int) error {
+// replaceUser stores u over prev, the document it was read from, with
+// entry in its outbox, and copies entry to the audit trail. prev's own
+// outbox is copied first: it may be an entry a crash kept from the trail.
+func (db *DB) replaceUser(ctx context.Context, prev userDoc, u checklist.User, hash string, pwChanged time.Time, entry checklist.AuditEntry) error {
+	db.copyOutbox(ctx, prev.Outbox)
+	doc := newUserDoc(u, hash, pwChanged)
+	doc.Outbox = outboxOf(entry)
 	res, err := db.db.Collection(colUsers).ReplaceOne(ctx,
-		bson.D{{Key: "_id", Value: u.ID}, {Key: "revision", Value: revision}},
-		newUserDoc(u, hash, pwChanged))
+		bson.D{{Key: "_id", Value: u.ID}, {Key: "revision", Value: prev.Revision}}, doc)
 	if err != nil {
 		return usernameTaken(u.Username, translate(err))
 	}
 	if res.MatchedCount == 0 {
 		return checklist.Errorf(checklist.ERevision, "the user was changed at the same time; reload and retry")
 	}
+	db.copyOutbox(ctx, doc.Outbox)
 	return nil
 }
 

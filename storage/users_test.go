@@ -13,14 +13,14 @@ import (
 func TestUsers(t *testing.T) {
 	ctx := context.Background()
 	db := storagetest.Open(t)
-	fac, err := db.CreateFacility(ctx, checklist.Facility{Code: "vt-01", Name: checklist.FacilityName{JA: "センター", EN: "Centre"}, Kind: checklist.KindVocationalTraining, Active: true})
+	fac, err := db.CreateFacility(ctx, checklist.Facility{Code: "vt-01", Name: checklist.FacilityName{JA: "センター", EN: "Centre"}, Kind: checklist.KindVocationalTraining, Active: true}, actor("admin-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var inspector checklist.User
 
 	t.Run("CreateOK", func(t *testing.T) {
-		inspector, err = db.CreateUser(ctx, checklist.User{Username: " Ins1 ", Role: checklist.RoleInspector, FacilityIDs: []string{fac.ID, fac.ID}}, "hash")
+		inspector, err = db.CreateUser(ctx, checklist.User{Username: " Ins1 ", Role: checklist.RoleInspector, FacilityIDs: []string{fac.ID, fac.ID}}, "hash", actor("admin-1"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,13 +33,13 @@ func TestUsers(t *testing.T) {
 		}
 	})
 	t.Run("ErrDuplicateUsername", func(t *testing.T) {
-		_, err := db.CreateUser(ctx, checklist.User{Username: "INS1", Role: checklist.RoleReviewer}, "hash")
+		_, err := db.CreateUser(ctx, checklist.User{Username: "INS1", Role: checklist.RoleReviewer}, "hash", actor("admin-1"))
 		if checklist.ErrorCode(err) != checklist.EConflict {
 			t.Fatalf("err = %v, want conflict", err)
 		}
 	})
 	t.Run("ErrUnknownFacility", func(t *testing.T) {
-		_, err := db.CreateUser(ctx, checklist.User{Username: "ins2", Role: checklist.RoleInspector, FacilityIDs: []string{"nope"}}, "hash")
+		_, err := db.CreateUser(ctx, checklist.User{Username: "ins2", Role: checklist.RoleInspector, FacilityIDs: []string{"nope"}}, "hash", actor("admin-1"))
 		var e *checklist.Error
 		if checklist.ErrorCode(err) != checklist.EInvalid || !asError(err, &e) || e.Fields[0].Field != "facility_ids[0]" {
 			t.Fatalf("err = %v, want invalid facility_ids[0]", err)
@@ -47,13 +47,13 @@ func TestUsers(t *testing.T) {
 	})
 	t.Run("UpdateRevisionGuard", func(t *testing.T) {
 		name := "Inspector One"
-		u, err := db.UpdateUser(ctx, inspector.ID, 1, func(u checklist.User) (checklist.User, error) {
+		u, err := db.UpdateUser(ctx, inspector.ID, 1, actor("admin-1"), func(u checklist.User) (checklist.User, error) {
 			return checklist.UserChange{DisplayName: &name}.Apply(u, "admin")
 		})
 		if err != nil || u.Revision != 2 || u.DisplayName != name {
 			t.Fatalf("update = %+v, %v", u, err)
 		}
-		_, err = db.UpdateUser(ctx, inspector.ID, 1, func(u checklist.User) (checklist.User, error) { return u, nil })
+		_, err = db.UpdateUser(ctx, inspector.ID, 1, actor("admin-1"), func(u checklist.User) (checklist.User, error) { return u, nil })
 		var e *checklist.Error
 		if !asError(err, &e) || e.Code != checklist.ERevision || e.Current.(checklist.User).Revision != 2 {
 			t.Fatalf("stale update: %v", err)
@@ -65,7 +65,7 @@ func TestUsers(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() {
-				_, err := db.UpdateUser(ctx, inspector.ID, cur.Revision, func(u checklist.User) (checklist.User, error) { return u, nil })
+				_, err := db.UpdateUser(ctx, inspector.ID, cur.Revision, actor("admin-1"), func(u checklist.User) (checklist.User, error) { return u, nil })
 				if err == nil {
 					wins.Add(1)
 				}
@@ -81,7 +81,7 @@ func TestUsers(t *testing.T) {
 		if err := db.StartSession(ctx, tok); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.SetPassword(ctx, inspector.ID, "hash2"); err != nil {
+		if err := db.SetPassword(ctx, inspector.ID, "hash2", actor("admin-1")); err != nil {
 			t.Fatal(err)
 		}
 		if _, h, _ := db.FindCredentials(ctx, "ins1"); h != "hash2" {
@@ -93,7 +93,7 @@ func TestUsers(t *testing.T) {
 	})
 	t.Run("ListPages", func(t *testing.T) {
 		for _, n := range []string{"bbb", "ccc", "aaa"} {
-			if _, err := db.CreateUser(ctx, checklist.User{Username: n, Role: checklist.RoleReviewer}, "h"); err != nil {
+			if _, err := db.CreateUser(ctx, checklist.User{Username: n, Role: checklist.RoleReviewer}, "h", actor("admin-1")); err != nil {
 				t.Fatal(err)
 			}
 		}

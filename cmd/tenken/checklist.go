@@ -25,8 +25,9 @@ const checklistUsage = `usage:
       FILE or standard output. Exporting and importing gives back exactly
       the same content.`
 
-// cliUser is who the file commands act as in the checklists' records.
-const cliUser = "cli"
+// cliUser is who the file commands act as in the checklists' records and
+// the audit trail: whoever runs the command has the data folder anyway.
+var cliUser = checklist.Actor{UserID: "cli", Name: "tenken checklist import"}
 
 func runChecklist(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {

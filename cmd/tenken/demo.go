@@ -10,6 +10,9 @@ import (
 	"tenken/storage"
 )
 
+// demoDataActor is who the audit trail names for demo data.
+var demoDataActor = checklist.Actor{UserID: "system", Name: "demo data"}
+
 // demoFacilities are examples of the bureau's citizen-use facilities.
 var demoFacilities = []checklist.Facility{
 	{Code: "VT-JONAN", Kind: checklist.KindVocationalTraining, Department: "産業労働局 雇用就業部", Address: "東京都品川区",
@@ -61,7 +64,7 @@ func seedDemo(ctx context.Context, e env, db *storage.DB, log *slog.Logger) erro
 	byCode := map[string]string{}
 	for _, f := range demoFacilities {
 		f.Active = true
-		created, err := db.CreateFacility(ctx, f)
+		created, err := db.CreateFacility(ctx, f, demoDataActor)
 		if checklist.ErrorCode(err) == checklist.EConflict {
 			created, err = db.FindFacilityByCode(ctx, f.Code)
 		}
@@ -85,7 +88,7 @@ func seedDemo(ctx context.Context, e env, db *storage.DB, log *slog.Logger) erro
 		if err := checklist.ValidateNewUser(u, password); err != nil {
 			return fmt.Errorf("user %s: %w", u.Username, describe(err))
 		}
-		if _, err := db.CreateUser(ctx, u, hash); err != nil {
+		if _, err := db.CreateUser(ctx, u, hash, demoDataActor); err != nil {
 			return fmt.Errorf("user %s: %w", u.Username, describe(err))
 		}
 	}

@@ -88,7 +88,7 @@ func generateDemoData(ctx context.Context, db *storage.DB, facilities, years, pe
 		f := checklist.Facility{Code: fmt.Sprintf("DEMO-%03d", i+1), Kind: k.kind, Active: true,
 			Department: "産業労働局", Address: "東京都",
 			Name: checklist.FacilityName{JA: fmt.Sprintf("%s 第%d", k.ja, i+1), EN: fmt.Sprintf("%s No. %d", k.en, i+1)}}
-		created, err := db.CreateFacility(ctx, f)
+		created, err := db.CreateFacility(ctx, f, demoDataActor)
 		if checklist.ErrorCode(err) == checklist.EConflict {
 			created, err = db.FindFacilityByCode(ctx, f.Code)
 		}

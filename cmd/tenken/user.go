@@ -70,7 +70,7 @@ func runUserAdd(ctx context.Context, e env, args []string) error {
 	}
 	u, err := handlers.CreateUser(ctx, store, checklist.User{
 		Username: *username, DisplayName: *displayName, Role: checklist.Role(*role), FacilityIDs: ids,
-	}, password)
+	}, password, checklist.Actor{UserID: "cli", Name: "tenken user add"})
 	if err != nil {
 		return describe(err)
 	}
