@@ -144,10 +144,15 @@ func bearer(token string) string { return "Authorization: Bearer " + token }
 // createFacility creates an active facility with code directly through
 // the store and returns its id.
 func (a *testAPI) createFacility(code string) string {
+	return a.createFacilityOfKind(code, checklist.KindPublicHall)
+}
+
+// createFacilityOfKind stores an active facility of kind and returns its id.
+func (a *testAPI) createFacilityOfKind(code string, kind checklist.FacilityKind) string {
 	a.t.Helper()
 	f, err := a.db.CreateFacility(context.Background(), checklist.Facility{
 		Code: code, Name: checklist.FacilityName{JA: "施設 " + code, EN: "Facility " + code},
-		Kind: checklist.KindPublicHall, Active: true,
+		Kind: kind, Active: true,
 	}, checklist.SystemActor)
 	if err != nil {
 		a.t.Fatalf("create facility %s: %v", code, err)

@@ -563,20 +563,15 @@ func TestVersionDownload(t *testing.T) {
 
 func TestManifest(t *testing.T) {
 	api := newTestAPI(t)
-	ctx := context.Background()
 	admin := bearer(api.tokenFor(checklist.RoleAdmin))
 	hall := api.createFacility("HALL-1") // a public hall
-	lab, err := api.db.CreateFacility(ctx, checklist.Facility{Code: "LAB-1", Kind: checklist.KindResearch, Active: true,
-		Name: checklist.FacilityName{JA: "試験研究所", EN: "Research lab"}}, checklist.SystemActor)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inspector := bearer(api.tokenFor(checklist.RoleInspector, hall, lab.ID))
+	lab := api.createFacilityOfKind("LAB-1", checklist.KindResearch)
+	inspector := bearer(api.tokenFor(checklist.RoleInspector, hall, lab))
 
 	var m manifestBody
 	t.Run("OKNothingPublished", func(t *testing.T) {
 		api.request("GET", "/v1/checklists/manifest", nil, inspector).wantStatus(t, http.StatusOK).decode(t, &m)
-		if len(m.Facilities) != 2 || m.Facilities[hall] != nil || m.Facilities[lab.ID] != nil {
+		if len(m.Facilities) != 2 || m.Facilities[hall] != nil || m.Facilities[lab] != nil {
 			t.Fatalf("manifest %+v", m)
 		}
 	})
@@ -595,7 +590,7 @@ func TestManifest(t *testing.T) {
 		r.decode(t, &m)
 		want := map[string]manifestEntryBody{
 			hall:   {ChecklistID: "unified", Version: 1, ContentHash: v1.ContentHash, URL: "/v1/checklists/unified/versions/1"},
-			lab.ID: {ChecklistID: "research", Version: 1, ContentHash: r1.ContentHash, URL: "/v1/checklists/research/versions/1"},
+			lab: {ChecklistID: "research", Version: 1, ContentHash: r1.ContentHash, URL: "/v1/checklists/research/versions/1"},
 		}
 		if len(m.Facilities) != 2 || m.Default != nil || m.Kinds != nil {
 			t.Fatalf("manifest %s", r.Body)

@@ -76,13 +76,9 @@ func TestSyncChecklists(t *testing.T) {
 	ctx := context.Background()
 	admin := bearer(api.tokenFor(checklist.RoleAdmin))
 	hall := api.createFacility("HALL-1") // a public hall
-	lab, err := api.db.CreateFacility(ctx, checklist.Facility{Code: "LAB-1", Kind: checklist.KindResearch, Active: true,
-		Name: checklist.FacilityName{JA: "試験研究所", EN: "Research lab"}}, checklist.SystemActor)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lab := api.createFacilityOfKind("LAB-1", checklist.KindResearch)
 	hallTab := &tablet{api: api, auth: bearer(api.tokenFor(checklist.RoleInspector, hall))}
-	labTab := &tablet{api: api, auth: bearer(api.tokenFor(checklist.RoleInspector, lab.ID))}
+	labTab := &tablet{api: api, auth: bearer(api.tokenFor(checklist.RoleInspector, lab))}
 	reviewerTab := &tablet{api: api, auth: bearer(api.tokenFor(checklist.RoleReviewer))}
 
 	api.createChecklist(admin, "unified", smallContent("統一"))
@@ -198,7 +194,7 @@ func TestSyncChecklists(t *testing.T) {
 		if len(s.Checklists.Versions) != 0 {
 			t.Fatalf("versions %v: none was published or retired", versionsOf(s))
 		}
-		if s := labTab.sync(t); s.Checklists.Manifest == nil || s.Checklists.Manifest.Facilities[lab.ID].ChecklistID != "research" {
+		if s := labTab.sync(t); s.Checklists.Manifest == nil || s.Checklists.Manifest.Facilities[lab].ChecklistID != "research" {
 			t.Fatalf("the lab's manifest after an applicability change: %+v", s.Checklists.Manifest)
 		}
 		later()
@@ -208,15 +204,15 @@ func TestSyncChecklists(t *testing.T) {
 
 	t.Run("FacilityKindChange", func(t *testing.T) {
 		later()
-		f, err := api.db.FindFacility(ctx, lab.ID)
+		f, err := api.db.FindFacility(ctx, lab)
 		if err != nil {
 			t.Fatal(err)
 		}
-		api.request("PATCH", "/v1/facilities/"+lab.ID, map[string]any{"revision": f.Revision, "kind": "other"}, admin).
+		api.request("PATCH", "/v1/facilities/"+lab, map[string]any{"revision": f.Revision, "kind": "other"}, admin).
 			wantStatus(t, http.StatusOK)
 		later()
 		s := labTab.sync(t)
-		if len(s.Facilities) != 1 || s.Checklists.Manifest == nil || s.Checklists.Manifest.Facilities[lab.ID].ChecklistID != "unified" {
+		if len(s.Facilities) != 1 || s.Checklists.Manifest == nil || s.Checklists.Manifest.Facilities[lab].ChecklistID != "unified" {
 			t.Fatalf("after the lab became another kind: facilities %+v, manifest %+v", s.Facilities, s.Checklists.Manifest)
 		}
 		if s := hallTab.sync(t); s.Checklists.Manifest != nil {
