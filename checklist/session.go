@@ -7,7 +7,8 @@ import "time"
 //
 // Every login starts a family; each refresh consumes the presented token
 // and issues the next one in the same family. A token presented a second
-// time means two parties hold it, so the whole family is revoked.
+// time means two parties hold it, so the whole family is revoked, unless
+// it is a retry within RefreshReuseGrace (see RefreshUse).
 type RefreshToken struct {
 	Hash      string // hex SHA-256 of the token
 	Family    string // the login session this token belongs to
