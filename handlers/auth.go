@@ -20,8 +20,11 @@ import (
 // SessionStore keeps refresh tokens and their sessions (token families).
 type SessionStore interface {
 	StartSession(ctx context.Context, first checklist.RefreshToken) error
-	SaveRefreshToken(ctx context.Context, t checklist.RefreshToken) error
-	ConsumeRefreshToken(ctx context.Context, hash string) (checklist.RefreshToken, error)
+	// ConsumeRefreshToken uses up use.Token and records use as what it
+	// issued; replayed is true when the token had been used up less than
+	// checklist.RefreshReuseGrace before by a use whose successor is still
+	// unused: the returned use is that earlier one, to answer again.
+	ConsumeRefreshToken(ctx context.Context, use checklist.RefreshUse) (issued checklist.RefreshUse, replayed bool, err error)
 	FindRefreshToken(ctx context.Context, hash string) (checklist.RefreshToken, error)
 	RevokeSession(ctx context.Context, family string) error
 }
@@ -136,7 +139,7 @@ func (s *Server) login(c *gin.Context) {
 	}
 	s.throttle.succeeded(account)
 	c.Set(userIDKey, u.ID)
-	s.respondTokens(c, u, uuid.NewString(), true)
+	s.respondTokens(c, u)
 }
 
 // checkCredentials returns the enabled user with username and password.
@@ -163,33 +166,80 @@ func (s *Server) checkCredentials(ctx context.Context, username, password string
 
 // refresh rotates a refresh token: the presented one is used up and a new
 // pair is issued with the user's current role and facilities.
+//
+// A token used up less than checklist.RefreshReuseGrace ago, whose
+// successor has not been used yet, gets the pair its first use issued: the
+// client is retrying because that answer was lost (a tablet on a poor
+// network). The pair is the same one, not a new one, so a retry mints
+// nothing and leaves one live successor in the family. Every other reuse
+// revokes the session (ConsumeRefreshToken).
 func (s *Server) refresh(c *gin.Context) {
 	token, ok := s.decodeRefreshToken(c)
 	if !ok {
 		return
 	}
 	ctx := c.Request.Context()
-	t, err := s.store.ConsumeRefreshToken(ctx, hashRefreshToken(token))
+	t, err := s.store.FindRefreshToken(ctx, hashRefreshToken(token))
 	if err != nil {
 		respondError(c, err)
 		return
 	}
-	if t.Expired(s.now()) {
+	now := s.now()
+	if t.Expired(now) {
 		respondError(c, checklist.Errorf(checklist.EUnauthorized, "the refresh token has expired; log in again"))
 		return
 	}
-	// The presented token is used up, so a refused refresh also ends the
+	// Checked before the token is used up, because a recorded use means a
+	// pair was issued (a retry would get it). A refused refresh ends the
 	// session: a disabled account stays signed out when it is enabled again.
 	u, err := s.store.FindUser(ctx, t.UserID)
 	if checklist.ErrorCode(err) == checklist.ENotFound || err == nil && u.Disabled {
+		if err := s.store.RevokeSession(ctx, t.Family); err != nil {
+			respondError(c, err)
+			return
+		}
 		err = checklist.Errorf(checklist.EUnauthorized, "the account is disabled")
 	}
 	if err != nil {
 		respondError(c, err)
 		return
 	}
+	grant, err := newRefreshGrant()
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	next, nextHash := deriveRefreshToken(token, grant)
+	use, replayed, err := s.store.ConsumeRefreshToken(ctx, checklist.RefreshUse{
+		Token: t, UsedAt: now, Grant: grant, AccessID: uuid.NewString(),
+		Next: checklist.RefreshToken{Hash: nextHash, Family: t.Family, UserID: t.UserID, IssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL)},
+	})
+	if err != nil {
+		if checklist.ErrorCode(err) == checklist.EUnauthorized {
+			logger(c).Warn("refresh refused", slog.String("family", t.Family), slog.String("reason", err.Error()))
+		}
+		respondError(c, err)
+		return
+	}
 	c.Set(userIDKey, u.ID)
-	s.respondTokens(c, u, t.Family, false)
+	if replayed {
+		next, nextHash = deriveRefreshToken(token, use.Grant)
+		if nextHash != use.Next.Hash {
+			respondError(c, fmt.Errorf("refresh replay in family %s: the derived successor does not match the recorded one", t.Family))
+			return
+		}
+		logger(c).Info("refresh token presented again within the grace period; its pair is returned again",
+			slog.String("family", t.Family), slog.Duration("since_use", now.Sub(use.UsedAt)))
+	}
+	// The access token is minted from what the use recorded, so a replay
+	// returns the same one (same iat, jti, key and claims) unless the
+	// user's role or facilities changed in between.
+	access, exp, err := s.tokens.issueAt(u, use.UsedAt, use.AccessID)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	writeTokens(c, access, next, int(exp.Sub(now.Truncate(time.Second))/time.Second))
 }
 
 // logout ends the session of the presented refresh token. An unknown
@@ -233,9 +283,9 @@ func (s *Server) decodeRefreshToken(c *gin.Context) (string, bool) {
 	return req.RefreshToken, true
 }
 
-// respondTokens issues an access token and a refresh token in family
-// (a new session when first) and writes the token response.
-func (s *Server) respondTokens(c *gin.Context, u checklist.User, family string, first bool) {
+// respondTokens starts a session for u with a fresh refresh token and
+// writes the token response.
+func (s *Server) respondTokens(c *gin.Context, u checklist.User) {
 	ctx := c.Request.Context()
 	refresh, hash, err := newRefreshToken()
 	if err != nil {
@@ -243,13 +293,8 @@ func (s *Server) respondTokens(c *gin.Context, u checklist.User, family string, 
 		return
 	}
 	now := s.now()
-	t := checklist.RefreshToken{Hash: hash, Family: family, UserID: u.ID, IssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL)}
-	if first {
-		err = s.store.StartSession(ctx, t)
-	} else {
-		err = s.store.SaveRefreshToken(ctx, t)
-	}
-	if err != nil {
+	t := checklist.RefreshToken{Hash: hash, Family: uuid.NewString(), UserID: u.ID, IssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL)}
+	if err := s.store.StartSession(ctx, t); err != nil {
 		respondError(c, err)
 		return
 	}
@@ -258,10 +303,15 @@ func (s *Server) respondTokens(c *gin.Context, u checklist.User, family string, 
 		respondError(c, err)
 		return
 	}
+	writeTokens(c, access, refresh, int(s.cfg.AccessTTL/time.Second))
+}
+
+// writeTokens writes a token response.
+func writeTokens(c *gin.Context, access, refresh string, expiresIn int) {
 	c.Header("Cache-Control", "no-store")
 	c.Header("Pragma", "no-cache")
 	respondJSON(c, http.StatusOK, tokenResponse{
-		AccessToken: access, RefreshToken: refresh, TokenType: "Bearer", ExpiresIn: int(s.cfg.AccessTTL / time.Second),
+		AccessToken: access, RefreshToken: refresh, TokenType: "Bearer", ExpiresIn: expiresIn,
 	})
 }
 

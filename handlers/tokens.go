@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -62,9 +63,19 @@ func newTokenIssuer(cfg Config) *tokenIssuer {
 	}
 }
 
-// issue returns a signed access token for u.
+// issue returns a signed access token for u, issued now.
 func (ti *tokenIssuer) issue(u checklist.User) (string, error) {
-	now := ti.now().Truncate(time.Second)
+	token, _, err := ti.issueAt(u, ti.now(), uuid.NewString())
+	return token, err
+}
+
+// issueAt returns a signed access token for u issued at iat (to the
+// second) with the id jti, and its expiry. The same arguments give the
+// same token for as long as the signing key and u's claims are the same:
+// Ed25519 signatures are deterministic, which is how a refresh replayed
+// within the grace period returns the very access token it returned first.
+func (ti *tokenIssuer) issueAt(u checklist.User, iat time.Time, jti string) (string, time.Time, error) {
+	now := iat.Truncate(time.Second)
 	claims := accessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    ti.issuer,
@@ -72,7 +83,7 @@ func (ti *tokenIssuer) issue(u checklist.User) (string, error) {
 			Audience:  jwt.ClaimStrings{ti.audience},
 			ExpiresAt: jwt.NewNumericDate(now.Add(ti.ttl)),
 			IssuedAt:  jwt.NewNumericDate(now),
-			ID:        uuid.NewString(),
+			ID:        jti,
 		},
 		Username:    u.Username,
 		Role:        u.Role,
@@ -81,7 +92,8 @@ func (ti *tokenIssuer) issue(u checklist.User) (string, error) {
 	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
 	tok.Header["kid"] = ti.keys.signer.ID
 	tok.Header["typ"] = accessTokenType
-	return tok.SignedString(ti.keys.signer.Private)
+	signed, err := tok.SignedString(ti.keys.signer.Private)
+	return signed, claims.ExpiresAt.Time, err
 }
 
 // verify checks an access token: the pinned algorithm, a known kid, the
@@ -131,6 +143,33 @@ func newRefreshToken() (token, hash string, err error) {
 	}
 	token = base64.RawURLEncoding.EncodeToString(b)
 	return token, hashRefreshToken(token), nil
+}
+
+// newRefreshGrant returns the random secret a refresh records with its
+// use: with the presented token it derives the successor
+// (deriveRefreshToken).
+func newRefreshGrant() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// deriveRefreshToken returns the successor of the refresh token presented
+// in a refresh whose use recorded grant, and the successor's hash. It is
+// HMAC-SHA256 keyed with the presented token, so that the successor need
+// not be stored to be returned again to a retry within the grace period:
+// the retry presents the same token, reads the same grant, derives the
+// same successor. Neither input alone gives it: the database keeps only
+// the presented token's hash, and the grant never leaves the database.
+// It has the shape of newRefreshToken's tokens (32 bytes, base64url).
+func deriveRefreshToken(presented, grant string) (token, hash string) {
+	mac := hmac.New(sha256.New, []byte(presented))
+	mac.Write([]byte("tenken refresh successor v1\x00"))
+	mac.Write([]byte(grant))
+	token = base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	return token, hashRefreshToken(token)
 }
 
 // hashRefreshToken is the stored form of a refresh token. A plain SHA-256

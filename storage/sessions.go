@@ -20,7 +20,11 @@ import (
 // unique key is the one write both MongoDB and the embedded server decide
 // atomically, so of several requests presenting the same token exactly one
 // wins; an update of a "used" flag would let several win on the embedded
-// server, which applies updates by read-change-write.
+// server, which applies updates by read-change-write. The use document
+// also records what the consumption issued, so that the losers, and a
+// client retrying within checklist.RefreshReuseGrace because the answer
+// was lost, get that same pair instead of a revoked session: nothing is
+// decided by a second write.
 
 type sessionDoc struct {
 	ID        string    `bson:"_id"`
@@ -44,6 +48,16 @@ type refreshUseDoc struct {
 	UserID    string    `bson:"user_id"`
 	UsedAt    time.Time `bson:"used_at"`
 	ExpiresAt time.Time `bson:"expires_at"`
+
+	// What the use issued, for a retry within the grace period
+	// (checklist.RefreshUse): never a token, only the grant the successor
+	// is derived from, the access token's jti, and the successor's hash.
+	// Uses recorded before the grace period have none of these.
+	Grant         string    `bson:"grant,omitempty"`
+	AccessID      string    `bson:"access_id,omitempty"`
+	Next          string    `bson:"next,omitempty"`
+	NextIssuedAt  time.Time `bson:"next_issued_at,omitempty"`
+	NextExpiresAt time.Time `bson:"next_expires_at,omitempty"`
 }
 
 func (d refreshTokenDoc) token() checklist.RefreshToken {
@@ -80,42 +94,126 @@ func (db *DB) SaveRefreshToken(ctx context.Context, t checklist.RefreshToken) er
 	return translate(err)
 }
 
-// ConsumeRefreshToken uses up the refresh token with hash and returns it.
-// It is EUnauthorized when no such token was issued, when its session is
-// revoked, or when the token was used before, in which case its session is
-// revoked too: a used token presented again means that two parties hold
-// it. Whether the token has expired is for the caller to check against its
-// clock. Of concurrent calls with the same hash exactly one succeeds.
-func (db *DB) ConsumeRefreshToken(ctx context.Context, hash string) (checklist.RefreshToken, error) {
-	t, err := db.FindRefreshToken(ctx, hash)
-	if err != nil {
-		return checklist.RefreshToken{}, err
-	}
+// ConsumeRefreshToken uses up the refresh token u.Token (as
+// FindRefreshToken returned it), records u as what the consumption issued
+// and saves the successor u.Next. The caller checks expiry and the user
+// before: a recorded use means a pair was issued.
+//
+// It returns the use that stands and whether this call replays it:
+//
+//   - the token's first consumption: u itself, false;
+//   - the token was consumed before, less than RefreshReuseGrace before
+//     u.UsedAt, and the successor that consumption issued is still unused:
+//     that earlier use, true. The caller answers with the same pair: the
+//     client retries because the first answer was lost.
+//
+// It is EUnauthorized when the session is revoked, and when the token was
+// used before and cannot be replayed, in which case its session is revoked
+// too: a used token presented again outside the grace period, or after its
+// successor was used, means that two parties hold it. Of concurrent calls
+// with the same token exactly one consumes it (a unique insert, atomic on
+// MongoDB and the embedded server alike); the others replay its use.
+func (db *DB) ConsumeRefreshToken(ctx context.Context, u checklist.RefreshUse) (checklist.RefreshUse, bool, error) {
+	t := u.Token
 	var s sessionDoc
 	if err := db.db.Collection(colRefreshSessions).FindOne(ctx, bson.D{{Key: "_id", Value: t.Family}}).Decode(&s); err != nil {
 		if err := translate(err); checklist.ErrorCode(err) != checklist.ENotFound {
-			return checklist.RefreshToken{}, err
+			return checklist.RefreshUse{}, false, err
 		}
-		return checklist.RefreshToken{}, errBadRefresh()
+		return checklist.RefreshUse{}, false, errBadRefresh()
 	}
 	if s.Revoked {
-		return checklist.RefreshToken{}, errBadRefresh()
+		return checklist.RefreshUse{}, false, errBadRefresh()
 	}
-	_, err = db.db.Collection(colRefreshUses).InsertOne(ctx, refreshUseDoc{
-		Hash: hash, Session: t.Family, UserID: t.UserID, UsedAt: db.now(), ExpiresAt: t.ExpiresAt,
+	// Stored times have millisecond precision: return what a replay will read.
+	u.UsedAt = u.UsedAt.UTC().Truncate(time.Millisecond)
+	u.Next.IssuedAt = u.Next.IssuedAt.UTC().Truncate(time.Millisecond)
+	u.Next.ExpiresAt = u.Next.ExpiresAt.UTC().Truncate(time.Millisecond)
+	_, err := db.db.Collection(colRefreshUses).InsertOne(ctx, refreshUseDoc{
+		Hash: t.Hash, Session: t.Family, UserID: t.UserID, UsedAt: u.UsedAt, ExpiresAt: t.ExpiresAt,
+		Grant: u.Grant, AccessID: u.AccessID,
+		Next: u.Next.Hash, NextIssuedAt: u.Next.IssuedAt, NextExpiresAt: u.Next.ExpiresAt,
 	})
 	switch err := translate(err); checklist.ErrorCode(err) {
 	case "":
-		return t, nil
-	case checklist.EConflict:
-		if err := db.RevokeSession(ctx, t.Family); err != nil {
-			return checklist.RefreshToken{}, err
+		if err := db.saveSuccessor(ctx, u.Next); err != nil {
+			return checklist.RefreshUse{}, false, err
 		}
-		return checklist.RefreshToken{}, checklist.Errorf(checklist.EUnauthorized,
-			"the refresh token was already used; the session is revoked, log in again")
+		return u, false, nil
+	case checklist.EConflict:
 	default:
-		return checklist.RefreshToken{}, err
+		return checklist.RefreshUse{}, false, err
 	}
+	prev, err := db.findRefreshUse(ctx, t.Hash)
+	if checklist.ErrorCode(err) == checklist.ENotFound { // pruned since: expired
+		return checklist.RefreshUse{}, false, errBadRefresh()
+	}
+	if err != nil {
+		return checklist.RefreshUse{}, false, err
+	}
+	replay := prev.Replayable(u.UsedAt)
+	if replay {
+		// Once the successor was used the legitimate client has it, so
+		// this request is not its retry. A successor consumed after this
+		// read is ordered after this replay, which is then still correct.
+		used, err := db.refreshTokenUsed(ctx, prev.Next.Hash)
+		if err != nil {
+			return checklist.RefreshUse{}, false, err
+		}
+		replay = !used
+	}
+	if !replay {
+		if err := db.RevokeSession(ctx, t.Family); err != nil {
+			return checklist.RefreshUse{}, false, err
+		}
+		return checklist.RefreshUse{}, false, checklist.Errorf(checklist.EUnauthorized,
+			"the refresh token was already used; the session is revoked, log in again")
+	}
+	// The first consumer saves the successor right after its insert; this
+	// request may have overtaken it, or it may have failed in between.
+	if err := db.saveSuccessor(ctx, prev.Next); err != nil {
+		return checklist.RefreshUse{}, false, err
+	}
+	return prev, true, nil
+}
+
+// saveSuccessor saves the successor a use issued. Both the consumer and
+// any replay save it, so a second save of the same token is no error: its
+// hash comes from a fresh random grant and names no other token.
+func (db *DB) saveSuccessor(ctx context.Context, next checklist.RefreshToken) error {
+	if err := db.SaveRefreshToken(ctx, next); checklist.ErrorCode(err) != checklist.EConflict {
+		return err
+	}
+	return nil
+}
+
+// findRefreshUse reads the use of the refresh token with hash.
+func (db *DB) findRefreshUse(ctx context.Context, hash string) (checklist.RefreshUse, error) {
+	var d refreshUseDoc
+	if err := db.db.Collection(colRefreshUses).FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Decode(&d); err != nil {
+		return checklist.RefreshUse{}, translate(err)
+	}
+	u := checklist.RefreshUse{
+		Token:  checklist.RefreshToken{Hash: d.Hash, Family: d.Session, UserID: d.UserID, ExpiresAt: d.ExpiresAt.UTC()},
+		UsedAt: d.UsedAt.UTC(), Grant: d.Grant, AccessID: d.AccessID,
+	}
+	if d.Next != "" {
+		u.Next = checklist.RefreshToken{Hash: d.Next, Family: d.Session, UserID: d.UserID,
+			IssuedAt: d.NextIssuedAt.UTC(), ExpiresAt: d.NextExpiresAt.UTC()}
+	}
+	return u, nil
+}
+
+// refreshTokenUsed reports whether the refresh token with hash was consumed.
+func (db *DB) refreshTokenUsed(ctx context.Context, hash string) (bool, error) {
+	err := translate(db.db.Collection(colRefreshUses).FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Err())
+	switch checklist.ErrorCode(err) {
+	case "":
+		return true, nil
+	case checklist.ENotFound:
+		return false, nil
+	}
+	return false, err
 }
 
 // FindRefreshToken returns the refresh token with hash, used or not, or

@@ -87,7 +87,9 @@ func TestUsers(t *testing.T) {
 		if _, h, _ := db.FindCredentials(ctx, "ins1"); h != "hash2" {
 			t.Fatalf("hash = %q", h)
 		}
-		if _, err := db.ConsumeRefreshToken(ctx, "p1"); checklist.ErrorCode(err) != checklist.EUnauthorized {
+		next := checklist.RefreshToken{Hash: "p2", Family: "pf", UserID: inspector.ID, IssuedAt: db.Now(), ExpiresAt: db.Now().Add(3600e9)}
+		use := checklist.RefreshUse{Token: tok, UsedAt: db.Now(), Grant: "g", AccessID: "j", Next: next}
+		if _, _, err := db.ConsumeRefreshToken(ctx, use); checklist.ErrorCode(err) != checklist.EUnauthorized {
 			t.Fatalf("session survived a password reset: %v", err)
 		}
 	})
