@@ -362,9 +362,17 @@ func TestGridFSPhotosBackupRestore(t *testing.T) {
 	}
 	archive := filepath.Join(t.TempDir(), "backup.tar.gz")
 	m := backup(t, src.db, archive, storage.BackupOptions{DataDir: t.TempDir(), Source: "test"})
-	counts := map[string]int64{}
-	for _, c := range m.Collections {
-		counts[c.Name] = c.Documents
+	counts, order := map[string]int64{}, map[string]int{}
+	for i, c := range m.Collections {
+		counts[c.Name], order[c.Name] = c.Documents, i
+	}
+	// Files before chunks, so that an upload running during the backup
+	// cannot leave a files document without its chunks in the archive.
+	if order["photos.files"] > order["photos.chunks"] {
+		t.Errorf("photos.chunks archived before photos.files: %v", order)
+	}
+	if m.GridFSPhotos() != 2 {
+		t.Errorf("manifest GridFSPhotos = %d, want 2", m.GridFSPhotos())
 	}
 	if counts["photos.files"] != 2 || counts["photos.chunks"] != 4 {
 		t.Fatalf("archived collections: %v, want photos.files 2 and photos.chunks 4", counts)
