@@ -400,3 +400,68 @@ func TestGridFSPhotosBackupRestore(t *testing.T) {
 		t.Fatalf("%d chunks after re-uploading the restored photos, want 4", n)
 	}
 }
+
+// BenchmarkPhotoStore puts and reads 2 MB photos (a tablet camera's JPEG)
+// in each store. Every Put is of new bytes. On the embedded server each
+// query reads the whole chunks collection, so GridFS there slows as it
+// fills: run with a fixed -benchtime (10x).
+func BenchmarkPhotoStore(b *testing.B) {
+	ctx := context.Background()
+	stores := []struct {
+		name string
+		open func(b *testing.B) photoStore
+	}{
+		{"disk", func(b *testing.B) photoStore {
+			s, err := storage.NewBlobs(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+		{"gridfs", func(b *testing.B) photoStore {
+			s, err := storage.NewGridFSPhotos(ctx, storagetest.Open(b), b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+	}
+	img := photoBytes(9, 2<<20)
+	for _, st := range stores {
+		b.Run(st.name+"/Put", func(b *testing.B) {
+			s := st.open(b)
+			b.SetBytes(int64(len(img)))
+			for i := 0; b.Loop(); i++ {
+				img[0], img[1], img[2] = byte(i), byte(i>>8), byte(i>>16)
+				if _, _, err := s.Put(ctx, bytes.NewReader(img), 10<<20); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		// Open reads one photo of one stored; OpenOf20 one of 20 stored.
+		for _, stored := range []int{1, 20} {
+			b.Run(st.name+"/Open"+map[int]string{1: "", 20: "Of20"}[stored], func(b *testing.B) {
+				s := st.open(b)
+				var sha string
+				for i := range stored {
+					img[0], img[1], img[2] = 0xff, byte(i), byte(i>>8)
+					var err error
+					if sha, _, err = s.Put(ctx, bytes.NewReader(img), 10<<20); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.SetBytes(int64(len(img)))
+				for b.Loop() {
+					f, _, _, err := s.Open(ctx, sha)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if n, err := io.Copy(io.Discard, f); err != nil || n != int64(len(img)) {
+						b.Fatalf("read %d bytes: %v", n, err)
+					}
+					f.Close()
+				}
+			})
+		}
+	}
+}
