@@ -115,9 +115,12 @@ func (s *Server) uploadPhoto(c *gin.Context) {
 		respondError(c, checklist.Errorf(checklist.EUnsupportedType, "a photo must be a JPEG, PNG or WebP image; the uploaded bytes are none of these"))
 		return
 	}
+	// Put tells a body that is too large or breaks off (413, 400) from
+	// its store failing (503 when the database does not answer, else
+	// 500): its error goes out as it is.
 	sha, size, err := s.cfg.Photos.Put(ctx, io.MultiReader(bytes.NewReader(head), body), limit)
 	if err != nil {
-		respondError(c, readError(err, limit))
+		respondError(c, err)
 		return
 	}
 

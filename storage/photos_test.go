@@ -345,6 +345,31 @@ func TestGridFSPhotosCrashAfterSomeChunks(t *testing.T) {
 	}
 }
 
+// When the database does not answer, the store says unavailable (a 503),
+// not that the upload was bad.
+func TestGridFSPhotosDatabaseGone(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	other := storagetest.Reopen(t, db)
+	g, err := storage.NewGridFSPhotos(ctx, other, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	img := photoBytes(10, 1000)
+	if _, _, err := g.Put(ctx, bytes.NewReader(img), 1<<20); checklist.ErrorCode(err) != checklist.EUnavailable {
+		t.Fatalf("Put = %v, want unavailable", err)
+	}
+	if _, err := g.Has(ctx, digest(img)); checklist.ErrorCode(err) != checklist.EUnavailable {
+		t.Fatalf("Has = %v, want unavailable", err)
+	}
+	if _, _, _, err := g.Open(ctx, digest(img)); checklist.ErrorCode(err) != checklist.EUnavailable {
+		t.Fatalf("Open = %v, want unavailable", err)
+	}
+}
+
 // Backup copies the GridFS bucket like any collection; restore brings the
 // photos back, readable, and the unique chunk index with them.
 func TestGridFSPhotosBackupRestore(t *testing.T) {
