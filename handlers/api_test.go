@@ -44,6 +44,17 @@ func newTestAPI(t *testing.T) *testAPI {
 // before the server is built.
 func newTestAPIWith(t *testing.T, configure func(*handlers.Config)) *testAPI {
 	t.Helper()
+	return newTestAPIOn(t, "disk", configure)
+}
+
+// photoStoreKinds are the photo stores the photo tests run against: the
+// disk store (the default) and GridFS (--photos gridfs).
+var photoStoreKinds = []string{"disk", "gridfs"}
+
+// newTestAPIOn is newTestAPIWith keeping photos in the store named by
+// photos, one of photoStoreKinds.
+func newTestAPIOn(t *testing.T, photos string, configure func(*handlers.Config)) *testAPI {
+	t.Helper()
 	db := storagetest.Open(t)
 	key, err := handlers.GenerateSigningKey()
 	if err != nil {
@@ -59,11 +70,22 @@ func newTestAPIWith(t *testing.T, configure func(*handlers.Config)) *testAPI {
 		Keys:   keys,
 		Now:    clk.Now,
 	}
-	photos, err := storage.NewBlobs(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	switch photos {
+	case "disk":
+		b, err := storage.NewBlobs(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Photos = b
+	case "gridfs":
+		g, err := storage.NewGridFSPhotos(context.Background(), db, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Photos = g
+	default:
+		t.Fatalf("no photo store %q", photos)
 	}
-	cfg.Photos = photos
 	if configure != nil {
 		configure(&cfg)
 	}

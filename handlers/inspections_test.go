@@ -84,7 +84,14 @@ const testMaxPhotoBytes = 32 << 10
 
 func newInspectionEnv(t *testing.T) *inspectionEnv {
 	t.Helper()
-	api := newTestAPIWith(t, func(c *handlers.Config) { c.MaxPhotoBytes = testMaxPhotoBytes })
+	return newInspectionEnvOn(t, "disk")
+}
+
+// newInspectionEnvOn is newInspectionEnv keeping photos in the store
+// named by photos (see photoStoreKinds).
+func newInspectionEnvOn(t *testing.T, photos string) *inspectionEnv {
+	t.Helper()
+	api := newTestAPIOn(t, photos, func(c *handlers.Config) { c.MaxPhotoBytes = testMaxPhotoBytes })
 	cl := checklist.Checklist{ID: testChecklistID, Title: checklist.Text{Ja: "サービス点検"}, Draft: testChecklistContent()}
 	v, err := cl.Publish(time.Now(), "admin")
 	if err != nil {
@@ -791,8 +798,14 @@ func TestBadInputChangesNothing(t *testing.T) {
 	})
 }
 
+// TestPhotos runs against each photo store: the handler answers alike.
 func TestPhotos(t *testing.T) {
-	e := newInspectionEnv(t)
+	for _, kind := range photoStoreKinds {
+		t.Run(kind, func(t *testing.T) { testPhotos(t, newInspectionEnvOn(t, kind)) })
+	}
+}
+
+func testPhotos(t *testing.T, e *inspectionEnv) {
 	id := e.create(t, e.inspector, e.own)
 	img := pngBytes(t, 7)
 

@@ -2,11 +2,11 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -16,15 +16,19 @@ import (
 	"tenken/checklist"
 )
 
-// PhotoStore keeps photo bytes by their SHA-256 (storage.Blobs on disk;
-// GridFS or an object store would serve a multi-instance deployment).
+// PhotoStore keeps photo bytes by their SHA-256: storage.Blobs on disk
+// (the default), storage.GridFSPhotos in MongoDB's GridFS for a
+// deployment of several instances. Both answer alike.
 type PhotoStore interface {
 	// Put stores at most limit bytes of r and returns their SHA-256 and
-	// size; more is ETooLarge and stores nothing. The same bytes twice
-	// are stored once.
-	Put(r io.Reader, limit int64) (sha string, size int64, err error)
-	// Open returns the blob with digest sha, or ENotFound.
-	Open(sha string) (f *os.File, size int64, stored time.Time, err error)
+	// size; more is ETooLarge and stores nothing, a failing reader stores
+	// nothing. The same bytes twice, also concurrently, are stored once.
+	Put(ctx context.Context, r io.Reader, limit int64) (sha string, size int64, err error)
+	// Open returns the photo with digest sha, or ENotFound. The reader
+	// reads through ctx.
+	Open(ctx context.Context, sha string) (f io.ReadSeekCloser, size int64, stored time.Time, err error)
+	// Has reports whether the photo with digest sha is stored whole.
+	Has(ctx context.Context, sha string) (bool, error)
 }
 
 // DefaultMaxPhotoBytes is the largest photo accepted unless configured:
@@ -111,9 +115,12 @@ func (s *Server) uploadPhoto(c *gin.Context) {
 		respondError(c, checklist.Errorf(checklist.EUnsupportedType, "a photo must be a JPEG, PNG or WebP image; the uploaded bytes are none of these"))
 		return
 	}
-	sha, size, err := s.cfg.Photos.Put(io.MultiReader(bytes.NewReader(head), body), limit)
+	// Put tells a body that is too large or breaks off (413, 400) from
+	// its store failing (503 when the database does not answer, else
+	// 500): its error goes out as it is.
+	sha, size, err := s.cfg.Photos.Put(ctx, io.MultiReader(bytes.NewReader(head), body), limit)
 	if err != nil {
-		respondError(c, readError(err, limit))
+		respondError(c, err)
 		return
 	}
 
@@ -223,7 +230,7 @@ func (s *Server) downloadPhoto(c *gin.Context) {
 		respondError(c, checklist.Errorf(checklist.ENotFound, "no photo %s", sha))
 		return
 	}
-	f, _, stored, err := s.cfg.Photos.Open(sha)
+	f, _, stored, err := s.cfg.Photos.Open(c.Request.Context(), sha)
 	if err != nil {
 		respondError(c, err)
 		return

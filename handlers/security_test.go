@@ -9,6 +9,8 @@ package handlers_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -285,18 +287,30 @@ func TestAPI4_ResourceConsumption(t *testing.T) {
 		e.request("PATCH", "/v1/inspections/"+id, big, e.inspector).problem(t, http.StatusRequestEntityTooLarge, "payload_too_large")
 	})
 	t.Run("Photo", func(t *testing.T) {
-		id := e.create(t, e.inspector, e.own)
-		huge := append(pngBytes(t, 3), make([]byte, testMaxPhotoBytes*2)...)
-		r := e.upload(e.inspector, id, "signage.entrance", huge, "image/png")
-		r.problem(t, http.StatusRequestEntityTooLarge, "payload_too_large")
-		var body bytes.Buffer
-		mw := multipart.NewWriter(&body)
-		w, _ := mw.CreateFormFile("file", "big.png")
-		_, _ = w.Write(huge)
-		_ = mw.Close()
-		r = e.upload(e.inspector, id, "signage.entrance", body.Bytes(), mw.FormDataContentType())
-		if r.StatusCode != http.StatusRequestEntityTooLarge && r.StatusCode != http.StatusUnsupportedMediaType {
-			t.Fatalf("a multipart photo over the limit: %d %s", r.StatusCode, r.Body)
+		for _, kind := range photoStoreKinds {
+			t.Run(kind, func(t *testing.T) {
+				e := newInspectionEnvOn(t, kind)
+				id := e.create(t, e.inspector, e.own)
+				huge := append(pngBytes(t, 3), make([]byte, testMaxPhotoBytes*2)...)
+				r := e.upload(e.inspector, id, "signage.entrance", huge, "image/png")
+				r.problem(t, http.StatusRequestEntityTooLarge, "payload_too_large")
+				var body bytes.Buffer
+				mw := multipart.NewWriter(&body)
+				w, _ := mw.CreateFormFile("file", "big.png")
+				_, _ = w.Write(huge)
+				_ = mw.Close()
+				r = e.upload(e.inspector, id, "signage.entrance", body.Bytes(), mw.FormDataContentType())
+				if r.StatusCode != http.StatusRequestEntityTooLarge && r.StatusCode != http.StatusUnsupportedMediaType {
+					t.Fatalf("a multipart photo over the limit: %d %s", r.StatusCode, r.Body)
+				}
+				// Nothing was stored, and the inspection holds no photo.
+				if ok, err := e.cfg.Photos.Has(context.Background(), sha256Hex(huge)); ok || err != nil {
+					t.Fatalf("the refused photo is stored (%v)", err)
+				}
+				if n := len(e.stored(t, id).Photos); n != 0 {
+					t.Fatalf("the inspection holds %d photos", n)
+				}
+			})
 		}
 	})
 	t.Run("PageSize", func(t *testing.T) {
@@ -482,3 +496,9 @@ func (b brokenStore) ListFacilities(context.Context, checklist.FacilityQuery) (c
 }
 
 func (e *inspectionEnv) api() *testAPI { return e.testAPI }
+
+// sha256Hex is the digest a photo store names b by.
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}

@@ -61,8 +61,9 @@ type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
-	// Photos keeps uploaded photo bytes; cmd wires a blob store in the
-	// data folder. nil answers photo uploads with 503.
+	// Photos keeps uploaded photo bytes; cmd wires the blob store in the
+	// data folder, or GridFS (--photos gridfs). nil answers photo uploads
+	// with 503.
 	Photos PhotoStore
 	// MaxPhotoBytes bounds one photo; DefaultMaxPhotoBytes when zero.
 	MaxPhotoBytes int64

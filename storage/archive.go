@@ -56,6 +56,17 @@ type Manifest struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
+// GridFSPhotos is how many photos the archive holds in the GridFS
+// bucket (collection photos.files), besides Blobs on disk.
+func (m *Manifest) GridFSPhotos() int64 {
+	for _, c := range m.Collections {
+		if c.Name == PhotoBucket+".files" {
+			return c.Documents
+		}
+	}
+	return 0
+}
+
 // CollectionEntry is one collection: its file of documents, one canonical
 // Extended JSON document per line, and what it takes to recreate it.
 type CollectionEntry struct {

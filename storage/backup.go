@@ -49,7 +49,8 @@ type BackupOptions struct {
 // Collections are read first, one cursor each, then the blob files: a
 // photo is stored before the document that refers to it, so every photo
 // a backed-up document names is in the archive even while the service
-// runs. Documents written during the backup may or may not be included.
+// runs. Photos kept in GridFS are collections like the others (read
+// after the inspections, files before chunks: see backupOrder). Documents written during the backup may or may not be included.
 func (db *DB) Backup(ctx context.Context, w io.Writer, opts BackupOptions) (*Manifest, error) {
 	m := &Manifest{
 		Format:      ArchiveFormat,
@@ -144,8 +145,23 @@ func (db *DB) listCollections(ctx context.Context) ([]collectionInfo, error) {
 	if err := cur.Err(); err != nil {
 		return nil, translate(err)
 	}
-	slices.SortFunc(cols, func(a, b collectionInfo) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(cols, func(a, b collectionInfo) int { return strings.Compare(backupOrder(a.name), backupOrder(b.name)) })
 	return cols, nil
+}
+
+// backupOrder is the key collections are backed up in: by name, except
+// that a GridFS bucket's chunks come right after its files. An upload
+// writes the chunks, then the files document, so a files document the
+// backup reads had its chunks stored before the chunks are read: every
+// photo in the archive is whole even while uploads run. (By name the
+// chunks would come first and could miss those of a photo whose files
+// document is then read.) Photos (photos.files) are read after the
+// inspections that name them, as the disk blobs are.
+func backupOrder(name string) string {
+	if bucket, ok := strings.CutSuffix(name, ".chunks"); ok {
+		return bucket + ".files\x01"
+	}
+	return name
 }
 
 // backupCollection writes one collection's documents, one canonical

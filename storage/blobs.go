@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -22,8 +23,8 @@ import (
 //
 // It keeps photo bytes out of the database, which the embedded server
 // scans in full on every query. It serves one instance; a deployment of
-// several instances on MongoDB would put the bytes in GridFS (or an
-// object store) behind the same three methods.
+// several instances on MongoDB puts the bytes in GridFS instead
+// (GridFSPhotos, the same three methods).
 type Blobs struct {
 	dir string
 }
@@ -48,10 +49,10 @@ func (b *Blobs) path(sha string) string {
 // then renamed to its name, so a blob is either whole or absent: an
 // interrupted upload leaves at most a temporary file, and a retry simply
 // writes again.
-func (b *Blobs) Put(r io.Reader, limit int64) (sha string, size int64, err error) {
-	tmp, err := os.CreateTemp(filepath.Join(b.dir, "tmp"), "upload-*")
+func (b *Blobs) Put(_ context.Context, r io.Reader, limit int64) (sha string, size int64, err error) {
+	tmp, sha, size, err := receive(r, limit, filepath.Join(b.dir, "tmp"))
 	if err != nil {
-		return "", 0, fmt.Errorf("blob store: %w", err)
+		return "", 0, err
 	}
 	defer func() {
 		if tmp != nil {
@@ -59,18 +60,6 @@ func (b *Blobs) Put(r io.Reader, limit int64) (sha string, size int64, err error
 			_ = os.Remove(tmp.Name())
 		}
 	}()
-	h := sha256.New()
-	size, err = io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, limit+1))
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return "", 0, checklist.Errorf(checklist.ETooLarge, "the photo is larger than %d bytes", limit)
-		}
-		return "", 0, checklist.Errorf(checklist.EBadRequest, "the upload was interrupted: %v", err)
-	}
-	if size > limit {
-		return "", 0, checklist.Errorf(checklist.ETooLarge, "the photo is larger than %d bytes", limit)
-	}
-	sha = hex.EncodeToString(h.Sum(nil))
 	final := b.path(sha)
 	if _, err := os.Stat(final); err == nil {
 		return sha, size, nil // the same bytes are already stored
@@ -92,6 +81,36 @@ func (b *Blobs) Put(r io.Reader, limit int64) (sha string, size int64, err error
 	return sha, size, nil
 }
 
+// receive copies at most limit bytes of r into a new temporary file in
+// dir ("" is the system's), hashing them on the way, and returns the
+// file (positioned at its end; the caller closes and removes it), their
+// SHA-256 and size. More than limit bytes is ETooLarge, a failing reader
+// EBadRequest; either way the temporary file is already removed. Both
+// photo stores take an upload this way, so they answer alike.
+func receive(r io.Reader, limit int64, dir string) (tmp *os.File, sha string, size int64, err error) {
+	tmp, err = os.CreateTemp(dir, "upload-*")
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("photo store: %w", err)
+	}
+	fail := func(err error) (*os.File, string, int64, error) {
+		_ = tmp.Close()
+		_ = os.Remove(tmp.Name())
+		return nil, "", 0, err
+	}
+	h := sha256.New()
+	size, err = io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, limit+1))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return fail(checklist.Errorf(checklist.ETooLarge, "the photo is larger than %d bytes", limit))
+		}
+		return fail(checklist.Errorf(checklist.EBadRequest, "the upload was interrupted: %v", err))
+	}
+	if size > limit {
+		return fail(checklist.Errorf(checklist.ETooLarge, "the photo is larger than %d bytes", limit))
+	}
+	return tmp, hex.EncodeToString(h.Sum(nil)), size, nil
+}
+
 // syncDir makes a rename in dir durable. Failure is not fatal: some file
 // systems cannot sync directories.
 func syncDir(dir string) {
@@ -103,30 +122,36 @@ func syncDir(dir string) {
 
 // Open returns the blob with digest sha for reading, its size and when
 // it was stored. A missing blob is ENotFound.
-func (b *Blobs) Open(sha string) (f *os.File, size int64, stored time.Time, err error) {
+func (b *Blobs) Open(_ context.Context, sha string) (f io.ReadSeekCloser, size int64, stored time.Time, err error) {
 	if !checklist.IsSHA256(sha) {
 		return nil, 0, time.Time{}, checklist.Errorf(checklist.ENotFound, "no photo %s", sha)
 	}
-	f, err = os.Open(b.path(sha))
+	file, err := os.Open(b.path(sha))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, 0, time.Time{}, checklist.Errorf(checklist.ENotFound, "no photo %s", sha)
 	}
 	if err != nil {
 		return nil, 0, time.Time{}, fmt.Errorf("blob store: %w", err)
 	}
-	st, err := f.Stat()
+	st, err := file.Stat()
 	if err != nil {
-		_ = f.Close()
+		_ = file.Close()
 		return nil, 0, time.Time{}, fmt.Errorf("blob store: %w", err)
 	}
-	return f, st.Size(), st.ModTime(), nil
+	return file, st.Size(), st.ModTime(), nil
 }
 
 // Has reports whether the blob with digest sha is stored.
-func (b *Blobs) Has(sha string) bool {
+func (b *Blobs) Has(_ context.Context, sha string) (bool, error) {
 	if !checklist.IsSHA256(sha) {
-		return false
+		return false, nil
 	}
 	_, err := os.Stat(b.path(sha))
-	return err == nil
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("blob store: %w", err)
+	}
+	return true, nil
 }

@@ -225,6 +225,9 @@ func runBackup(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "backup %s: database %q from %s\n", file, m.Database, src.describe)
 	fmt.Fprintf(e.stdout, "  %d collections, %d documents; %d blobs (%s); archive %s; %s\n",
 		len(m.Collections), m.Documents(), m.Blobs.Count, bytesText(m.Blobs.Bytes), bytesText(size), time.Since(start).Round(time.Millisecond))
+	if n := m.GridFSPhotos(); n > 0 {
+		fmt.Fprintf(e.stdout, "  %d photos in GridFS (collections %s.files and %s.chunks)\n", n, storage.PhotoBucket, storage.PhotoBucket)
+	}
 	if m.Keys != nil {
 		fmt.Fprintf(e.stdout, "  signing keys included (%d files): keep this archive as secret as the keys\n", m.Keys.Count)
 	} else {
@@ -308,6 +311,13 @@ func runRestore(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "  archived %s from database %q; %d collections, %d documents; %d blobs (%s)%s; %s\n",
 		m.CreatedAt.Format(time.RFC3339), m.Database, len(m.Collections), m.Documents(), m.Blobs.Count, bytesText(m.Blobs.Bytes), keysText(m),
 		time.Since(start).Round(time.Millisecond))
+	if n := m.GridFSPhotos(); n > 0 {
+		fmt.Fprintf(e.stdout, "  %d photos in GridFS (collections %s.files and %s.chunks): serve them with --photos gridfs\n", n, storage.PhotoBucket, storage.PhotoBucket)
+		if c.uri == "" {
+			fmt.Fprintf(e.stderr, "tenken restore: warning: the archive keeps %d photos in GridFS, which only tenken serve --photos gridfs "+
+				"serves, and that needs MONGODB_URI; to serve them, restore the archive into MongoDB\n", n)
+		}
+	}
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"tenken/checklist"
+	"tenken/handlers"
 	"tenken/storage"
 )
 
@@ -33,7 +34,7 @@ type demoPlan struct {
 // comments and small generated photos) that become fewer from one
 // inspection to the next, as the improvement cycle intends. It does
 // nothing when any inspection exists.
-func seedDemoInspections(ctx context.Context, db *storage.DB, photos *storage.Blobs, log *slog.Logger) error {
+func seedDemoInspections(ctx context.Context, db *storage.DB, photos handlers.PhotoStore, log *slog.Logger) error {
 	// serve publishes the bundled default before seeding (seedDefaultChecklist).
 	v, err := db.ChecklistVersion(ctx, storage.DefaultChecklistID, 1)
 	if err != nil {
@@ -109,7 +110,7 @@ func demoActor(ctx context.Context, db *storage.DB, username string) (checklist.
 // seedOneInspection fills, submits and reviews one inspection through
 // the domain's own rules, at the times it would have happened, and
 // stores it with its audit trail in one go.
-func seedOneInspection(ctx context.Context, db *storage.DB, photos *storage.Blobs, v checklist.Version,
+func seedOneInspection(ctx context.Context, db *storage.DB, photos handlers.PhotoStore, v checklist.Version,
 	f checklist.Facility, p demoPlan, by, reviewer checklist.Actor, rng *rand.Rand) error {
 	start := p.date.Time().Add(10 * time.Hour) // 10:00 in Tokyo
 	at := func(d time.Duration) time.Time {
@@ -144,7 +145,7 @@ func seedOneInspection(ctx context.Context, db *storage.DB, photos *storage.Blob
 		items = items[:len(items)/2]
 	}
 	addPhoto := func(item string) (string, error) {
-		sha, size, err := storeDemoPhoto(photos, rng)
+		sha, size, err := storeDemoPhoto(ctx, photos, rng)
 		if err != nil {
 			return "", err
 		}
@@ -333,7 +334,7 @@ func demoComment(it checklist.Item, rng *rand.Rand) string {
 
 // storeDemoPhoto stores a small generated PNG — a wall, a notice board
 // and a few notices — and returns its digest.
-func storeDemoPhoto(photos *storage.Blobs, rng *rand.Rand) (string, int64, error) {
+func storeDemoPhoto(ctx context.Context, photos handlers.PhotoStore, rng *rand.Rand) (string, int64, error) {
 	const w, h = 96, 64
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	wall := color.RGBA{uint8(200 + rng.IntN(40)), uint8(195 + rng.IntN(40)), uint8(180 + rng.IntN(40)), 255}
@@ -363,5 +364,5 @@ func storeDemoPhoto(photos *storage.Blobs, rng *rand.Rand) (string, int64, error
 	if err := png.Encode(&buf, img); err != nil {
 		return "", 0, err
 	}
-	return photos.Put(&buf, 1<<20)
+	return photos.Put(ctx, &buf, 1<<20)
 }

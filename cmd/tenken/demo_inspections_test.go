@@ -48,7 +48,7 @@ func TestSeedDemoInspections(t *testing.T) {
 		statuses[in.Status]++
 		findings += in.Totals.Failed
 		for _, p := range in.Photos {
-			if !photos.Has(p.SHA256) {
+			if ok, err := photos.Has(ctx, p.SHA256); !ok || err != nil {
 				t.Fatalf("photo %s of %s is not stored", p.SHA256, in.ID)
 			}
 		}

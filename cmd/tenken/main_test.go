@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +17,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"tenken/storage/storagetest"
 )
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.
@@ -235,4 +242,85 @@ func TestBinary(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("binary did not exit within 15 s of SIGTERM")
 	}
+}
+
+// TestServePhotosGridFS: --photos gridfs (or TENKEN_PHOTOS) keeps photos
+// in the database's GridFS bucket, and only on a MongoDB named by
+// MONGODB_URI: the embedded database keeps them on disk.
+func TestServePhotosGridFS(t *testing.T) {
+	t.Run("ErrNoMongoDBURI", func(t *testing.T) {
+		for _, how := range []struct {
+			args []string
+			vars map[string]string
+		}{
+			{[]string{"--photos", "gridfs"}, map[string]string{}},
+			{nil, map[string]string{"TENKEN_PHOTOS": "gridfs"}},
+		} {
+			data := t.TempDir()
+			how.vars["TENKEN_DATA"] = data
+			var out bytes.Buffer
+			err := run(context.Background(), append([]string{"serve", "--addr", "127.0.0.1:0"}, how.args...), testEnv(how.vars), strings.NewReader(""), &out, &out)
+			if err == nil || !strings.Contains(err.Error(), "--photos gridfs needs MONGODB_URI") || !strings.Contains(err.Error(), "embedded database") {
+				t.Fatalf("serve %v %v: err = %v, want a refusal naming MONGODB_URI", how.args, how.vars, err)
+			}
+			if _, err := os.Stat(filepath.Join(data, "db")); err == nil {
+				t.Fatalf("the refused serve started the embedded database")
+			}
+		}
+	})
+	t.Run("ErrUnknownStore", func(t *testing.T) {
+		var out bytes.Buffer
+		err := run(context.Background(), []string{"serve", "--photos", "s3"}, testEnv(map[string]string{"TENKEN_DATA": t.TempDir()}), strings.NewReader(""), &out, &out)
+		if err == nil || !strings.Contains(err.Error(), "want disk or gridfs") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("OK", func(t *testing.T) {
+		// MONGODB_URI is the test server (embedded, or CI's tenken db):
+		// GridFS is plain CRUD on two collections, so it runs there too.
+		uri, name, data := storagetest.URI(t), storagetest.NewName(), t.TempDir()
+		client := connect(t, uri)
+		t.Cleanup(func() { _ = client.Database(name).Drop(context.Background()) })
+		vars := map[string]string{"MONGODB_URI": uri, "TENKEN_DATABASE": name, "TENKEN_DATA": data,
+			"TENKEN_DEMO_PASSWORD": "demo-password-123", "TENKEN_LOG_LEVEL": "error"}
+		base, _, stop := startServe(t, vars, "--photos", "gridfs", "--demo")
+
+		// The demo photos are in GridFS, none on disk.
+		files := client.Database(name).Collection("photos.files")
+		n, err := files.CountDocuments(context.Background(), bson.D{})
+		if err != nil || n == 0 {
+			t.Fatalf("%d photos in GridFS (%v), want the demo's", n, err)
+		}
+		if _, err := os.Stat(filepath.Join(data, "blobs", "sha256")); err == nil {
+			t.Fatalf("photos were written to the data folder")
+		}
+		var doc struct {
+			ID string `bson:"_id"`
+		}
+		if err := files.FindOne(context.Background(), bson.D{}).Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		token := loginAs(t, base, "reviewer", "demo-password-123")
+		req, _ := http.NewRequest("GET", base+"/v1/photos/"+doc.ID, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		sum := sha256.Sum256(body)
+		if res.StatusCode != http.StatusOK || hex.EncodeToString(sum[:]) != doc.ID || res.Header.Get("ETag") != `"`+doc.ID+`"` {
+			t.Fatalf("download: %d, %d bytes, ETag %s", res.StatusCode, len(body), res.Header.Get("ETag"))
+		}
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+
+		// A backup holds them, and says so.
+		out, _, err := runTenken(t, context.Background(), vars, "backup", "--data", data, "--database", name, filepath.Join(t.TempDir(), "b.tar.gz"))
+		if err != nil || !strings.Contains(out, fmt.Sprintf("%d photos in GridFS", n)) {
+			t.Fatalf("backup: %v\n%s", err, out)
+		}
+	})
 }

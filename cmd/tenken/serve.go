@@ -26,7 +26,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	addr := fs.String("addr", envOr(e, "TENKEN_ADDR", "127.0.0.1:8080"), "listen address (env TENKEN_ADDR)")
 	demo := fs.Bool("demo", false, "on an empty database, create demo facilities, users and inspections")
 	demoInspections := fs.Bool("demo-inspections", true, "with --demo, also create two fiscal years of demo inspections")
+	photoStore := fs.String("photos", envOr(e, "TENKEN_PHOTOS", "disk"), "where photo bytes live: disk (the data folder) or gridfs (the database; needs MONGODB_URI) (env TENKEN_PHOTOS)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkPhotoStore(*photoStore, db); err != nil {
 		return err
 	}
 	if err := auth.envDurations(fs, e); err != nil {
@@ -48,9 +52,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := seedDefaultChecklist(ctx, store, log); err != nil {
 		return fmt.Errorf("default checklist: %w", err)
 	}
-	// Photo bytes live on disk beside the database, content-addressed.
-	// (Several instances on MongoDB would share GridFS instead.)
-	photos, err := storage.NewBlobs(filepath.Join(db.dataDir, "blobs"))
+	photos, err := openPhotos(ctx, *photoStore, db, store)
 	if err != nil {
 		return err
 	}
@@ -104,4 +106,30 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// checkPhotoStore refuses a --photos value serve cannot honour, before
+// anything starts.
+func checkPhotoStore(kind string, db dbConfig) error {
+	switch kind {
+	case "disk":
+		return nil
+	case "gridfs":
+		if db.uri == "" {
+			return errors.New("--photos gridfs needs MONGODB_URI: GridFS keeps photos in the database, and the embedded database " +
+				"(no MONGODB_URI) reads a whole collection for every query, so it keeps photos on disk; use --photos disk or set MONGODB_URI")
+		}
+		return nil
+	}
+	return fmt.Errorf("--photos %q: want disk or gridfs", kind)
+}
+
+// openPhotos opens the photo store: content-addressed files in the data
+// folder, or the database's GridFS bucket, which several instances on one
+// MongoDB share.
+func openPhotos(ctx context.Context, kind string, db dbConfig, store *storage.DB) (handlers.PhotoStore, error) {
+	if kind == "gridfs" {
+		return storage.NewGridFSPhotos(ctx, store, "")
+	}
+	return storage.NewBlobs(filepath.Join(db.dataDir, "blobs"))
 }
