@@ -589,8 +589,8 @@ func TestManifest(t *testing.T) {
 		var m manifestBody
 		r.decode(t, &m)
 		want := map[string]manifestEntryBody{
-			hall:   {ChecklistID: "unified", Version: 1, ContentHash: v1.ContentHash, URL: "/v1/checklists/unified/versions/1"},
-			lab: {ChecklistID: "research", Version: 1, ContentHash: r1.ContentHash, URL: "/v1/checklists/research/versions/1"},
+			hall: {ChecklistID: "unified", Version: 1, ContentHash: v1.ContentHash, URL: "/v1/checklists/unified/versions/1"},
+			lab:  {ChecklistID: "research", Version: 1, ContentHash: r1.ContentHash, URL: "/v1/checklists/research/versions/1"},
 		}
 		if len(m.Facilities) != 2 || m.Default != nil || m.Kinds != nil {
 			t.Fatalf("manifest %s", r.Body)
