@@ -6,15 +6,23 @@
 #   scripts/load.sh                       # 20 tablets, 60 s, over the demo data
 #   scripts/load.sh -tablets 40 -duration 30s
 #   DEMO_INSPECTIONS=false scripts/load.sh  # without the demo inspections
+#   DEMO_FACILITIES=200 DEMO_YEARS=3 scripts/load.sh
+#                                         # over a bigger bureau's data first
+#                                         # (tenken demo: 2 inspections per
+#                                         # facility and year)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)
 data=$(mktemp -d)
+pid=""
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$bin" "$data"' EXIT
 go build -o "$bin/tenken" ./cmd/tenken
 go build -o "$bin/tenkenload" ./cmd/tenkenload
 export TENKEN_DEMO_PASSWORD=load-test-password-1
 export TENKEN_LOG_LEVEL=warn
+if [ -n "${DEMO_FACILITIES:-}" ]; then
+  "$bin/tenken" demo --data "$data" --facilities "$DEMO_FACILITIES" --years "${DEMO_YEARS:-3}" --seed 1 2>/dev/null
+fi
 port=$((20000 + RANDOM % 20000))
 "$bin/tenken" serve --demo --demo-inspections="${DEMO_INSPECTIONS:-true}" --data "$data" --addr "127.0.0.1:$port" >"$data/serve.out" 2>"$data/serve.err" &
 pid=$!
