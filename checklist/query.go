@@ -1,6 +1,9 @@
 package checklist
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Idempotency identifies a client's write so that a retry applies
 // nothing twice: Key is the client's idempotency key ("" for none) and
@@ -50,4 +53,31 @@ type AuditQuery struct {
 	BeforeAt time.Time
 	BeforeID string
 	Limit    int
+}
+
+// Matches reports whether inspection in belongs in the list q selects,
+// position aside: the filter of ListInspections.
+func (q InspectionQuery) Matches(in *Inspection) bool {
+	switch {
+	case q.FacilityIDs != nil && !slices.Contains(q.FacilityIDs, in.FacilityID),
+		q.FiscalYear != 0 && in.FiscalYear != q.FiscalYear,
+		q.Status != "" && in.Status != q.Status,
+		q.Status == "" && !q.IncludeDiscarded && in.Status == StatusDiscarded:
+		return false
+	}
+	return q.AfterID == "" || ListedAfter(in, q.AfterDate, q.AfterID)
+}
+
+// ListedAfter reports whether in comes after the position (date, id) in
+// the order of lists: newest inspection date first, then by id, highest
+// first.
+func ListedAfter(in *Inspection, date, id string) bool {
+	d := in.Date.String()
+	return d < date || d == date && in.ID < id
+}
+
+// ChangedAfter reports whether in changed after the sync position
+// (at, id): later, or at the same instant with a higher id.
+func ChangedAfter(in *Inspection, at time.Time, id string) bool {
+	return in.Updated.At.After(at) || in.Updated.At.Equal(at) && in.ID > id
 }

@@ -44,6 +44,12 @@ type DB struct {
 	// the next write (see writeCache).
 	cache writeCache
 
+	// owner is true when this process started the embedded server and
+	// holds its data folder (Embedded.Open): nobody else writes, and
+	// inspection lists read index, the summaries it keeps.
+	owner bool
+	index inspectionIndex
+
 	// reportVers remembers the report data versions (reports.go).
 	reportVers reportVersions
 }

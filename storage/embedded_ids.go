@@ -11,12 +11,15 @@ import (
 )
 
 // Open opens database name on the embedded server, like Open, and then
-// gives every collection an index for looking documents up by id.
+// gives every collection an index for looking documents up by id. The
+// DB it returns is the owner of the data (see inspectionIndex): open one
+// per database and process.
 func (e *Embedded) Open(ctx context.Context, name string) (*DB, error) {
 	db, err := Open(ctx, e.uri, name)
 	if err != nil {
 		return nil, err
 	}
+	db.owner = true
 	if err := e.indexIDs(ctx, name); err != nil {
 		_ = db.Close(context.Background())
 		return nil, fmt.Errorf("embedded database: %w", err)

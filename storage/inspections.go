@@ -299,12 +299,14 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 	_, err = db.db.Collection(colInspections).InsertOne(ctx, doc)
 	unlockWrite()
 	if err == nil {
+		db.index.put(in)
 		copied := db.copyOutbox(ctx, &outbox)
 		db.cache.put(in.ID, &cachedDoc{doc: &doc, outboxCopied: copied})
 		db.reportChanged(ctx, in, in.FiscalYear, false)
 		return in, true, nil
 	}
 	if !mongo.IsDuplicateKeyError(err) {
+		db.index.unknown(in.ID)
 		return nil, false, translate(err)
 	}
 	existing, stored, err := db.loadInspection(ctx, in.ID)
@@ -438,12 +440,14 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		if err != nil {
 			// Whether it was written is unknown: forget the copy.
 			db.cache.drop(id)
+			db.index.unknown(id)
 			return nil, false, translate(err)
 		}
 		if res.MatchedCount == 0 {
 			db.cache.drop(id)
 			continue // another process wrote first: decide again on its result
 		}
+		db.index.put(in)
 		copied := db.copyOutbox(ctx, &outbox)
 		db.cache.put(id, &cachedDoc{doc: &doc, outboxCopied: copied})
 		db.reportChanged(ctx, in, stored.doc.FiscalYear, counted)
@@ -462,6 +466,29 @@ var summaryProjection = bson.D{
 // (then by id), without answers, history or photos' details.
 func (db *DB) ListInspections(ctx context.Context, f checklist.InspectionQuery) (_ checklist.InspectionPage, err error) {
 	defer wrap(&err, "list inspections")
+	limit := clampLimit(f.Limit)
+	var ins []*checklist.Inspection // up to limit+1
+	if db.owner {
+		ins, err = db.listIndexed(ctx, f, limit)
+	} else {
+		ins, err = db.listQueried(ctx, f, limit)
+	}
+	if err != nil {
+		return checklist.InspectionPage{}, err
+	}
+	page := checklist.InspectionPage{Inspections: ins}
+	if len(ins) > limit {
+		page.Inspections, page.More = ins[:limit], true
+	}
+	if n := len(page.Inspections); n > 0 {
+		last := page.Inspections[n-1]
+		page.LastDate, page.LastID = last.Date.String(), last.ID
+	}
+	return page, nil
+}
+
+// listQueried is ListInspections as a query.
+func (db *DB) listQueried(ctx context.Context, f checklist.InspectionQuery, limit int) ([]*checklist.Inspection, error) {
 	filter := bson.D{}
 	if f.FacilityIDs != nil {
 		filter = append(filter, bson.E{Key: "facility_id", Value: bson.D{{Key: "$in", Value: f.FacilityIDs}}})
@@ -481,24 +508,10 @@ func (db *DB) ListInspections(ctx context.Context, f checklist.InspectionQuery) 
 			bson.D{{Key: "inspection_date", Value: f.AfterDate}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: f.AfterID}}}},
 		}})
 	}
-	limit := clampLimit(f.Limit)
-	opts := options.Find().
+	return db.findInspections(ctx, filter, options.Find().
 		SetSort(bson.D{{Key: "inspection_date", Value: -1}, {Key: "_id", Value: -1}}).
-		SetLimit(int64(limit + 1)).
-		SetProjection(summaryProjection)
-	ins, err := db.findInspections(ctx, filter, opts)
-	if err != nil {
-		return checklist.InspectionPage{}, err
-	}
-	page := checklist.InspectionPage{Inspections: ins}
-	if len(ins) > limit {
-		page.Inspections, page.More = ins[:limit], true
-	}
-	if n := len(page.Inspections); n > 0 {
-		last := page.Inspections[n-1]
-		page.LastDate, page.LastID = last.Date.String(), last.ID
-	}
-	return page, nil
+		SetLimit(int64(limit+1)).
+		SetProjection(summaryProjection))
 }
 
 // ChangedInspections returns the inspections of facilities (nil for
@@ -506,6 +519,10 @@ func (db *DB) ListInspections(ctx context.Context, f checklist.InspectionQuery) 
 // the tablets' sync feed.
 func (db *DB) ChangedInspections(ctx context.Context, facilities []string, since time.Time, afterID string, limit int) (_ []*checklist.Inspection, more bool, err error) {
 	defer wrap(&err, "changed inspections")
+	limit = clampLimit(limit)
+	if db.owner {
+		return db.changedIndexed(ctx, facilities, since, afterID, limit)
+	}
 	filter := bson.D{}
 	if facilities != nil {
 		filter = append(filter, bson.E{Key: "facility_id", Value: bson.D{{Key: "$in", Value: facilities}}})
@@ -514,7 +531,6 @@ func (db *DB) ChangedInspections(ctx context.Context, facilities []string, since
 		bson.D{{Key: "updated_at", Value: bson.D{{Key: "$gt", Value: since}}}},
 		bson.D{{Key: "updated_at", Value: since}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: afterID}}}},
 	}})
-	limit = clampLimit(limit)
 	opts := options.Find().
 		SetSort(bson.D{{Key: "updated_at", Value: 1}, {Key: "_id", Value: 1}}).
 		SetLimit(int64(limit + 1)).
@@ -533,6 +549,9 @@ func (db *DB) ChangedInspections(ctx context.Context, facilities []string, since
 // with digest sha: who may download it.
 func (db *DB) PhotoFacilities(ctx context.Context, sha string) (_ []string, err error) {
 	defer wrap(&err, "photo %s", sha)
+	if db.owner {
+		return db.photoFacilitiesIndexed(ctx, sha)
+	}
 	cur, err := db.db.Collection(colInspections).Find(ctx,
 		bson.D{{Key: "photos.sha256", Value: sha}},
 		options.Find().SetProjection(bson.D{{Key: "facility_id", Value: 1}}))
@@ -614,6 +633,7 @@ func (db *DB) ImportInspection(ctx context.Context, in *checklist.Inspection, tr
 	if err != nil {
 		return translate(err)
 	}
+	db.index.put(in)
 	db.reportChanged(ctx, in, in.FiscalYear, false)
 	for _, e := range trail {
 		if err := db.AppendAudit(ctx, e); err != nil {

@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"tenken/checklist"
+	"tenken/storage"
 	"tenken/storage/storagetest"
 )
 
@@ -294,5 +295,119 @@ func TestAudit(t *testing.T) {
 	since, _, _ := db.ListAudit(ctx, checklist.AuditQuery{Since: time.Date(2026, 4, 1, 0, 3, 0, 0, time.UTC)})
 	if len(since) != 2 {
 		t.Fatalf("since: %d entries, want 2", len(since))
+	}
+}
+
+// TestInspectionIndexMatchesQueries: the owner of the embedded server
+// answers lists, the sync feed and photo lookups from summaries it keeps
+// in memory; another instance (Reopen) queries. Over the same data, with
+// writes after the summaries were loaded, both give the same answers.
+func TestInspectionIndexMatchesQueries(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	other := storagetest.Reopen(t, db)
+	clock := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
+
+	create := func(i int) string {
+		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+		in, err := checklist.NewInspection(id, fmt.Sprintf("fac-%d", i%3), "cl-1", 1,
+			checklist.Date{Year: 2025 + i%2, Month: time.Month(4 + i%5), Day: 1 + i%3}, inspector, clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := db.CreateInspection(ctx, in, inspector, checklist.Idempotency{}); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	var ids []string
+	for i := range 6 {
+		ids = append(ids, create(i))
+	}
+	if _, err := db.ListInspections(ctx, checklist.InspectionQuery{}); err != nil { // loads the summaries
+		t.Fatal(err)
+	}
+	for i := 6; i < 12; i++ { // written after: recorded one by one
+		ids = append(ids, create(i))
+	}
+	for _, id := range []string{ids[1], ids[7], ids[1]} {
+		if _, _, err := db.UpdateInspection(ctx, id, inspector, checklist.Idempotency{}, addPhoto(shaOf(id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	discard := func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
+		return in.Discard("entered twice", inspector, now)
+	}
+	if _, _, err := db.UpdateInspection(ctx, ids[9], inspector, checklist.Idempotency{}, discard); err != nil {
+		t.Fatal(err)
+	}
+
+	list := func(d *storage.DB, q checklist.InspectionQuery) []string {
+		t.Helper()
+		var got []string
+		for {
+			page, err := d.ListInspections(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, in := range page.Inspections {
+				got = append(got, fmt.Sprintf("%s %s %s r%d p%d", in.ID, in.Date, in.Status, in.Revision, len(in.Photos)))
+			}
+			if !page.More {
+				return got
+			}
+			q.AfterDate, q.AfterID = page.LastDate, page.LastID
+		}
+	}
+	for _, q := range []checklist.InspectionQuery{
+		{Limit: 5},
+		{FacilityIDs: []string{"fac-1", "fac-2"}, Limit: 2},
+		{FacilityIDs: []string{}},
+		{FiscalYear: 2025},
+		{Status: checklist.StatusDiscarded},
+		{IncludeDiscarded: true, Limit: 3},
+	} {
+		if a, b := list(db, q), list(other, q); fmt.Sprint(a) != fmt.Sprint(b) || len(a) == 0 && q.FacilityIDs == nil {
+			t.Errorf("%+v:\n owner   %v\n queried %v", q, a, b)
+		}
+	}
+
+	sync := func(d *storage.DB, facilities []string) []string {
+		t.Helper()
+		var got []string
+		var since time.Time
+		after := ""
+		for {
+			ins, more, err := d.ChangedInspections(ctx, facilities, since, after, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, in := range ins {
+				got = append(got, fmt.Sprintf("%s r%d", in.ID, in.Revision))
+				since, after = in.Updated.At, in.ID
+			}
+			if !more {
+				return got
+			}
+		}
+	}
+	for _, facs := range [][]string{nil, {"fac-1"}} {
+		if a, b := sync(db, facs), sync(other, facs); fmt.Sprint(a) != fmt.Sprint(b) || len(a) == 0 {
+			t.Errorf("sync %v:\n owner   %v\n queried %v", facs, a, b)
+		}
+	}
+	for _, sha := range []string{shaOf(ids[1]), shaOf(ids[7]), shaOf("none")} {
+		a, err := db.PhotoFacilities(ctx, sha)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := other.PhotoFacilities(ctx, sha)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("photo %s: owner %v, queried %v", sha[:8], a, b)
+		}
 	}
 }

@@ -385,6 +385,9 @@ func (db *DB) InsertInspections(ctx context.Context, ins []*checklist.Inspection
 		if err != nil {
 			return translate(err)
 		}
+		for _, in := range ins[start:min(start+batch, len(ins))] {
+			db.index.put(in)
+		}
 	}
 	keys := make([]string, 0, len(years))
 	for fy := range years {

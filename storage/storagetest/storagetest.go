@@ -82,7 +82,8 @@ func Reopen(t testing.TB, db *storage.DB) *storage.DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	other, err := open(ctx, URI(t), db.Name())
+	// Not through the embedded server's Open: only one DB owns the data.
+	other, err := storage.Open(ctx, URI(t), db.Name())
 	if err != nil {
 		t.Fatalf("reopen test database: %v", err)
 	}
