@@ -106,6 +106,7 @@ func (db *DB) copyOutbox(ctx context.Context, d *auditDoc) bool {
 // ListAudit returns audit entries newest first, and whether more follow.
 func (db *DB) ListAudit(ctx context.Context, f checklist.AuditQuery) (_ []checklist.AuditEntry, more bool, err error) {
 	defer wrap(&err, "list audit")
+	db.audits.flush() // every acknowledged write is in the answer
 	filter := bson.D{}
 	if f.Entity != "" {
 		filter = append(filter, bson.E{Key: "entity", Value: f.Entity})

@@ -50,6 +50,9 @@ type DB struct {
 	owner bool
 	index inspectionIndex
 
+	// audits copies inspection writes' audit entries (auditCopier).
+	audits *auditCopier
+
 	// reportVers remembers the report data versions (reports.go).
 	reportVers reportVersions
 }
@@ -63,11 +66,11 @@ func Open(ctx context.Context, uri, name string) (*DB, error) {
 		return nil, err
 	}
 	if err := db.ensureIndexes(ctx); err != nil {
-		_ = db.client.Disconnect(context.Background())
+		_ = db.Close(context.Background())
 		return nil, err
 	}
 	if err := db.ensureReportRows(ctx); err != nil {
-		_ = db.client.Disconnect(context.Background())
+		_ = db.Close(context.Background())
 		return nil, fmt.Errorf("report rows: %w", err)
 	}
 	return db, nil
@@ -90,11 +93,16 @@ func Connect(ctx context.Context, uri, name string) (*DB, error) {
 		return nil, fmt.Errorf("connect %s: %w", redact(uri), err)
 	}
 	db.embedded = isFerretDB(ctx, client)
+	db.audits = newAuditCopier(db)
 	return db, nil
 }
 
-// Close disconnects, waiting for in-use connections up to ctx's deadline.
-func (db *DB) Close(ctx context.Context) error { return db.client.Disconnect(ctx) }
+// Close copies the audit entries still queued, then disconnects, waiting
+// for in-use connections up to ctx's deadline.
+func (db *DB) Close(ctx context.Context) error {
+	db.audits.close()
+	return db.client.Disconnect(ctx)
+}
 
 // Ping reports whether the database answers.
 func (db *DB) Ping(ctx context.Context) error {

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -25,8 +26,9 @@ type writeCache struct {
 type cachedDoc struct {
 	doc *inspectionDoc
 	// outboxCopied records that doc's audit entry reached the audit
-	// collection, so the next write need not copy it again.
-	outboxCopied bool
+	// collection, so the next write need not copy it again. The audit
+	// copier sets it.
+	outboxCopied atomic.Bool
 }
 
 // maxWriteCache bounds the cache: a day's inspections being edited.

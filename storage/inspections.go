@@ -300,8 +300,9 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 	unlockWrite()
 	if err == nil {
 		db.index.put(in)
-		copied := db.copyOutbox(ctx, &outbox)
-		db.cache.put(in.ID, &cachedDoc{doc: &doc, outboxCopied: copied})
+		e := &cachedDoc{doc: &doc}
+		db.cache.put(in.ID, e)
+		db.audits.enqueue(e)
 		db.reportChanged(ctx, in, in.FiscalYear, false)
 		return in, true, nil
 	}
@@ -394,7 +395,7 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		if err != nil {
 			return nil, false, err
 		}
-		if !stored.outboxCopied {
+		if !stored.outboxCopied.Load() { // not yet, or lost in a crash
 			db.copyOutbox(ctx, stored.doc.Outbox)
 		}
 		if _, ok, err := in.WasApplied(req); err != nil {
@@ -448,8 +449,9 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 			continue // another process wrote first: decide again on its result
 		}
 		db.index.put(in)
-		copied := db.copyOutbox(ctx, &outbox)
-		db.cache.put(id, &cachedDoc{doc: &doc, outboxCopied: copied})
+		e := &cachedDoc{doc: &doc}
+		db.cache.put(id, e)
+		db.audits.enqueue(e)
 		db.reportChanged(ctx, in, stored.doc.FiscalYear, counted)
 		return in, false, nil
 	}

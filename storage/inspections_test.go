@@ -411,3 +411,38 @@ func TestInspectionIndexMatchesQueries(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditCopiedAfterResponse: a save's audit entry is copied to the
+// audit collection after the save returns, in batches; the audit query
+// waits for what was acknowledged, and Close copies what is queued.
+func TestAuditCopiedAfterResponse(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	writer := storagetest.Reopen(t, db)
+	if _, _, err := writer.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	const saves = 30
+	for i := range saves {
+		if _, _, err := writer.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf(fmt.Sprint(i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, _, err := writer.ListAudit(ctx, checklist.AuditQuery{EntityID: inspID, Limit: 200})
+	if err != nil || len(entries) != saves+1 {
+		t.Fatalf("audit query after %d saves: %d entries, %v; want %d", saves, len(entries), err, saves+1)
+	}
+	for i := range saves {
+		if _, _, err := writer.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf(fmt.Sprint("more", i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := writer.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Read through the other connection: nothing of the writer's queue.
+	entries, _, err = db.ListAudit(ctx, checklist.AuditQuery{EntityID: inspID, Limit: 200})
+	if err != nil || len(entries) != 2*saves+1 {
+		t.Fatalf("after Close: %d entries, %v; want %d", len(entries), err, 2*saves+1)
+	}
+}
