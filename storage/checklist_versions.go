@@ -3,7 +3,9 @@ package storage
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -91,7 +93,9 @@ func (db *DB) insertVersion(ctx context.Context, v checklist.Version, entry chec
 	if err := checkDocSize(doc); err != nil {
 		return err
 	}
-	if _, err := db.db.Collection(colChecklistVersions).InsertOne(ctx, doc); err != nil {
+	_, err := db.db.Collection(colChecklistVersions).InsertOne(ctx, doc)
+	db.heads.invalidate()
+	if err != nil {
 		err = translate(err)
 		if checklist.ErrorCode(err) == checklist.EConflict {
 			return checklist.ImmutableVersionError(v.Number)
@@ -184,6 +188,7 @@ func (db *DB) RetireVersion(ctx context.Context, id string, number int, by check
 		{Key: "updated_at", Value: v.UpdatedAt}, {Key: "audit_outbox", Value: outbox},
 	}}}
 	res, err := db.db.Collection(colChecklistVersions).UpdateOne(ctx, filter, update)
+	db.heads.invalidate()
 	if err != nil {
 		return checklist.Version{}, translate(err)
 	}
@@ -214,8 +219,61 @@ func (db *DB) ApplicableVersions(ctx context.Context, ids []string) (map[string]
 // retired ones included, without content, by checklist and number.
 // Checklists and their versions are a handful, so callers read them all
 // and select in Go (see checklist.TabletChecklists).
+//
+// The owner of the embedded server keeps the list between its own writes
+// of versions: the server decodes every version document, content and
+// all, to list them, and every tablet's sync asks.
 func (db *DB) AllVersions(ctx context.Context) ([]checklist.Version, error) {
-	return db.versionHeads(ctx, bson.D{}, nil)
+	if !db.owner {
+		return db.versionHeads(ctx, bson.D{}, nil)
+	}
+	if list, ok := db.heads.get(); ok {
+		return list, nil
+	}
+	gen := db.heads.generation()
+	list, err := db.versionHeads(ctx, bson.D{}, nil)
+	if err != nil {
+		return nil, err
+	}
+	db.heads.set(gen, list)
+	return list, nil
+}
+
+// headsCache is the owner's list of every version without content.
+type headsCache struct {
+	mu   sync.Mutex
+	gen  int // counts invalidations: a list read across one is not kept
+	list []checklist.Version
+	ok   bool
+}
+
+func (c *headsCache) get() ([]checklist.Version, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.list), c.ok
+}
+
+func (c *headsCache) generation() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// set keeps list, read since generation gen, unless a write came between.
+func (c *headsCache) set(gen int, list []checklist.Version) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == gen {
+		c.list, c.ok = slices.Clone(list), true
+	}
+}
+
+// invalidate follows every write of a version, whatever its outcome.
+func (c *headsCache) invalidate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.list, c.ok = nil, false
 }
 
 // versionHeads returns the versions filter selects, without content, in
@@ -263,7 +321,9 @@ func (db *DB) PutChecklistVersion(ctx context.Context, v checklist.Version) erro
 	if err := checkDocSize(doc); err != nil {
 		return err
 	}
-	if _, err := db.db.Collection(colChecklistVersions).InsertOne(ctx, doc); err != nil {
+	_, err := db.db.Collection(colChecklistVersions).InsertOne(ctx, doc)
+	db.heads.invalidate()
+	if err != nil {
 		err = translate(err)
 		if checklist.ErrorCode(err) != checklist.EConflict {
 			return err

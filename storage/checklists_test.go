@@ -659,6 +659,7 @@ func TestVersionUpdatedAt(t *testing.T) {
 		bson.D{{Key: "$unset", Value: bson.D{{Key: "updated_at", Value: ""}}}}); err != nil {
 		t.Fatal(err)
 	}
+	db.ForgetCache() // changed behind its back, as before a restart
 	got := byKey()
 	if v := got["c:1"]; !v.UpdatedAt.Equal(v.RetiredAt) || v.RetiredAt.IsZero() {
 		t.Fatalf("old retired version: updated %v, retired %v", v.UpdatedAt, v.RetiredAt)

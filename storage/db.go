@@ -49,6 +49,7 @@ type DB struct {
 	// inspection lists read index, the summaries it keeps.
 	owner bool
 	index inspectionIndex
+	heads headsCache // every version without content (AllVersions)
 
 	// audits copies inspection writes' audit entries (auditCopier).
 	audits *auditCopier

@@ -25,7 +25,11 @@ func (db *DB) DeleteDocuments(name string, filter any) error {
 
 // ForgetCache drops what this process remembers of its own writes, as a
 // restart would.
-func (db *DB) ForgetCache() { db.cache = writeCache{} }
+func (db *DB) ForgetCache() {
+	db.cache = writeCache{}
+	db.heads.invalidate()
+	db.index = inspectionIndex{}
+}
 
 // RawCollection exposes a collection to tests that probe the server.
 func (db *DB) RawCollection(name string) *mongo.Collection { return db.db.Collection(name) }
