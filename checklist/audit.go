@@ -114,8 +114,11 @@ func entry(entity, id string, revision int64, at time.Time, by Actor, action str
 		Entity: entity, EntityID: id, Action: action, Revision: revision, Summary: summarize(changes)}
 }
 
-// summarize joins changes into a short line.
+// summarize joins changes into a short line; none is "no field changed".
 func summarize(changes []string) string {
+	if len(changes) == 0 {
+		return "no field changed"
+	}
 	s := strings.Join(changes, "; ")
 	if len(s) <= maxAuditSummary {
 		return s
@@ -202,9 +205,6 @@ func UserAuditEntry(before *User, after User, by Actor) AuditEntry {
 	case after.Role != before.Role:
 		action = AuditRoleChange
 	}
-	if len(changes) == 0 {
-		changes = append(changes, "no field changed")
-	}
 	return entry(EntityUser, after.ID, int64(after.Revision), after.UpdatedAt, by, action, changes)
 }
 
@@ -244,9 +244,6 @@ func FacilityAuditEntry(before *Facility, after Facility, by Actor) AuditEntry {
 			action = AuditDeactivate
 		case !before.Active && after.Active:
 			action = AuditReactivate
-		}
-		if len(changes) == 0 {
-			changes = append(changes, "no field changed")
 		}
 		e = entry(EntityFacility, after.ID, int64(after.Revision), after.UpdatedAt, by, action, changes)
 	}
@@ -404,9 +401,6 @@ func ActionAuditEntry(before *Action, after Action, by Actor) AuditEntry {
 		} else {
 			changes = append(changes, "no longer a good practice")
 		}
-	}
-	if len(changes) == 0 {
-		changes = append(changes, "no field changed")
 	}
 	e := entry(EntityAction, after.ID, after.Revision, after.UpdatedAt, by, action, changes)
 	e.FacilityID = after.FacilityID
