@@ -87,6 +87,7 @@ type Server struct {
 	versions   *versionCache // published versions, encoded, in memory
 	tokenCache *tokenCache   // access tokens verified lately
 	reports    reportCache
+	metrics    *metrics
 }
 
 // NewServer wires the API around store and returns its http.Handler.
@@ -130,6 +131,7 @@ func NewServer(cfg Config, store Store) (*Server, error) {
 		tokens:     newTokenIssuer(cfg),
 		throttle:   newLoginThrottle(cfg.LoginThrottle),
 		tokenCache: newTokenCache(),
+		metrics:    newMetrics(),
 	}
 	s.versions = newVersionCache(func(ctx context.Context, id string, number int) (checklist.Version, error) {
 		return s.store.ChecklistVersion(ctx, id, number)

@@ -114,6 +114,33 @@ func TestServe(t *testing.T) {
 			t.Fatalf("embedded database folder: %v", err)
 		}
 	})
+	t.Run("Metrics", func(t *testing.T) {
+		base, stdout, _ := startServe(t, map[string]string{"TENKEN_DATA": t.TempDir()}, "--metrics-addr", "127.0.0.1:0")
+		if got := getStatus(t, base+"/healthz"); got != http.StatusOK {
+			t.Fatalf("/healthz = %d", got)
+		}
+		var metrics string
+		for deadline := time.Now().Add(10 * time.Second); metrics == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if _, after, ok := strings.Cut(stdout.String(), "tenken metrics on "); ok {
+				metrics = strings.TrimSpace(strings.SplitN(after, "\n", 2)[0])
+			}
+		}
+		if metrics == "" || strings.HasPrefix(metrics, base) {
+			t.Fatalf("metrics at %q, want a listener apart from the API's %s", metrics, base)
+		}
+		resp, err := http.Get(metrics)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), `tenken_http_requests_total{method="GET",route="/healthz",status="200"} 1`) {
+			t.Errorf("metrics do not count the /healthz request:\n%.2000s", body)
+		}
+		if got := getStatus(t, base+"/metrics"); got != http.StatusNotFound {
+			t.Errorf("the API answers /metrics with %d, want 404", got)
+		}
+	})
 	t.Run("ErrUnknownCommand", func(t *testing.T) {
 		var out bytes.Buffer
 		err := run(context.Background(), []string{"nonsense"}, testEnv(nil), strings.NewReader(""), &out, &out)

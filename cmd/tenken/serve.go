@@ -26,6 +26,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	addr := fs.String("addr", envOr(e, "TENKEN_ADDR", "127.0.0.1:8080"), "listen address (env TENKEN_ADDR)")
 	demo := fs.Bool("demo", false, "on an empty database, create demo facilities, users and inspections")
 	demoInspections := fs.Bool("demo-inspections", true, "with --demo, also create two fiscal years of demo inspections")
+	metricsAddr := fs.String("metrics-addr", envOr(e, "TENKEN_METRICS_ADDR", ""), "serve Prometheus metrics at /metrics on this address, apart from the API (default off) (env TENKEN_METRICS_ADDR)")
 	photoStore := fs.String("photos", envOr(e, "TENKEN_PHOTOS", "disk"), "where photo bytes live: disk (the data folder) or gridfs (the database; needs MONGODB_URI) (env TENKEN_PHOTOS)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -89,6 +90,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
+	if *metricsAddr != "" {
+		stop, err := serveMetrics(*metricsAddr, srv, e, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	select {
 	case err := <-served:
 		return err
@@ -106,6 +114,25 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// serveMetrics serves /metrics on a listener of its own, so the API's
+// clients never reach it; bind it to loopback or an internal network.
+func serveMetrics(addr string, srv *handlers.Server, e env, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", srv.MetricsHandler())
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener", slog.String("error", err.Error()))
+		}
+	}()
+	fmt.Fprintf(e.stdout, "tenken metrics on http://%s/metrics\n", ln.Addr())
+	return func() { _ = hs.Close() }, nil
 }
 
 // checkPhotoStore refuses a --photos value serve cannot honour, before
