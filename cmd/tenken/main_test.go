@@ -168,12 +168,26 @@ func TestServe(t *testing.T) {
 	})
 }
 
+// TestMain removes the built binary and stops the shared test database
+// when the tests end, so a run leaves nothing in the temporary directory.
+func TestMain(m *testing.M) {
+	code := storagetest.Main(m)
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// binDir holds the binary buildBinary built, removed by TestMain.
+var binDir string
+
 // buildBinary builds the tenken binary once per test run.
 var buildBinary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "tenken-bin-")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "tenken")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {
