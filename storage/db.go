@@ -80,10 +80,13 @@ func Open(ctx context.Context, uri, name string) (*DB, error) {
 // Connect is Open without ensuring indexes: it changes nothing in the
 // database, for tools such as backup and restore that copy it as it is.
 func Connect(ctx context.Context, uri, name string) (*DB, error) {
-	opts := options.Client().ApplyURI(uri).
+	// Defaults first, so that the connection string's own settings
+	// (serverSelectionTimeoutMS, connectTimeoutMS, appName) win.
+	opts := options.Client().
 		SetServerSelectionTimeout(5 * time.Second).
 		SetConnectTimeout(5 * time.Second).
-		SetAppName("tenken")
+		SetAppName("tenken").
+		ApplyURI(uri)
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", redact(uri), err)
