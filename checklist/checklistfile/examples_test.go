@@ -1,4 +1,4 @@
-package checklistfile
+package checklistfile_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"tenken/checklist"
+	"tenken/checklist/checklistfile"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/examples from the bundled default checklist")
@@ -51,7 +52,7 @@ func TestExampleAnswersSubmit(t *testing.T) {
 	}
 	digest := sha256.Sum256(photo)
 	id := hex.EncodeToString(digest[:])
-	c := Default()
+	c := checklistfile.Default()
 	failed := 0
 	for key, a := range body.Answers {
 		ids := a.Photos
@@ -76,8 +77,8 @@ func TestExampleAnswersSubmit(t *testing.T) {
 	}
 }
 
-// writeExamples answers every item of the default checklist with a passing
-// value, except one finding (the floor directory) with its comment and photo.
+// writeExamples answers every item of the default checklist with its best
+// answer, except one finding (the floor directory) with its comment and photo.
 func writeExamples(t *testing.T) {
 	img := image.NewRGBA(image.Rect(0, 0, 320, 240))
 	for y := range 240 {
@@ -96,13 +97,13 @@ func writeExamples(t *testing.T) {
 	photo := hex.EncodeToString(digest[:])
 
 	answers := map[string]checklist.Answer{}
-	c := Default()
+	c := checklistfile.Default()
 	for _, s := range c.Sections {
 		for _, it := range s.Items {
 			if !c.Visible(answers)[it.Key] {
 				continue
 			}
-			a := checklist.Answer{Value: passing(it)}
+			a := checklist.Answer{Value: bestAnswer(it)}
 			if it.Type == checklist.TypePhoto {
 				a = checklist.Answer{Value: checklist.ListValue(photo)}
 			}
@@ -119,25 +120,5 @@ func writeExamples(t *testing.T) {
 	}
 	if err := os.WriteFile(exampleAnswers, append(out, '\n'), 0o644); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func passing(it checklist.Item) checklist.Value {
-	switch it.Type {
-	case checklist.TypeYesNo:
-		if it.FailRule != nil && it.FailRule.Answer == "yes" {
-			return checklist.StringValue("no")
-		}
-		return checklist.StringValue("yes")
-	case checklist.TypeRating:
-		return checklist.NumberValue(float64(len(it.Scale)))
-	case checklist.TypeSingleChoice:
-		return checklist.StringValue(it.Options[0].Key)
-	case checklist.TypeMultiChoice:
-		return checklist.ListValue(it.Options[0].Key)
-	case checklist.TypeNumber:
-		return checklist.NumberValue(0)
-	default:
-		return checklist.StringValue("点検済み")
 	}
 }
