@@ -41,7 +41,10 @@ func openStore(ctx context.Context, c dbConfig, log *slog.Logger) (db *storage.D
 	if c.uri != "" {
 		db, err = storage.Open(openCtx, c.uri, c.name)
 	} else {
-		e, err := storage.StartEmbedded(c.dataDir, "127.0.0.1:0", embeddedLogger(log))
+		// Assign, not declare: a new err here would shadow the result, and
+		// a failed Open would return a nil store with no error.
+		var e *storage.Embedded
+		e, err = storage.StartEmbedded(c.dataDir, "127.0.0.1:0", embeddedLogger(log))
 		if err != nil {
 			return nil, nil, ownerHint(err)
 		}
