@@ -181,6 +181,9 @@ func (db *DB) RepairFollowUps(ctx context.Context) (repaired int, err error) {
 	}
 	var errs []error
 	for _, m := range marks {
+		if ctx.Err() != nil {
+			break
+		}
 		if err := db.repairOne(ctx, m); err != nil {
 			errs = append(errs, fmt.Errorf("inspection %s: %w", m.ID, err))
 			continue
