@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -56,6 +57,9 @@ type DB struct {
 
 	// reportVers remembers the report data versions (reports.go).
 	reportVers reportVersions
+
+	// log receives follow-up failures and repairs (SetLogger).
+	log *slog.Logger
 }
 
 // Open connects to the MongoDB (or embedded server) at uri, uses the

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"errors"
+	"os"
 	"context"
 	"database/sql"
 	"fmt"
@@ -21,6 +23,10 @@ func (e *Embedded) Open(ctx context.Context, name string) (*DB, error) {
 	}
 	db.owner = true
 	if err := e.indexIDs(ctx, name); err != nil {
+		_ = db.Close(context.Background())
+		return nil, fmt.Errorf("embedded database: %w", err)
+	}
+	if err := e.restrictFiles(); err != nil {
 		_ = db.Close(context.Background())
 		return nil, fmt.Errorf("embedded database: %w", err)
 	}
@@ -93,4 +99,21 @@ func redefineIndex(ctx context.Context, db *sql.DB, name, create string) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// restrictFiles makes the SQLite files of the data folder readable and
+// writable by this user only (SQLite creates them 0644, and gives its WAL
+// and shared-memory files the main file's mode): they hold password
+// hashes, and the server reading them has no authentication.
+func (e *Embedded) restrictFiles() error {
+	files, err := filepath.Glob(filepath.Join(e.dbDir, "*.sqlite*"))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }

@@ -46,6 +46,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer closeStore()
+	store.SetLogger(log)
+	// Follow-ups a crash or a database hiccup left unfinished are
+	// repaired in the background: ready does not wait for them.
+	stopBackground := background(ctx, func(ctx context.Context) { store.RunFollowUpRepairs(ctx, followUpRepairEvery) })
+	defer stopBackground() // before closeStore
 	cfg, err := auth.handlersConfig(db.dataDir, log)
 	if err != nil {
 		return err
@@ -133,6 +138,25 @@ func serveMetrics(addr string, srv *handlers.Server, e env, log *slog.Logger) (s
 	}()
 	fmt.Fprintf(e.stdout, "tenken metrics on http://%s/metrics\n", ln.Addr())
 	return func() { _ = hs.Close() }, nil
+}
+
+// followUpRepairEvery is how often serve looks for inspection follow-ups
+// left unfinished (an empty collection, normally).
+const followUpRepairEvery = 5 * time.Minute
+
+// background runs fn in a goroutine until ctx is done or the returned
+// stop is called; stop waits for fn to return.
+func background(ctx context.Context, fn func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // checkPhotoStore refuses a --photos value serve cannot honour, before
