@@ -11,11 +11,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics are the server's Prometheus collectors, in a registry of the
-// server's own (tests run many servers in one process). Everything is
-// counted from the request's route, status and headers in one middleware,
-// so no handler carries metrics code.
-type metrics struct {
+// Metrics are a server's Prometheus collectors, in a registry of their own
+// (tests run many servers in one process). Requests are counted from the
+// route, status and headers in one middleware, so no handler carries
+// metrics code; database commands come from storage's command observer.
+type Metrics struct {
 	reg        *prometheus.Registry
 	requests   *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
@@ -26,8 +26,9 @@ type metrics struct {
 	database   *prometheus.HistogramVec
 }
 
-func newMetrics() *metrics {
-	m := &metrics{
+// NewMetrics returns a fresh set of collectors.
+func NewMetrics() *Metrics {
+	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tenken_http_requests_total",
@@ -65,21 +66,20 @@ func newMetrics() *metrics {
 	return m
 }
 
-// MetricsHandler serves the server's metrics in Prometheus text format.
-// cmd serves it on a listener of its own (serve --metrics-addr), never on
-// the API's: metrics name routes and volumes no API client should read.
-func (s *Server) MetricsHandler() http.Handler {
-	return promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg})
+// Handler serves the metrics in Prometheus text format. cmd serves it on
+// a listener of its own (serve --metrics-addr), never on the API's:
+// metrics name routes and volumes no API client should read.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// ObserveDatabase records one database command; cmd feeds it from the
-// driver's command monitor, so storage needs no metrics code.
-func (s *Server) ObserveDatabase(command string, took time.Duration, failed bool) {
+// ObserveDatabase records one database command (storage.WithCommandObserver).
+func (m *Metrics) ObserveDatabase(command string, took time.Duration, failed bool) {
 	outcome := "ok"
 	if failed {
 		outcome = "error"
 	}
-	s.metrics.database.WithLabelValues(command, outcome).Observe(took.Seconds())
+	m.database.WithLabelValues(command, outcome).Observe(took.Seconds())
 }
 
 // measure is the middleware that counts every request.

@@ -19,7 +19,7 @@ func TestMetrics(t *testing.T) {
 	a := newTestAPI(t)
 	u := a.newUser(checklist.RoleReviewer)
 	inspector := a.tokenFor(checklist.RoleInspector, a.createFacility("M-1"))
-	srv := httptest.NewServer(a.api.MetricsHandler())
+	srv := httptest.NewServer(a.api.Metrics().Handler())
 	defer srv.Close()
 	before := scrape(t, srv.URL)
 
@@ -30,7 +30,7 @@ func TestMetrics(t *testing.T) {
 	a.request("GET", "/no/other/path", nil).wantStatus(t, http.StatusNotFound)
 	a.request("PATCH", "/v1/inspections/2f1c1c57-58b8-4a55-9f43-8d4ee3c1b0a1",
 		map[string]any{"base_revision": 1, "answers": map[string]any{}}, bearer(inspector)).wantStatus(t, http.StatusNotFound)
-	a.api.ObserveDatabase("find", 3*time.Millisecond, false)
+	a.api.Metrics().ObserveDatabase("find", 3*time.Millisecond, false)
 	after := scrape(t, srv.URL)
 
 	for series, want := range map[string]float64{

@@ -65,6 +65,10 @@ type Config struct {
 	// data folder, or GridFS (--photos gridfs). nil answers photo uploads
 	// with 503.
 	Photos PhotoStore
+	// Metrics receive the request counts; nil means a set of the
+	// server's own (Server.Metrics returns it either way).
+	Metrics *Metrics
+
 	// MaxPhotoBytes bounds one photo; DefaultMaxPhotoBytes when zero.
 	MaxPhotoBytes int64
 }
@@ -87,7 +91,7 @@ type Server struct {
 	versions   *versionCache // published versions, encoded, in memory
 	tokenCache *tokenCache   // access tokens verified lately
 	reports    reportCache
-	metrics    *metrics
+	metrics    *Metrics
 }
 
 // NewServer wires the API around store and returns its http.Handler.
@@ -97,6 +101,9 @@ func NewServer(cfg Config, store Store) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
 	}
 	if cfg.Issuer == "" {
 		cfg.Issuer = DefaultIssuer
@@ -131,13 +138,16 @@ func NewServer(cfg Config, store Store) (*Server, error) {
 		tokens:     newTokenIssuer(cfg),
 		throttle:   newLoginThrottle(cfg.LoginThrottle),
 		tokenCache: newTokenCache(),
-		metrics:    newMetrics(),
+		metrics:    cfg.Metrics,
 	}
 	s.versions = newVersionCache(func(ctx context.Context, id string, number int) (checklist.Version, error) {
 		return s.store.ChecklistVersion(ctx, id, number)
 	})
 	return s, nil
 }
+
+// Metrics returns the server's metrics.
+func (s *Server) Metrics() *Metrics { return s.metrics }
 
 // Handler returns the router with every route.
 func (s *Server) Handler() http.Handler { return s.routes() }

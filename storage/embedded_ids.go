@@ -1,12 +1,12 @@
 package storage
 
 import (
-	"errors"
-	"os"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 
 	_ "modernc.org/sqlite" // the embedded server's own SQLite driver
@@ -16,8 +16,8 @@ import (
 // gives every collection an index for looking documents up by id. The
 // DB it returns is the owner of the data (see inspectionIndex): open one
 // per database and process.
-func (e *Embedded) Open(ctx context.Context, name string) (*DB, error) {
-	db, err := Open(ctx, e.uri, name)
+func (e *Embedded) Open(ctx context.Context, name string, opts ...Option) (*DB, error) {
+	db, err := Open(ctx, e.uri, name, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -137,6 +137,9 @@ func TestServe(t *testing.T) {
 		if !strings.Contains(string(body), `tenken_http_requests_total{method="GET",route="/healthz",status="200"} 1`) {
 			t.Errorf("metrics do not count the /healthz request:\n%.2000s", body)
 		}
+		if !strings.Contains(string(body), `tenken_database_command_duration_seconds_count{command="find",outcome="ok"}`) {
+			t.Errorf("metrics do not time the database commands:\n%.2000s", body)
+		}
 		if got := getStatus(t, base+"/metrics"); got != http.StatusNotFound {
 			t.Errorf("the API answers /metrics with %d, want 404", got)
 		}

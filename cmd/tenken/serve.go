@@ -41,7 +41,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	start := time.Now()
 	// The store first: it takes the data folder's lock, so a second serve
 	// on the folder stops before it touches anything, keys included.
-	store, closeStore, err := openStore(ctx, db, log)
+	metrics := handlers.NewMetrics()
+	store, closeStore, err := openStore(ctx, db, log, storage.WithCommandObserver(metrics.ObserveDatabase))
 	if err != nil {
 		return err
 	}
@@ -73,6 +74,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		}
 	}
 	cfg.Photos = photos
+	cfg.Metrics = metrics
 	srv, err := handlers.NewServer(cfg, store)
 	if err != nil {
 		return err
@@ -129,7 +131,7 @@ func serveMetrics(addr string, srv *handlers.Server, e env, log *slog.Logger) (s
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", srv.MetricsHandler())
+	mux.Handle("GET /metrics", srv.Metrics().Handler())
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
 	go func() {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

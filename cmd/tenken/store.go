@@ -31,7 +31,7 @@ func (c *dbConfig) bind(fs *flag.FlagSet, e env) {
 
 // openStore connects to MONGODB_URI, or starts the embedded server in the
 // data folder and connects to it. close releases both.
-func openStore(ctx context.Context, c dbConfig, log *slog.Logger) (db *storage.DB, close func(), err error) {
+func openStore(ctx context.Context, c dbConfig, log *slog.Logger, opts ...storage.Option) (db *storage.DB, close func(), err error) {
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("data folder: %w", err)
 	}
@@ -46,7 +46,7 @@ func openStore(ctx context.Context, c dbConfig, log *slog.Logger) (db *storage.D
 	openCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if c.uri != "" {
-		db, err = storage.Open(openCtx, c.uri, c.name)
+		db, err = storage.Open(openCtx, c.uri, c.name, opts...)
 	} else {
 		// Assign, not declare: a new err here would shadow the result, and
 		// a failed Open would return a nil store with no error.
@@ -61,7 +61,7 @@ func openStore(ctx context.Context, c dbConfig, log *slog.Logger) (db *storage.D
 		}
 		stopEmbedded = e.Stop
 		log.Info("embedded database started", slog.String("folder", filepath.Join(c.dataDir, "db")))
-		db, err = e.Open(openCtx, c.name)
+		db, err = e.Open(openCtx, c.name, opts...)
 	}
 	if err != nil {
 		stopEmbedded()
