@@ -320,7 +320,9 @@ type AssignmentChange struct {
 }
 
 // Empty reports whether ch changes nothing.
-func (ch AssignmentChange) Empty() bool { return ch.Due == nil && ch.Inspectors == nil && ch.Exclude == nil }
+func (ch AssignmentChange) Empty() bool {
+	return ch.Due == nil && ch.Inspectors == nil && ch.Exclude == nil
+}
 
 // Validate checks ch against round r: a due date inside the fiscal year.
 // Whether the inspectors exist is for the caller, which holds the users.
@@ -334,7 +336,7 @@ func (ch AssignmentChange) Validate(r Round) error {
 		p.Add("inspector_ids", "too_many", "at most %d inspectors", MaxUserFacilities)
 	}
 	if ch.Empty() {
-		p.Add("", CodeRequired, "name at least one of due_date, inspector_ids, excluded")
+		p.Add("body", CodeRequired, "name at least one of due_date, inspector_ids, excluded")
 	}
 	return p.Err("the assignment change is not valid")
 }

@@ -28,6 +28,7 @@ type Store interface {
 	InspectionStore
 	ReportStore
 	ActionStore
+	RoundStore
 }
 
 // Config holds the HTTP layer's settings. Zero fields take the defaults
