@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -218,13 +220,16 @@ type roundState struct {
 // facilities (checklist.Reconcile): facilities created or reactivated
 // since join it, deactivated ones leave it, each with an audit entry in
 // the system's name. It writes only when something changed.
-func (s *Server) reconcileRound(ctx context.Context, r checklist.Round, facilities []checklist.Facility) error {
+func (s *Server) reconcileRound(ctx context.Context, r checklist.Round, as []checklist.Assignment, facilities []checklist.Facility) ([]checklist.Assignment, error) {
 	if r.Status != checklist.RoundOpen {
-		return nil
+		return as, nil
 	}
 	a, versions, inspectors, err := s.assignmentDefaults(ctx)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if checklist.Reconcile(r, as, facilities, a, versions, inspectors, checklist.SystemActor).Empty() {
+		return as, nil
 	}
 	written, err := s.store.ChangeAssignments(ctx, r.FiscalYear, checklist.SystemActor, func(r checklist.Round, cur []checklist.Assignment) ([]checklist.Assignment, error) {
 		rc := checklist.Reconcile(r, cur, facilities, a, versions, inspectors, checklist.SystemActor)
@@ -233,7 +238,10 @@ func (s *Server) reconcileRound(ctx context.Context, r checklist.Round, faciliti
 	if len(written) > 0 {
 		s.roundsChanged(r.FiscalYear)
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return s.store.RoundAssignments(ctx, r.FiscalYear)
 }
 
 // assignmentDefaults reads what a new assignment takes: the
@@ -271,7 +279,31 @@ func (s *Server) allUsers(ctx context.Context, role checklist.Role) ([]checklist
 	}
 }
 
+// facilityListCache holds every facility under the facility list's data
+// version: a round reads them all on every request, and the embedded
+// server takes ~0.5 s to list 1,000 (measured). Every facility write
+// changes the version (storage.ReportVersionFacilities), so a list kept
+// under the current version is current.
+type facilityListCache struct {
+	mu    sync.Mutex
+	token string
+	list  []checklist.Facility
+}
+
+// allFacilities returns every facility, active or not, by code.
 func (s *Server) allFacilities(ctx context.Context) ([]checklist.Facility, error) {
+	vers, err := s.store.ReportVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tok := vers[facilitiesVersionKey]
+	s.facilities.mu.Lock()
+	if tok != "" && s.facilities.token == tok {
+		list := slices.Clone(s.facilities.list)
+		s.facilities.mu.Unlock()
+		return list, nil
+	}
+	s.facilities.mu.Unlock()
 	var out []checklist.Facility
 	q := checklist.FacilityQuery{Limit: 5000}
 	for {
@@ -281,10 +313,16 @@ func (s *Server) allFacilities(ctx context.Context) ([]checklist.Facility, error
 		}
 		out = append(out, page.Items...)
 		if page.Next == "" {
-			return out, nil
+			break
 		}
 		q.After = page.Next
 	}
+	if tok != "" {
+		s.facilities.mu.Lock()
+		s.facilities.token, s.facilities.list = tok, slices.Clone(out)
+		s.facilities.mu.Unlock()
+	}
+	return out, nil
 }
 
 // roundAt reads round fy, reconciles it, and computes its coverage at
@@ -297,11 +335,11 @@ func (s *Server) roundAt(ctx context.Context, r checklist.Round, at time.Time) (
 	if err != nil {
 		return nil, err
 	}
-	if err := s.reconcileRound(ctx, r, facilities); err != nil {
-		return nil, err
-	}
 	as, err := s.store.RoundAssignments(ctx, r.FiscalYear)
 	if err != nil {
+		return nil, err
+	}
+	if as, err = s.reconcileRound(ctx, r, as, facilities); err != nil {
 		return nil, err
 	}
 	ins, err := s.store.RoundInspections(ctx, r.FiscalYear)
@@ -575,13 +613,20 @@ func (s *Server) openRound(c *gin.Context) {
 		return
 	}
 	s.roundsChanged(r.FiscalYear)
-	st, err := s.roundAt(ctx, r, s.now())
+	// The coverage of what was just written: the facilities and
+	// assignments are in hand, so only the inspections are read.
+	ins, err := s.store.RoundInspections(ctx, r.FiscalYear)
 	if err != nil {
 		respondError(c, err)
 		return
 	}
+	states := make([]checklist.InspectionState, 0, len(ins))
+	for _, in := range ins {
+		states = append(states, checklist.InspectionNow(in))
+	}
+	cov := checklist.ComputeCoverage(r, as, known, states, s.now())
 	c.Header("Location", "/v1/rounds/"+strconv.Itoa(r.FiscalYear))
-	respondJSON(c, http.StatusCreated, roundDetailJSON{roundJSON: newRoundJSON(r), Coverage: newCoverageJSON(st.coverage)})
+	respondJSON(c, http.StatusCreated, roundDetailJSON{roundJSON: newRoundJSON(r), Coverage: newCoverageJSON(cov)})
 }
 
 // addProblems adds err's field problems under prefix.

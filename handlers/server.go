@@ -88,6 +88,7 @@ type Server struct {
 	versions   *versionCache // published versions, encoded, in memory
 	tokenCache *tokenCache   // access tokens verified lately
 	reports    reportCache
+	facilities facilityListCache // every facility, for rounds (rounds.go)
 }
 
 // NewServer wires the API around store and returns its http.Handler.

@@ -56,6 +56,9 @@ type DB struct {
 
 	// reportVers remembers the report data versions (reports.go).
 	reportVers reportVersions
+
+	// rounds caches the assignments of rounds for the owner (rounds.go).
+	rounds roundCache
 }
 
 // Open connects to the MongoDB (or embedded server) at uri, uses the
