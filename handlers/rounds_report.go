@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -95,46 +97,69 @@ func (s *Server) roundReport(c *gin.Context) {
 	if refuseQuery(c, probs) {
 		return
 	}
-	ctx := c.Request.Context()
 	at := checklist.EndOf(date)
+	build := func(ctx context.Context, _ map[string]string) (cachedBody, error) {
+		j, err := s.buildRoundReport(ctx, r, m, date, at)
+		if err != nil {
+			return cachedBody{}, err
+		}
+		if format == "json" {
+			return jsonBody(j)
+		}
+		b, err := xlsxBytes(roundReportTables(j))
+		return cachedBody{contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body: b}, err
+	}
+	if format == "xlsx" {
+		c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="tenken-round-FY%d-%s.xlsx"`, r.FiscalYear, m))
+	}
+	if now := s.now(); at.After(now) {
+		// The milestone is still ahead: the report so far changes with
+		// the clock (overdue), so it is computed every time.
+		b, err := build(c.Request.Context(), nil)
+		if err != nil {
+			respondError(c, err)
+			return
+		}
+		c.Header("Cache-Control", "private, no-cache")
+		c.Data(http.StatusOK, b.contentType, b.body)
+		return
+	}
+	// A past milestone's report changes only with the data it reads:
+	// cached under their versions, with an ETag.
+	keys := func(map[string]string) []string {
+		return []string{roundVersionKey(r.FiscalYear), "fy:" + strconv.Itoa(r.FiscalYear), facilitiesVersionKey, actionsVersionKey}
+	}
+	s.serveReport(c, fmt.Sprintf("round-%d-%s", r.FiscalYear, m), keys, build)
+}
+
+// roundVersionKey is storage.ReportVersionRound.
+func roundVersionKey(fy int) string { return "round:" + strconv.Itoa(fy) }
+
+// buildRoundReport computes the report of milestone m (on date) as of
+// instant at, or now when that is still ahead.
+func (s *Server) buildRoundReport(ctx context.Context, r checklist.Round, m checklist.Milestone, date checklist.Date, at time.Time) (roundReportJSON, error) {
 	if now := s.now(); at.After(now) {
 		at = now
 	}
 	st, err := s.roundAt(ctx, r, at)
 	if err != nil {
-		respondError(c, err)
-		return
+		return roundReportJSON{}, err
 	}
 	years, err := s.store.ReportYears(ctx, []int{r.FiscalYear})
 	if err != nil {
-		respondError(c, err)
-		return
+		return roundReportJSON{}, err
 	}
 	d := years[r.FiscalYear]
 	findings, err := s.findings(ctx, d, "", "", "")
 	if err != nil {
-		respondError(c, err)
-		return
+		return roundReportJSON{}, err
 	}
 	actions, err := s.store.ListActions(ctx, checklist.ActionQuery{})
 	if err != nil {
-		respondError(c, err)
-		return
+		return roundReportJSON{}, err
 	}
 	rep := checklist.BuildRoundReport(m, date, st.coverage, st.states, findings, actions)
-	j := newRoundReportJSON(r, rep, d)
-	c.Header("Cache-Control", "private, no-cache")
-	if format == "json" {
-		respondJSON(c, http.StatusOK, j)
-		return
-	}
-	b, err := xlsxBytes(roundReportTables(j))
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="tenken-round-FY%d-%s.xlsx"`, r.FiscalYear, m))
-	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b)
+	return newRoundReportJSON(r, rep, d), nil
 }
 
 func newRoundReportJSON(r checklist.Round, rep checklist.RoundReport, d *checklist.YearData) roundReportJSON {

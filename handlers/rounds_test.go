@@ -431,6 +431,27 @@ func TestRoundsAPI(t *testing.T) {
 		e.request("GET", "/v1/rounds/2026/reports/interim", nil, e.inspector).problem(t, http.StatusForbidden, checklist.EForbidden)
 	})
 
+	t.Run("CachedReportFollowsWrites", func(t *testing.T) {
+		overdue := func() int {
+			var j struct {
+				Overdue []assignmentView `json:"overdue"`
+			}
+			r := e.request("GET", "/v1/rounds/2026/reports/interim", nil, e.reviewer).wantStatus(t, http.StatusOK)
+			r.decode(t, &j)
+			e.request("GET", "/v1/rounds/2026/reports/interim", nil, e.reviewer, "If-None-Match: "+r.Header.Get("ETag")).
+				wantStatus(t, http.StatusNotModified)
+			return len(j.Overdue)
+		}
+		before := overdue()
+		a := e.assignment(t, e.admin, e.d1[1])
+		e.request("PATCH", "/v1/rounds/2026/assignments/"+e.d1[1], map[string]any{"revision": a.Revision, "due_date": "2026-12-20"}, e.admin).
+			wantStatus(t, http.StatusOK)
+		// Reports as of a past milestone use today's due dates (docs/rounds.md).
+		if after := overdue(); after != before-1 {
+			t.Fatalf("overdue %d after moving a due date, was %d", after, before)
+		}
+	})
+
 	t.Run("CloseRound", func(t *testing.T) {
 		v := e.round(t, "")
 		e.request("PATCH", "/v1/rounds/2026", map[string]any{"revision": v.Revision, "final_date": "2027-04-01"}, e.admin).

@@ -49,6 +49,11 @@ type roundDoc struct {
 
 func roundKey(fy int) string { return strconv.Itoa(fy) }
 
+// ReportVersionRound is the data version key of the round of fiscal year
+// fy: it changes with every write of the round or its assignments, so
+// milestone reports cached under it are current.
+func ReportVersionRound(fy int) string { return "round:" + roundKey(fy) }
+
 func toRoundDoc(r checklist.Round) roundDoc {
 	return roundDoc{ID: roundKey(r.FiscalYear), FiscalYear: r.FiscalYear, Interim: r.Interim.String(), Final: r.Final.String(),
 		DefaultDue: r.DefaultDue.String(), Status: string(r.Status), Revision: r.Revision, OpenedAt: r.OpenedAt,
@@ -146,6 +151,7 @@ func (db *DB) OpenRound(ctx context.Context, r checklist.Round, as []checklist.A
 		return err
 	}
 	db.copyOutbox(ctx, doc.Outbox)
+	db.bumpReportVersions(ctx, ReportVersionRound(r.FiscalYear))
 	return nil
 }
 
@@ -255,6 +261,7 @@ func (db *DB) UpdateRound(ctx context.Context, fy int, revision int64, by checkl
 		return checklist.Round{}, checklist.Errorf(checklist.ERevision, "the round was changed at the same time; reload and retry")
 	}
 	db.copyOutbox(ctx, doc.Outbox)
+	db.bumpReportVersions(ctx, ReportVersionRound(fy))
 	return next, nil
 }
 
@@ -382,6 +389,7 @@ func (db *DB) ChangeAssignments(ctx context.Context, fy int, by checklist.Actor,
 	res, err := db.db.Collection(colAssignments).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
 	u()
 	db.rounds.changed(fy)
+	defer db.bumpReportVersions(ctx, ReportVersionRound(fy))
 	if err != nil {
 		return nil, translate(err)
 	}
