@@ -582,11 +582,7 @@ func (s *Server) openRound(c *gin.Context) {
 			}
 			continue
 		}
-		ch, err := s.assignmentChange(ctx, &p, field, o.DueDate, o.InspectorIDs, o.Excluded, known[o.FacilityID], inspectors)
-		if err != nil {
-			respondError(c, err)
-			return
-		}
+		ch := assignmentChange(&p, field, o.DueDate, o.InspectorIDs, o.Excluded, known[o.FacilityID], inspectors)
 		if ch.Empty() {
 			continue
 		}
@@ -648,7 +644,7 @@ func addProblems(p *checklist.Problems, prefix string, err error) {
 // assignmentChange builds the change of one facility's assignment from
 // the request's fields; inspectors must be inspectors bound to the
 // facility (bound: by facility id, from checklist.InspectorsOf).
-func (s *Server) assignmentChange(ctx context.Context, p *checklist.Problems, field, due string, inspectorIDs *[]string, excluded *bool, f checklist.Facility, bound map[string][]string) (checklist.AssignmentChange, error) {
+func assignmentChange(p *checklist.Problems, field, due string, inspectorIDs *[]string, excluded *bool, f checklist.Facility, bound map[string][]string) checklist.AssignmentChange {
 	var ch checklist.AssignmentChange
 	if due != "" {
 		d := parseOptionalDateField(p, field+".due_date", due)
@@ -669,7 +665,7 @@ func (s *Server) assignmentChange(ctx context.Context, p *checklist.Problems, fi
 		ch.Inspectors = inspectorIDs
 	}
 	ch.Exclude = excluded
-	return ch, nil
+	return ch
 }
 
 type updateRoundRequest struct {
@@ -774,7 +770,7 @@ func (s *Server) changeAssignment(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	ch, _ := s.assignmentChange(ctx, &p, "", req.DueDate, req.InspectorIDs, req.Excluded, f, inspectors)
+	ch := assignmentChange(&p, "", req.DueDate, req.InspectorIDs, req.Excluded, f, inspectors)
 	for i := range p { // top-level fields of this body
 		if len(p[i].Field) > 0 && p[i].Field[0] == '.' {
 			p[i].Field = p[i].Field[1:]

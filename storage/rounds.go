@@ -136,7 +136,8 @@ func (db *DB) OpenRound(ctx context.Context, r checklist.Round, as []checklist.A
 	} else if checklist.ErrorCode(err) != checklist.ENotFound {
 		return err
 	}
-	if err := db.insertAssignments(ctx, as); err != nil {
+	clean, err := db.insertAssignments(ctx, as)
+	if err != nil {
 		return err
 	}
 	doc := toRoundDoc(r)
@@ -152,6 +153,15 @@ func (db *DB) OpenRound(ctx context.Context, r checklist.Round, as []checklist.A
 	}
 	db.copyOutbox(ctx, doc.Outbox)
 	db.bumpReportVersions(ctx, ReportVersionRound(r.FiscalYear))
+	if clean && db.owner {
+		// Every assignment is as given: the first read needs no query.
+		db.rounds.mu.Lock()
+		if db.rounds.byFY == nil {
+			db.rounds.byFY = map[int][]checklist.Assignment{}
+		}
+		db.rounds.byFY[r.FiscalYear] = cloneAssignments(as)
+		db.rounds.mu.Unlock()
+	}
 	return nil
 }
 
@@ -161,9 +171,10 @@ func roundExists(fy int) error {
 }
 
 // insertAssignments inserts as in batches, unordered, so that one already
-// stored does not stop the others.
-func (db *DB) insertAssignments(ctx context.Context, as []checklist.Assignment) error {
+// stored does not stop the others. clean reports that none was there.
+func (db *DB) insertAssignments(ctx context.Context, as []checklist.Assignment) (clean bool, err error) {
 	const batch = 500
+	clean = true
 	for start := 0; start < len(as); start += batch {
 		docs := make([]any, 0, batch)
 		for _, a := range as[start:min(start+batch, len(as))] {
@@ -173,11 +184,14 @@ func (db *DB) insertAssignments(ctx context.Context, as []checklist.Assignment) 
 		_, err := db.db.Collection(colAssignments).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 		u()
 		db.rounds.changed(as[start].FiscalYear)
-		if err != nil && !onlyDuplicates(err) {
-			return translate(err)
+		if err != nil {
+			if !onlyDuplicates(err) {
+				return false, translate(err)
+			}
+			clean = false
 		}
 	}
-	return nil
+	return clean, nil
 }
 
 // onlyDuplicates reports whether a bulk write failed only on keys that
