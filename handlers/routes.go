@@ -65,6 +65,7 @@ func (s *Server) routes() *gin.Engine {
 	s.inspectionRoutes(authed)
 	s.reportRoutes(authed)
 	s.actionRoutes(authed)
+	s.roundRoutes(authed)
 
 	return r
 }

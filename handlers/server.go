@@ -28,6 +28,7 @@ type Store interface {
 	InspectionStore
 	ReportStore
 	ActionStore
+	RoundStore
 }
 
 // Config holds the HTTP layer's settings. Zero fields take the defaults
@@ -92,6 +93,7 @@ type Server struct {
 	tokenCache *tokenCache   // access tokens verified lately
 	reports    reportCache
 	metrics    *Metrics
+	facilities facilityListCache // every facility, for rounds (rounds.go)
 }
 
 // NewServer wires the API around store and returns its http.Handler.

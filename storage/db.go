@@ -61,6 +61,8 @@ type DB struct {
 
 	// log receives follow-up failures and repairs (SetLogger).
 	log *slog.Logger
+	// rounds caches the assignments of rounds for the owner (rounds.go).
+	rounds roundCache
 }
 
 // Open connects to the MongoDB (or embedded server) at uri, uses the

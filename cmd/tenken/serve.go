@@ -72,6 +72,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 				return fmt.Errorf("demo inspections: %w", err)
 			}
 		}
+		if err := seedDemoRound(ctx, store, time.Now(), log); err != nil {
+			return fmt.Errorf("demo round: %w", err)
+		}
 	}
 	cfg.Photos = photos
 	cfg.Metrics = metrics
