@@ -1,12 +1,12 @@
 package storage
 
 import (
-	"errors"
-	"os"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 
 	_ "modernc.org/sqlite" // the embedded server's own SQLite driver
