@@ -45,6 +45,19 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer closeStore()
+	// One writer per FerretDB server (see storage.ClaimWriter); losing
+	// the lease stops this serve.
+	ctx, stopServe := context.WithCancelCause(ctx)
+	defer stopServe(nil)
+	lease, err := store.ClaimWriter(ctx, stopServe)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := lease.Release(); err != nil {
+			log.Warn("writer lease release", slog.String("error", err.Error()))
+		}
+	}()
 	store.SetLogger(log)
 	// Follow-ups a crash or a database hiccup left unfinished are
 	// repaired in the background: ready does not wait for them.
@@ -113,6 +126,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if cause := context.Cause(ctx); errors.Is(cause, storage.ErrWriterLeaseLost) {
+		return cause
 	}
 	return nil
 }
