@@ -66,7 +66,9 @@ func verifyAllocates(t *testing.T, path, want string) uint64 {
 	if !errors.As(err, &ae) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("VerifyArchive = %v, want an archive error about %q", err, want)
 	}
-	return after.TotalAlloc - before.TotalAlloc
+	n := after.TotalAlloc - before.TotalAlloc
+	t.Logf("VerifyArchive allocated %.1f MB in all", float64(n)/(1<<20))
+	return n
 }
 
 // TestArchiveCaps: crafted archives that expand to one enormous line, to

@@ -37,6 +37,7 @@ func TestDecodeNodeBudget(t *testing.T) {
 			if checklist.ErrorCode(err) != checklist.ETooLarge {
 				t.Fatalf("Decode = %v, want ETooLarge", err)
 			}
+			t.Logf("Decode of %d bytes allocated %.1f MB in all", len(data), float64(n)/(1<<20))
 			if n > 100<<20 {
 				t.Fatalf("Decode allocated %d MB, want under 100", n>>20)
 			}
