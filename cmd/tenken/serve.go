@@ -47,6 +47,19 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer closeStore()
+	// One writer per FerretDB server (see storage.ClaimWriter); losing
+	// the lease stops this serve.
+	ctx, stopServe := context.WithCancelCause(ctx)
+	defer stopServe(nil)
+	lease, err := store.ClaimWriter(ctx, stopServe)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := lease.Release(); err != nil {
+			log.Warn("writer lease release", slog.String("error", err.Error()))
+		}
+	}()
 	store.SetLogger(log)
 	// Follow-ups a crash or a database hiccup left unfinished are
 	// repaired in the background: ready does not wait for them.
@@ -78,6 +91,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	cfg.Photos = photos
 	cfg.Metrics = metrics
+	if blobs, ok := photos.(*storage.Blobs); ok {
+		stopSweep := background(ctx, func(ctx context.Context) { sweepBlobs(ctx, blobs, store, log) })
+		defer stopSweep()
+	}
 	srv, err := handlers.NewServer(cfg, store)
 	if err != nil {
 		return err
@@ -123,6 +140,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	if cause := context.Cause(ctx); errors.Is(cause, storage.ErrWriterLeaseLost) {
+		return cause
+	}
 	return nil
 }
 
@@ -161,6 +181,36 @@ func background(ctx context.Context, fn func(context.Context)) (stop func()) {
 	return func() {
 		cancel()
 		<-done
+	}
+}
+
+// Unreferenced photo blobs are removed once they are a day old (an
+// upload answered in the meantime references its blob), at start-up and
+// then daily.
+const (
+	blobSweepAge   = 24 * time.Hour
+	blobSweepEvery = 24 * time.Hour
+)
+
+// sweepBlobs removes, in the background, photo blobs that no inspection
+// references, and logs how many.
+func sweepBlobs(ctx context.Context, blobs *storage.Blobs, store *storage.DB, log *slog.Logger) {
+	referenced := func(ctx context.Context, sha string) (bool, error) {
+		fs, err := store.PhotoFacilities(ctx, sha)
+		return len(fs) > 0, err
+	}
+	for {
+		n, err := blobs.Sweep(ctx, time.Now().Add(-blobSweepAge), referenced)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("photo sweep", slog.Int("removed", n), slog.String("error", err.Error()))
+		} else if ctx.Err() == nil {
+			log.Info("photo sweep", slog.Int("removed", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(blobSweepEvery):
+		}
 	}
 }
 
