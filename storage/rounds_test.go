@@ -103,6 +103,53 @@ func TestRounds(t *testing.T) {
 		}
 	})
 
+	t.Run("ConcurrentChanges", func(t *testing.T) {
+		// Eight writers each move every assignment's due date at once:
+		// each change lands whole, one after another — exactly eight new
+		// revisions per assignment and one audit entry for each.
+		before, _ := db.RoundAssignments(ctx, 2026)
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Go(func() {
+				due := checklist.Date{Year: 2026, Month: time.October, Day: i + 1}
+				_, errs[i] = db.ChangeAssignments(ctx, 2026, admin, func(r checklist.Round, cur []checklist.Assignment) ([]checklist.Assignment, error) {
+					var out []checklist.Assignment
+					for _, a := range cur {
+						next, changed, err := checklist.AssignmentChange{Due: &due}.Apply(r, a, admin, time.Now())
+						if err != nil {
+							return nil, err
+						}
+						if changed {
+							out = append(out, next)
+						}
+					}
+					return out, nil
+				})
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		after, _ := db.RoundAssignments(ctx, 2026)
+		revs := map[string]int64{}
+		for _, a := range before {
+			revs[a.FacilityID] = a.Revision
+		}
+		for _, a := range after {
+			if a.Revision != revs[a.FacilityID]+8 {
+				t.Errorf("%s: revision %d, want %d", a.FacilityID, a.Revision, revs[a.FacilityID]+8)
+			}
+		}
+		entries, _, err := db.ListAudit(ctx, checklist.AuditQuery{Entity: checklist.EntityAssignment, Limit: 200})
+		if err != nil || len(entries) != 1+8*len(after) {
+			t.Fatalf("%d audit entries, want %d (%v)", len(entries), 1+8*len(after), err)
+		}
+	})
+
 	t.Run("UpdateRound", func(t *testing.T) {
 		closed := checklist.RoundClosed
 		got, err := db.UpdateRound(ctx, 2026, 1, admin, func(r checklist.Round) (checklist.Round, error) {
