@@ -34,7 +34,8 @@ type Principal struct {
 	UserID     string
 	Username   string
 	Role       checklist.Role
-	Facilities []string // facility ids an inspector is bound to
+	Facilities []string  // facility ids an inspector is bound to
+	IssuedAt   time.Time // when the credential was issued (iat)
 }
 
 // CanAccessFacility reports whether p may read or write data of facility id:
@@ -46,9 +47,9 @@ func (p Principal) CanAccessFacility(id string) bool {
 const principalKey = "principal"
 
 // authenticate requires a valid bearer access token and stores the
-// caller's Principal in the context. The token alone decides: no database
-// read, so a role or facility change reaches the caller with the next
-// refresh, within the access-token lifetime.
+// caller's Principal in the context. The token carries the role and
+// facilities; checkCredential refuses it once the account has changed
+// since it was issued, or is disabled.
 func (s *Server) authenticate(c *gin.Context) {
 	scheme, token, _ := strings.Cut(c.GetHeader("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
@@ -61,6 +62,14 @@ func (s *Server) authenticate(c *gin.Context) {
 		logger(c).Info("access token refused", slog.String("reason", err.Error()))
 		c.Header("WWW-Authenticate", `Bearer realm="tenken", error="invalid_token"`)
 		respondError(c, checklist.Errorf(checklist.EUnauthorized, "the access token is not valid or has expired"))
+		return
+	}
+	if err := s.checkCredential(c.Request.Context(), p.UserID, p.IssuedAt); err != nil {
+		if checklist.ErrorCode(err) == checklist.EUnauthorized {
+			logger(c).Info("access token refused", slog.String("user", p.UserID), slog.String("reason", err.Error()))
+			c.Header("WWW-Authenticate", `Bearer realm="tenken", error="invalid_token"`)
+		}
+		respondError(c, err)
 		return
 	}
 	c.Set(principalKey, p)
@@ -234,12 +243,15 @@ func (s *Server) refresh(c *gin.Context) {
 	// The access token is minted from what the use recorded, so a replay
 	// returns the same one (same iat, jti, key and claims) unless the
 	// user's role or facilities changed in between.
-	access, exp, err := s.tokens.issueAt(u, use.UsedAt, use.AccessID)
+	access, exp, err := s.tokens.issueAt(u, u.CredentialIssuedAt(use.UsedAt), use.AccessID)
 	if err != nil {
 		respondError(c, err)
 		return
 	}
-	writeTokens(c, access, next, int(exp.Sub(now.Truncate(time.Second))/time.Second))
+	// A replay late in the grace period may return an access token that
+	// has expired (when the access lifetime is shorter than the grace
+	// period): it says 0, never a negative count.
+	writeTokens(c, access, next, max(0, int(exp.Sub(now.Truncate(time.Second))/time.Second)))
 }
 
 // logout ends the session of the presented refresh token. An unknown
@@ -298,12 +310,12 @@ func (s *Server) respondTokens(c *gin.Context, u checklist.User) {
 		respondError(c, err)
 		return
 	}
-	access, err := s.tokens.issue(u)
+	access, exp, err := s.tokens.issueAt(u, u.CredentialIssuedAt(now), uuid.NewString())
 	if err != nil {
 		respondError(c, err)
 		return
 	}
-	writeTokens(c, access, refresh, int(s.cfg.AccessTTL/time.Second))
+	writeTokens(c, access, refresh, int(exp.Sub(now.Truncate(time.Second))/time.Second))
 }
 
 // writeTokens writes a token response.
