@@ -161,7 +161,7 @@ func (s *Server) uploadPhoto(c *gin.Context) {
 // withInspection attaches in as the current copy of a conflict.
 func withInspection(err error, in *checklist.Inspection) error {
 	var e *checklist.Error
-	if errors.As(err, &e) && e.Current == nil && (e.Code == checklist.EConflict || e.Code == checklist.ERevision) {
+	if errors.As(err, &e) && e.Current == nil && (e.Code == checklist.EConflict || e.Code == checklist.ERevision || e.Code == checklist.ENotEditable) {
 		e.Current = in
 	}
 	return err
