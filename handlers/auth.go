@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -132,7 +133,10 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	account, client, now := checklist.NormalizeUsername(req.Username), c.ClientIP(), s.now()
-	if wait := s.throttle.wait(now, account, client); wait > 0 {
+	// The attempt is counted before the password is hashed, so that
+	// concurrent guesses cannot all pass before the first failure counts.
+	attempt, wait := s.throttle.take(now, account, client)
+	if wait > 0 {
 		logger(c).Warn("login throttled", slog.String("username", account), slog.String("client", client))
 		respondTooMany(c, wait, "too many failed logins; try again later")
 		return
@@ -140,13 +144,24 @@ func (s *Server) login(c *gin.Context) {
 	u, err := s.checkCredentials(c.Request.Context(), account, req.Password)
 	if err != nil {
 		if checklist.ErrorCode(err) == checklist.EUnauthorized {
-			s.throttle.failed(now, account, client)
+			attempt.failed()
 			logger(c).Info("login failed", slog.String("username", account), slog.String("client", client))
+		} else {
+			attempt.undone(s.now())
+		}
+		if errors.Is(err, context.Canceled) {
+			// The client hung up while its hash waited: nothing was
+			// hashed, and there is nobody to answer.
+			// 499 is nginx's "client closed request": logged at info
+			// level, never as a server error.
+			logger(c).Info("login dropped: the client closed the connection", slog.String("username", account))
+			c.AbortWithStatus(499)
+			return
 		}
 		respondError(c, err)
 		return
 	}
-	s.throttle.succeeded(account)
+	attempt.succeeded(s.now())
 	c.Set(userIDKey, u.ID)
 	s.respondTokens(c, u)
 }
@@ -158,12 +173,17 @@ func (s *Server) checkCredentials(ctx context.Context, username, password string
 	switch checklist.ErrorCode(err) {
 	case "":
 	case checklist.ENotFound:
-		_, _ = checkPassword(dummyHash(), password)
+		if err := s.throttle.hashes.do(ctx, func() { _, _ = checkPassword(dummyHash(), password) }); err != nil {
+			return checklist.User{}, err
+		}
 		return checklist.User{}, errBadLogin()
 	default:
 		return checklist.User{}, err
 	}
-	ok, err := checkPassword(hash, password)
+	var ok bool
+	if qerr := s.throttle.hashes.do(ctx, func() { ok, err = checkPassword(hash, password) }); qerr != nil {
+		return checklist.User{}, qerr
+	}
 	if err != nil {
 		return checklist.User{}, fmt.Errorf("user %s: %w", u.ID, err)
 	}

@@ -627,3 +627,59 @@ func TestRefreshTokensNotStoredInClear(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginThrottleConcurrent: concurrent wrong passwords for one account
+// reach the password hash no more often than the account's burst.
+func TestLoginThrottleConcurrent(t *testing.T) {
+	api := newTestAPIWith(t, func(c *handlers.Config) {
+		c.LoginThrottle = handlers.ThrottleConfig{AccountBurst: 5, AccountEvery: time.Minute, ClientBurst: 1000}
+	})
+	u := api.newUser(checklist.RoleAdmin)
+	statuses := make(chan int, 50)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			statuses <- api.request("POST", "/v1/auth/login", map[string]string{"username": u.Username, "password": "wrong password!"}).StatusCode
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if count[http.StatusUnauthorized] != 5 || count[http.StatusTooManyRequests] != 45 {
+		t.Fatalf("statuses %v, want 5 × 401 (hashed) and 45 × 429", count)
+	}
+}
+
+// TestLoginHashQueue: a flood of logins does not queue hashing without
+// bound: beyond the queue, logins are answered 503 with Retry-After at
+// once, and a real login afterwards is served.
+func TestLoginHashQueue(t *testing.T) {
+	api := newTestAPIWith(t, func(c *handlers.Config) {
+		c.LoginThrottle = handlers.ThrottleConfig{AccountBurst: 1000, ClientBurst: 1000, HashSlots: 1, HashQueue: 2}
+	})
+	handlers.UseProductionPasswordCost(t)
+	u := api.newUser(checklist.RoleReviewer)
+	statuses := make(chan response, 24)
+	var wg sync.WaitGroup
+	for range 24 {
+		wg.Go(func() {
+			statuses <- api.request("POST", "/v1/auth/login", map[string]string{"username": u.Username, "password": "wrong password!"})
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for r := range statuses {
+		count[r.StatusCode]++
+		if r.StatusCode == http.StatusServiceUnavailable && r.Header.Get("Retry-After") == "" {
+			t.Errorf("503 without Retry-After: %s", r.Body)
+		}
+	}
+	if count[http.StatusServiceUnavailable] == 0 || count[http.StatusUnauthorized]+count[http.StatusServiceUnavailable] != 24 {
+		t.Fatalf("statuses %v, want some 503 and the rest 401", count)
+	}
+	api.login(u.Username, testPassword)
+}
