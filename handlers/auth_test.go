@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -546,6 +547,22 @@ func TestTokenAttacks(t *testing.T) {
 
 // TestKeyRotation: a token signed by the old key still verifies after a
 // new key takes over signing, until the old key leaves the set.
+// sibling is another server on a's database and clock, with keys.
+func (a *testAPI) sibling(t *testing.T, keys *handlers.KeySet) *testAPI {
+	t.Helper()
+	cfg := a.cfg
+	cfg.Keys = keys
+	s, err := handlers.NewServer(cfg, a.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	sib := &testAPI{t: t, srv: srv, db: a.db, cfg: cfg, clk: a.clk}
+	sib.seq.Store(a.seq.Load() + 1000) // names its users apart
+	return sib
+}
+
 func TestKeyRotation(t *testing.T) {
 	oldKey, _ := handlers.GenerateSigningKey()
 	newKey, _ := handlers.GenerateSigningKey()
@@ -561,8 +578,8 @@ func TestKeyRotation(t *testing.T) {
 	before := newTestAPIWith(t, func(c *handlers.Config) { c.Keys = oldSet })
 	oldToken := before.tokenFor(checklist.RoleReviewer)
 
-	// Another instance (access tokens need no database) with the rotated set.
-	after := newTestAPIWith(t, func(c *handlers.Config) { c.Keys = rotated })
+	// Another instance on the same database with the rotated set.
+	after := before.sibling(t, rotated)
 	after.request("GET", "/v1/facilities", nil, bearer(oldToken)).wantStatus(t, http.StatusOK)
 	newToken := after.tokenFor(checklist.RoleReviewer)
 	after.request("GET", "/v1/facilities", nil, bearer(newToken)).wantStatus(t, http.StatusOK)
@@ -576,7 +593,7 @@ func TestKeyRotation(t *testing.T) {
 
 	// Once the old key is dropped, its tokens stop working.
 	dropped, _ := handlers.NewKeySet(newKey)
-	gone := newTestAPIWith(t, func(c *handlers.Config) { c.Keys = dropped })
+	gone := before.sibling(t, dropped)
 	gone.request("GET", "/v1/facilities", nil, bearer(oldToken)).problem(t, http.StatusUnauthorized, "unauthorized")
 
 	if _, err := handlers.NewKeySet(retired); err == nil {
