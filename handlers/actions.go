@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -275,11 +276,62 @@ func (s *Server) actionPage(ctx context.Context, q checklist.ActionQuery) ([]che
 // may learn from an action, and no more — not its owner, reports, people
 // or inspection ids, which stay with the facility and the bureau.
 type goodPracticeViewJSON struct {
-	ID          string           `json:"id"`
-	Title       string           `json:"title"`
-	Description string           `json:"description"`
-	ItemKey     string           `json:"item_key"`
-	Facility    facilityNameJSON `json:"facility_name"`
+	ID          string                  `json:"id"`
+	Title       string                  `json:"title"`
+	Description string                  `json:"description"`
+	ItemKey     string                  `json:"item_key"`
+	Facility    facilityNameJSON        `json:"facility_name"`
+	Photos      []goodPracticePhotoJSON `json:"photos"`
+}
+
+type goodPracticePhotoJSON struct {
+	SHA256 string `json:"sha256"`
+	URL    string `json:"url"`
+}
+
+// goodPracticePhotos returns the photos the action's source inspection
+// recorded for its item: what a good practice shows other facilities,
+// and the only photos of another facility they may download.
+func (s *Server) goodPracticePhotos(ctx context.Context, a checklist.Action) ([]string, error) {
+	if a.SourceInspectionID == "" {
+		return nil, nil
+	}
+	in, err := s.store.FindInspection(ctx, a.SourceInspectionID)
+	if checklist.ErrorCode(err) == checklist.ENotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var shas []string
+	for _, p := range in.Photos {
+		if p.ItemKey == a.ItemKey {
+			shas = append(shas, p.SHA256)
+		}
+	}
+	return shas, nil
+}
+
+// inGoodPractice reports whether photo sha, recorded at facilities, is a
+// photo of a good practice of one of them.
+func (s *Server) inGoodPractice(ctx context.Context, sha string, facilities []string) (bool, error) {
+	if len(facilities) == 0 {
+		return false, nil
+	}
+	as, err := s.store.ListActions(ctx, checklist.ActionQuery{GoodPractice: true, FacilityIDs: facilities})
+	if err != nil {
+		return false, err
+	}
+	for _, a := range as {
+		shas, err := s.goodPracticePhotos(ctx, a)
+		if err != nil {
+			return false, err
+		}
+		if slices.Contains(shas, sha) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // listGoodPractices lists the actions reviewers marked as good practices,
@@ -310,8 +362,17 @@ func (s *Server) listGoodPractices(c *gin.Context) {
 			name = facilityNameJSON{JA: f.Name.JA, EN: f.Name.EN}
 			names[a.FacilityID] = name
 		}
+		shas, err := s.goodPracticePhotos(ctx, a)
+		if err != nil {
+			respondError(c, err)
+			return
+		}
+		photos := make([]goodPracticePhotoJSON, len(shas))
+		for i, sha := range shas {
+			photos[i] = goodPracticePhotoJSON{SHA256: sha, URL: photoURL(sha)}
+		}
 		out.Items = append(out.Items, goodPracticeViewJSON{ID: a.ID, Title: a.Title, Description: a.GoodPracticeNote,
-			ItemKey: a.ItemKey, Facility: name})
+			ItemKey: a.ItemKey, Facility: name, Photos: photos})
 	}
 	c.Header("Cache-Control", "private, no-cache")
 	respondJSON(c, http.StatusOK, out)

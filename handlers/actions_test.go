@@ -246,7 +246,7 @@ func TestImprovementActionCycle(t *testing.T) {
 		Items []map[string]any `json:"items"`
 	}
 	r.decode(t, &view)
-	if got := sortedCopy(mapKeys(view.Items[0])); strings.Join(got, ",") != "description,facility_name,id,item_key,title" ||
+	if got := sortedCopy(mapKeys(view.Items[0])); strings.Join(got, ",") != "description,facility_name,id,item_key,photos,title" ||
 		view.Items[0]["description"] != "サインの一新" || view.Items[0]["facility_name"].(map[string]any)["ja"] != e.facilities[0].Name.JA {
 		t.Fatalf("good-practice view %s", r.Body)
 	}

@@ -226,6 +226,12 @@ func (s *Server) downloadPhoto(c *gin.Context) {
 			break
 		}
 	}
+	if !allowed { // every signed-in user may see a good practice's photos
+		if allowed, err = s.inGoodPractice(c.Request.Context(), sha, facilities); err != nil {
+			respondError(c, err)
+			return
+		}
+	}
 	if !allowed {
 		respondError(c, checklist.Errorf(checklist.ENotFound, "no photo %s", sha))
 		return
