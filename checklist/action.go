@@ -310,4 +310,9 @@ type ActionQuery struct {
 	TargetFiscalYear int
 	GoodPractice     bool // only good practices
 	OpenOnly         bool
+	// Limit > 0 asks for one page of at most Limit actions in id order
+	// (creation order), after the action with id After. Limit 0 lists
+	// every match by facility, year and creation, for internal use.
+	Limit int
+	After string
 }

@@ -21,6 +21,7 @@ const (
 	ENotFound        = "not_found"         // no such resource (or not visible to the caller)
 	EConflict        = "conflict"          // state conflict: duplicate key, wrong lifecycle state
 	ERevision        = "revision_conflict" // the write was based on a stale revision
+	ENotEditable     = "not_editable"      // the inspection is no longer editable (submitted, approved, …)
 	EPrecondition    = "precondition_failed"
 	ETooLarge        = "payload_too_large"
 	EUnsupportedType = "unsupported_media_type"

@@ -3,6 +3,7 @@ package checklist
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -37,32 +38,42 @@ func (in *Inspection) CanTransition(action string, by Actor) error {
 		return Errorf(EBadRequest, "unknown action %q", action)
 	}
 	if !slices.Contains(r.roles, by.Role) {
-		return Errorf(EForbidden, "a %s cannot %s an inspection", roleName(by.Role), action)
+		return Errorf(EForbidden, "%s cannot %s an inspection", withArticle(roleName(by.Role)), action)
 	}
 	if !slices.Contains(r.from, in.Status) {
-		return stateError(in, fmt.Sprintf("only a %s inspection can be %s", joinStatuses(r.from), pastTense(action)))
+		return stateError(in, EConflict, fmt.Sprintf("only %s inspection can be %s", withArticle(joinStatuses(r.from)), pastTense(action)))
 	}
 	return nil
 }
 
-// CanEdit reports whether by may change answers or photos now.
+// CanEdit reports whether by may change answers or photos now. An
+// inspection that is no longer editable (submitted, approved, discarded)
+// is ENotEditable, so that a tablet's late offline save can tell why.
 func (in *Inspection) CanEdit(by Actor) error {
 	if !slices.Contains(editRoles, by.Role) {
-		return Errorf(EForbidden, "a %s cannot change the answers of an inspection", roleName(by.Role))
+		return Errorf(EForbidden, "%s cannot change the answers of an inspection", withArticle(roleName(by.Role)))
 	}
 	if !in.Status.Editable() {
-		return stateError(in, "only a draft or returned inspection can be changed")
+		return stateError(in, ENotEditable, "only a draft or returned inspection can be changed")
 	}
 	return nil
 }
 
-// stateError refuses a write in the wrong status, naming the status. An
-// approved inspection is locked: that is said in so many words.
-func stateError(in *Inspection, rule string) error {
+// stateError refuses a write in the wrong status with code, naming the
+// status. An approved inspection is locked: that is said in so many words.
+func stateError(in *Inspection, code, rule string) error {
 	if in.Status == StatusApproved {
-		return Errorf(EConflict, "the inspection is approved and locked; a reviewer must reopen it first (%s)", rule)
+		return Errorf(code, "the inspection is approved and locked; a reviewer must reopen it first (%s)", rule)
 	}
-	return Errorf(EConflict, "the inspection is %s: %s", in.Status, rule)
+	return Errorf(code, "the inspection is %s: %s", in.Status, rule)
+}
+
+// withArticle puts "a" or "an" before a word: "an inspector", "a reviewer".
+func withArticle(s string) string {
+	if s != "" && strings.ContainsRune("aeiou", rune(s[0])) {
+		return "an " + s
+	}
+	return "a " + s
 }
 
 // transition moves the inspection along rule action, recording who, when

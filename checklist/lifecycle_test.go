@@ -2,6 +2,7 @@ package checklist_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,11 +153,11 @@ func TestLifecycle(t *testing.T) {
 func TestApprovedIsLocked(t *testing.T) {
 	c := &checklist.Content{}
 	in := inStatus(t, c, checklist.StatusApproved)
-	if err := in.CanEdit(inspector); checklist.ErrorCode(err) != checklist.EConflict {
-		t.Fatalf("CanEdit on approved: %v, want a conflict", err)
+	if err := in.CanEdit(inspector); checklist.ErrorCode(err) != checklist.ENotEditable {
+		t.Fatalf("CanEdit on approved: %v, want not_editable", err)
 	}
-	if _, _, err := in.AddPhoto(c, checklist.Photo{SHA256: "aa"}, inspector, t0); checklist.ErrorCode(err) != checklist.EConflict {
-		t.Fatalf("AddPhoto on approved: %v, want a conflict", err)
+	if _, _, err := in.AddPhoto(c, checklist.Photo{SHA256: "aa"}, inspector, t0); checklist.ErrorCode(err) != checklist.ENotEditable {
+		t.Fatalf("AddPhoto on approved: %v, want not_editable", err)
 	}
 }
 
@@ -277,5 +278,18 @@ func TestWasApplied(t *testing.T) {
 	}
 	if _, applied, _ := in.WasApplied(checklist.Idempotency{Key: "u/k1", Fingerprint: "f1"}); applied || len(in.Applied) != checklist.MaxAppliedRequests {
 		t.Errorf("the oldest key is still remembered among %d", len(in.Applied))
+	}
+}
+
+func TestRefusalsReadWell(t *testing.T) {
+	in := inStatus(t, &checklist.Content{}, checklist.StatusSubmitted)
+	if err := in.CanTransition(checklist.ActionApprove, inspector); err == nil || !strings.Contains(err.Error(), "an inspector cannot approve") {
+		t.Fatalf("err = %v, want %q", err, "an inspector cannot approve")
+	}
+	if err := in.CanTransition(checklist.ActionResubmit, inspector); err == nil || !strings.Contains(err.Error(), "only a returned inspection") {
+		t.Fatalf("err = %v", err)
+	}
+	if err := in.CanTransition(checklist.ActionReopen, reviewer); err == nil || !strings.Contains(err.Error(), "only an approved inspection") {
+		t.Fatalf("err = %v", err)
 	}
 }

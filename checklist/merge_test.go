@@ -221,8 +221,8 @@ func TestApplySave(t *testing.T) {
 	t.Run("ErrNotEditable", func(t *testing.T) {
 		in := inStatus(t, &checklist.Content{}, checklist.StatusApproved)
 		_, err := in.ApplySave(c, checklist.Save{BaseRevision: in.Revision, Answers: map[string]*checklist.Answer{"flyers.rack": answer(yes)}}, inspector, t0)
-		if checklist.ErrorCode(err) != checklist.EConflict {
-			t.Fatalf("save to approved: %v, want a conflict", err)
+		if checklist.ErrorCode(err) != checklist.ENotEditable {
+			t.Fatalf("save to approved: %v, want not_editable", err)
 		}
 		in = draft(t)
 		_, err = in.ApplySave(c, checklist.Save{BaseRevision: 1, Answers: map[string]*checklist.Answer{"flyers.rack": answer(yes)}}, reviewer, t0)

@@ -20,6 +20,12 @@ type RefreshToken struct {
 // Expired reports whether t can no longer be used at now.
 func (t RefreshToken) Expired(now time.Time) bool { return !now.Before(t.ExpiresAt) }
 
+// MaxSessionsPerUser bounds the live sessions (logins) of one user: a new
+// login beyond it ends the oldest. Twenty covers a person's tablets,
+// desktops and browsers with room to spare; a script that logs in again
+// and again instead of refreshing cannot pile up sessions.
+const MaxSessionsPerUser = 20
+
 // RefreshReuseGrace is how long after a refresh token was consumed the
 // same token may be presented again and get the pair that consumption
 // issued, instead of revoking the session.

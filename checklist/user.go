@@ -50,6 +50,10 @@ type User struct {
 	FacilityIDs []string
 	// Disabled users can neither log in nor refresh a session.
 	Disabled bool
+	// SessionsValidAfter is when the user's account last changed in a way
+	// that ends their sessions (see EndsSessions): a credential issued
+	// before it is refused (AcceptsCredential). Zero when it never did.
+	SessionsValidAfter time.Time
 	// Revision grows by one with every change; an update names the
 	// revision it was based on and is refused when it is stale.
 	Revision  int
@@ -155,6 +159,39 @@ func ValidateNewUser(u User, password string) error {
 	return p.Err("the user is not valid")
 }
 
+// EndsSessions reports whether changing u into next must end every
+// session of the user: being disabled or enabled, a new role, or other
+// facilities. Whatever the user holds was issued for the old account.
+func (u User) EndsSessions(next User) bool {
+	return u.Disabled != next.Disabled || u.Role != next.Role || !slices.Equal(u.FacilityIDs, next.FacilityIDs)
+}
+
+// SessionsValidAfterChange is the SessionsValidAfter of a change made at
+// now: the next whole second. Access tokens carry their issue time to the
+// second (iat), so a token issued in the very second of the change, which
+// may predate it, is refused with the others; credentials issued after the
+// change take CredentialIssuedAt, never earlier than this.
+func SessionsValidAfterChange(now time.Time) time.Time {
+	return now.Truncate(time.Second).Add(time.Second)
+}
+
+// CredentialIssuedAt is the issue time to give a credential (access token,
+// session) issued for u at now: now, or SessionsValidAfter when that is
+// later, so a login in the second after a change is not refused.
+func (u User) CredentialIssuedAt(now time.Time) time.Time {
+	if now.Before(u.SessionsValidAfter) {
+		return u.SessionsValidAfter
+	}
+	return now
+}
+
+// AcceptsCredential reports whether a credential of u issued at issuedAt
+// still holds: the user is enabled and the credential was not issued
+// before their last session-ending change.
+func (u User) AcceptsCredential(issuedAt time.Time) bool {
+	return !u.Disabled && !issuedAt.Before(u.SessionsValidAfter)
+}
+
 // UserChange is a partial update of a user by an admin: nil fields stay
 // as they are.
 type UserChange struct {
@@ -164,12 +201,15 @@ type UserChange struct {
 	Disabled    *bool
 }
 
-// Apply returns u with ch applied, normalized and validated. by is the id
-// of the admin making the change: nobody may take the admin role away from
-// themselves or disable themselves, so an installation cannot lock out
-// its own administrator by accident. A role change away from inspector
-// without new facility ids drops the facility bindings.
-func (ch UserChange) Apply(u User, by string) (User, error) {
+// Apply returns u with ch applied at now, normalized and validated. by is
+// the id of the admin making the change. Nobody may change their own role,
+// facilities or disabled state: not take the admin role away from
+// themselves or disable themselves (an installation must not lock out its
+// own administrator by accident), and not promote, re-scope or re-enable
+// themselves with a token issued before someone else changed them. A role
+// change away from inspector without new facility ids drops the facility
+// bindings. A change that EndsSessions moves SessionsValidAfter.
+func (ch UserChange) Apply(u User, by string, now time.Time) (User, error) {
 	next := u
 	if ch.DisplayName != nil {
 		next.DisplayName = *ch.DisplayName
@@ -190,15 +230,21 @@ func (ch UserChange) Apply(u User, by string) (User, error) {
 	var p Problems
 	next.validate(&p)
 	if u.ID == by {
-		if u.Role == RoleAdmin && next.Role != RoleAdmin {
-			p.Add("role", "self", "you cannot take the admin role away from yourself")
+		if u.Role != next.Role {
+			p.Add("role", "self", "you cannot change your own role")
 		}
-		if next.Disabled && !u.Disabled {
-			p.Add("disabled", "self", "you cannot disable yourself")
+		if !slices.Equal(u.FacilityIDs, next.FacilityIDs) {
+			p.Add("facility_ids", "self", "you cannot change your own facilities")
+		}
+		if u.Disabled != next.Disabled {
+			p.Add("disabled", "self", "you cannot disable or enable yourself")
 		}
 	}
 	if err := p.Err("the change is not valid"); err != nil {
 		return u, err
+	}
+	if u.EndsSessions(next) {
+		next.SessionsValidAfter = SessionsValidAfterChange(now)
 	}
 	return next, nil
 }

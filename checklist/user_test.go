@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"tenken/checklist"
 )
@@ -75,33 +76,63 @@ func TestUserChangeApply(t *testing.T) {
 	admin := checklist.User{ID: "me", Username: "admin", DisplayName: "admin", Role: checklist.RoleAdmin, Revision: 3}
 	reviewer, yes := checklist.RoleReviewer, true
 	inspector := checklist.RoleInspector
+	now := time.Date(2026, 4, 1, 9, 0, 0, 500_000_000, time.UTC)
 	t.Run("ErrDemoteSelf", func(t *testing.T) {
-		_, err := checklist.UserChange{Role: &reviewer}.Apply(admin, "me")
+		_, err := checklist.UserChange{Role: &reviewer}.Apply(admin, "me", now)
 		if fields(err) != "role" {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("ErrDisableSelf", func(t *testing.T) {
-		_, err := checklist.UserChange{Disabled: &yes}.Apply(admin, "me")
+		_, err := checklist.UserChange{Disabled: &yes}.Apply(admin, "me", now)
 		if fields(err) != "disabled" {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("DemoteOther", func(t *testing.T) {
-		u, err := checklist.UserChange{Role: &reviewer, Disabled: &yes}.Apply(admin, "someone else")
+		u, err := checklist.UserChange{Role: &reviewer, Disabled: &yes}.Apply(admin, "someone else", now)
 		if err != nil || u.Role != reviewer || !u.Disabled {
+			t.Fatalf("u = %+v, %v", u, err)
+		}
+		// Tokens of the old account are refused, also one issued in the
+		// second of the change; the first issued after it is accepted.
+		if want := now.Truncate(time.Second).Add(time.Second); !u.SessionsValidAfter.Equal(want) {
+			t.Fatalf("SessionsValidAfter = %v, want %v", u.SessionsValidAfter, want)
+		}
+		u.Disabled = false
+		if u.AcceptsCredential(now.Truncate(time.Second)) || !u.AcceptsCredential(u.CredentialIssuedAt(now)) {
+			t.Fatal("the valid-after rule does not hold")
+		}
+	})
+	t.Run("ErrSelfPromoteRescopeEnable", func(t *testing.T) {
+		demoted := checklist.User{ID: "me", Username: "demoted", Role: checklist.RoleReviewer, Disabled: true, Revision: 4}
+		admin, no := checklist.RoleAdmin, false
+		_, err := checklist.UserChange{Role: &admin, Disabled: &no}.Apply(demoted, "me", now)
+		if fields(err) != "role disabled" {
+			t.Fatalf("err = %v", err)
+		}
+		ins := checklist.User{ID: "me", Username: "ins", Role: inspector, FacilityIDs: []string{"f1"}}
+		_, err = checklist.UserChange{FacilityIDs: &[]string{"f1", "f2"}}.Apply(ins, "me", now)
+		if fields(err) != "facility_ids" {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("DisplayNameKeepsSessions", func(t *testing.T) {
+		name := "New name"
+		u, err := checklist.UserChange{DisplayName: &name}.Apply(admin, "me", now)
+		if err != nil || !u.SessionsValidAfter.IsZero() {
 			t.Fatalf("u = %+v, %v", u, err)
 		}
 	})
 	t.Run("LeavingInspectorDropsFacilities", func(t *testing.T) {
 		ins := checklist.User{ID: "i", Username: "ins", Role: inspector, FacilityIDs: []string{"f"}}
-		u, err := checklist.UserChange{Role: &reviewer}.Apply(ins, "me")
+		u, err := checklist.UserChange{Role: &reviewer}.Apply(ins, "me", now)
 		if err != nil || u.FacilityIDs != nil {
 			t.Fatalf("u = %+v, %v", u, err)
 		}
 	})
 	t.Run("ErrInspectorNeedsFacilities", func(t *testing.T) {
-		_, err := checklist.UserChange{Role: &inspector}.Apply(admin, "other")
+		_, err := checklist.UserChange{Role: &inspector}.Apply(admin, "other", now)
 		if fields(err) != "facility_ids" {
 			t.Fatalf("err = %v", err)
 		}

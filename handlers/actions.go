@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -223,6 +224,12 @@ func (s *Server) listActions(c *gin.Context) {
 		}
 		q.Status = checklist.ActionStatus(v)
 	}
+	after, limit, err := pageParams(c, "actions")
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	q.After, q.Limit = after, limit
 	if refuseQuery(c, probs) {
 		return
 	}
@@ -240,14 +247,12 @@ func (s *Server) listActions(c *gin.Context) {
 }
 
 func (s *Server) respondActions(c *gin.Context, q checklist.ActionQuery) {
-	as, err := s.store.ListActions(c.Request.Context(), q)
+	as, next, err := s.actionPage(c.Request.Context(), q)
 	if err != nil {
 		respondError(c, err)
 		return
 	}
-	out := struct {
-		Items []actionJSON `json:"items"`
-	}{Items: make([]actionJSON, 0, len(as))}
+	out := listJSON[actionJSON]{Items: make([]actionJSON, 0, len(as)), NextCursor: nextCursor("actions", next)}
 	for _, a := range as {
 		out.Items = append(out.Items, newActionJSON(a))
 	}
@@ -255,10 +260,122 @@ func (s *Server) respondActions(c *gin.Context, q checklist.ActionQuery) {
 	respondJSON(c, http.StatusOK, out)
 }
 
+// actionPage lists one page of q (q.Limit > 0) and the id to continue
+// after, empty on the last page.
+func (s *Server) actionPage(ctx context.Context, q checklist.ActionQuery) ([]checklist.Action, string, error) {
+	limit := q.Limit
+	q.Limit++ // one more tells whether a next page exists
+	as, err := s.store.ListActions(ctx, q)
+	if err != nil || len(as) <= limit {
+		return as, "", err
+	}
+	return as[:limit], as[limit-1].ID, nil
+}
+
+// goodPracticeViewJSON is the good-practice view: what another facility
+// may learn from an action, and no more — not its owner, reports, people
+// or inspection ids, which stay with the facility and the bureau.
+type goodPracticeViewJSON struct {
+	ID          string                  `json:"id"`
+	Title       string                  `json:"title"`
+	Description string                  `json:"description"`
+	ItemKey     string                  `json:"item_key"`
+	Facility    facilityNameJSON        `json:"facility_name"`
+	Photos      []goodPracticePhotoJSON `json:"photos"`
+}
+
+type goodPracticePhotoJSON struct {
+	SHA256 string `json:"sha256"`
+	URL    string `json:"url"`
+}
+
+// goodPracticePhotos returns the photos the action's source inspection
+// recorded for its item: what a good practice shows other facilities,
+// and the only photos of another facility they may download.
+func (s *Server) goodPracticePhotos(ctx context.Context, a checklist.Action) ([]string, error) {
+	if a.SourceInspectionID == "" {
+		return nil, nil
+	}
+	in, err := s.store.FindInspection(ctx, a.SourceInspectionID)
+	if checklist.ErrorCode(err) == checklist.ENotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var shas []string
+	for _, p := range in.Photos {
+		if p.ItemKey == a.ItemKey {
+			shas = append(shas, p.SHA256)
+		}
+	}
+	return shas, nil
+}
+
+// inGoodPractice reports whether photo sha, recorded at facilities, is a
+// photo of a good practice of one of them.
+func (s *Server) inGoodPractice(ctx context.Context, sha string, facilities []string) (bool, error) {
+	if len(facilities) == 0 {
+		return false, nil
+	}
+	as, err := s.store.ListActions(ctx, checklist.ActionQuery{GoodPractice: true, FacilityIDs: facilities})
+	if err != nil {
+		return false, err
+	}
+	for _, a := range as {
+		shas, err := s.goodPracticePhotos(ctx, a)
+		if err != nil {
+			return false, err
+		}
+		if slices.Contains(shas, sha) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // listGoodPractices lists the actions reviewers marked as good practices,
-// across every facility: every signed-in user may learn from them.
+// across every facility, in the good-practice view: every signed-in user
+// may learn from them.
 func (s *Server) listGoodPractices(c *gin.Context) {
-	s.respondActions(c, checklist.ActionQuery{GoodPractice: true})
+	after, limit, err := pageParams(c, "good-practices")
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	as, next, err := s.actionPage(ctx, checklist.ActionQuery{GoodPractice: true, After: after, Limit: limit})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	names := map[string]facilityNameJSON{}
+	out := listJSON[goodPracticeViewJSON]{Items: make([]goodPracticeViewJSON, 0, len(as)), NextCursor: nextCursor("good-practices", next)}
+	for _, a := range as {
+		name, ok := names[a.FacilityID]
+		if !ok {
+			f, err := s.store.FindFacility(ctx, a.FacilityID)
+			if err != nil && checklist.ErrorCode(err) != checklist.ENotFound {
+				respondError(c, err)
+				return
+			}
+			name = facilityNameJSON{JA: f.Name.JA, EN: f.Name.EN}
+			names[a.FacilityID] = name
+		}
+		shas, err := s.goodPracticePhotos(ctx, a)
+		if err != nil {
+			respondError(c, err)
+			return
+		}
+		photos := make([]goodPracticePhotoJSON, len(shas))
+		for i, sha := range shas {
+			photos[i] = goodPracticePhotoJSON{SHA256: sha, URL: photoURL(sha)}
+		}
+		out.Items = append(out.Items, goodPracticeViewJSON{ID: a.ID, Title: a.Title, Description: a.GoodPracticeNote,
+			ItemKey: a.ItemKey, Facility: name, Photos: photos})
+	}
+	c.Header("Cache-Control", "private, no-cache")
+	respondJSON(c, http.StatusOK, out)
 }
 
 type updateActionRequest struct {

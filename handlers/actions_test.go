@@ -2,7 +2,9 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,6 +76,55 @@ type actionView struct {
 		Note string `json:"note"`
 	} `json:"good_practice"`
 	TargetFiscalYearLabel string `json:"target_fiscal_year_label"`
+}
+
+func mapKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// TestActionListPages: action lists come in pages, with the cursor every
+// list uses.
+func TestActionListPages(t *testing.T) {
+	api := newTestAPI(t)
+	f := api.createFacility("PAGE-1")
+	reviewer := bearer(api.tokenFor(checklist.RoleReviewer))
+	var want []string
+	for i := range 5 {
+		var a actionView
+		api.request("POST", "/v1/actions", map[string]any{"title": fmt.Sprintf("改善 %d", i), "facility_id": f, "item_key": "signage.entrance",
+			"target_fiscal_year": 2026}, reviewer).wantStatus(t, http.StatusCreated).decode(t, &a)
+		want = append(want, a.ID)
+	}
+	var got []string
+	path := "/v1/actions?limit=2"
+	for pages := 1; ; pages++ {
+		var page struct {
+			Items      []actionView `json:"items"`
+			NextCursor *string      `json:"next_cursor"`
+		}
+		api.request("GET", path, nil, reviewer).wantStatus(t, http.StatusOK).decode(t, &page)
+		if len(page.Items) > 2 || pages > 3 {
+			t.Fatalf("page %d has %d items", pages, len(page.Items))
+		}
+		for _, a := range page.Items {
+			got = append(got, a.ID)
+		}
+		if page.NextCursor == nil {
+			break
+		}
+		path = "/v1/actions?limit=2&cursor=" + *page.NextCursor
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("paged through %v, want %v", got, want)
+	}
+	// A cursor of another list is refused.
+	admin := bearer(api.tokenFor(checklist.RoleAdmin))
+	api.request("GET", "/v1/actions?cursor="+*nextCursorOf(t, api, admin, "/v1/users?limit=1"), nil, reviewer).
+		problem(t, http.StatusBadRequest, "bad_request")
 }
 
 func TestImprovementActionCycle(t *testing.T) {
@@ -184,9 +235,20 @@ func TestImprovementActionCycle(t *testing.T) {
 	if a.GoodPractice == nil || a.GoodPractice.Note != "サインの一新" {
 		t.Fatalf("good practice: %+v", a)
 	}
-	e.request("GET", "/v1/good-practices", nil, otherInspector).wantStatus(t, http.StatusOK).decode(t, &list)
+	r := e.request("GET", "/v1/good-practices", nil, otherInspector).wantStatus(t, http.StatusOK)
+	r.decode(t, &list)
 	if len(list.Items) != 1 || list.Items[0].ID != a.ID {
 		t.Fatalf("good practices seen by another facility: %+v", list.Items)
+	}
+	// Another facility sees the good-practice view only: what was done and
+	// where, not who carries it out, their reports or the record's ids.
+	var view struct {
+		Items []map[string]any `json:"items"`
+	}
+	r.decode(t, &view)
+	if got := sortedCopy(mapKeys(view.Items[0])); strings.Join(got, ",") != "description,facility_name,id,item_key,photos,title" ||
+		view.Items[0]["description"] != "サインの一新" || view.Items[0]["facility_name"].(map[string]any)["ja"] != e.facilities[0].Name.JA {
+		t.Fatalf("good-practice view %s", r.Body)
 	}
 	e.request("POST", "/v1/actions", map[string]any{"title": "x", "facility_id": own, "item_key": item, "target_fiscal_year": 2026, "extra": 1}, e.reviewer).
 		problem(t, http.StatusBadRequest, "bad_request")

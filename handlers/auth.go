@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -34,7 +35,8 @@ type Principal struct {
 	UserID     string
 	Username   string
 	Role       checklist.Role
-	Facilities []string // facility ids an inspector is bound to
+	Facilities []string  // facility ids an inspector is bound to
+	IssuedAt   time.Time // when the credential was issued (iat)
 }
 
 // CanAccessFacility reports whether p may read or write data of facility id:
@@ -46,9 +48,9 @@ func (p Principal) CanAccessFacility(id string) bool {
 const principalKey = "principal"
 
 // authenticate requires a valid bearer access token and stores the
-// caller's Principal in the context. The token alone decides: no database
-// read, so a role or facility change reaches the caller with the next
-// refresh, within the access-token lifetime.
+// caller's Principal in the context. The token carries the role and
+// facilities; checkCredential refuses it once the account has changed
+// since it was issued, or is disabled.
 func (s *Server) authenticate(c *gin.Context) {
 	scheme, token, _ := strings.Cut(c.GetHeader("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
@@ -61,6 +63,14 @@ func (s *Server) authenticate(c *gin.Context) {
 		logger(c).Info("access token refused", slog.String("reason", err.Error()))
 		c.Header("WWW-Authenticate", `Bearer realm="tenken", error="invalid_token"`)
 		respondError(c, checklist.Errorf(checklist.EUnauthorized, "the access token is not valid or has expired"))
+		return
+	}
+	if err := s.checkCredential(c.Request.Context(), p.UserID, p.IssuedAt); err != nil {
+		if checklist.ErrorCode(err) == checklist.EUnauthorized {
+			logger(c).Info("access token refused", slog.String("user", p.UserID), slog.String("reason", err.Error()))
+			c.Header("WWW-Authenticate", `Bearer realm="tenken", error="invalid_token"`)
+		}
+		respondError(c, err)
 		return
 	}
 	c.Set(principalKey, p)
@@ -123,7 +133,10 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	account, client, now := checklist.NormalizeUsername(req.Username), c.ClientIP(), s.now()
-	if wait := s.throttle.wait(now, account, client); wait > 0 {
+	// The attempt is counted before the password is hashed, so that
+	// concurrent guesses cannot all pass before the first failure counts.
+	attempt, wait := s.throttle.take(now, account, client)
+	if wait > 0 {
 		logger(c).Warn("login throttled", slog.String("username", account), slog.String("client", client))
 		respondTooMany(c, wait, "too many failed logins; try again later")
 		return
@@ -131,13 +144,24 @@ func (s *Server) login(c *gin.Context) {
 	u, err := s.checkCredentials(c.Request.Context(), account, req.Password)
 	if err != nil {
 		if checklist.ErrorCode(err) == checklist.EUnauthorized {
-			s.throttle.failed(now, account, client)
+			attempt.failed()
 			logger(c).Info("login failed", slog.String("username", account), slog.String("client", client))
+		} else {
+			attempt.undone(s.now())
+		}
+		if errors.Is(err, context.Canceled) {
+			// The client hung up while its hash waited: nothing was
+			// hashed, and there is nobody to answer.
+			// 499 is nginx's "client closed request": logged at info
+			// level, never as a server error.
+			logger(c).Info("login dropped: the client closed the connection", slog.String("username", account))
+			c.AbortWithStatus(499)
+			return
 		}
 		respondError(c, err)
 		return
 	}
-	s.throttle.succeeded(account)
+	attempt.succeeded(s.now())
 	c.Set(userIDKey, u.ID)
 	s.respondTokens(c, u)
 }
@@ -149,12 +173,17 @@ func (s *Server) checkCredentials(ctx context.Context, username, password string
 	switch checklist.ErrorCode(err) {
 	case "":
 	case checklist.ENotFound:
-		_, _ = checkPassword(dummyHash(), password)
+		if err := s.throttle.hashes.do(ctx, func() { _, _ = checkPassword(dummyHash(), password) }); err != nil {
+			return checklist.User{}, err
+		}
 		return checklist.User{}, errBadLogin()
 	default:
 		return checklist.User{}, err
 	}
-	ok, err := checkPassword(hash, password)
+	var ok bool
+	if qerr := s.throttle.hashes.do(ctx, func() { ok, err = checkPassword(hash, password) }); qerr != nil {
+		return checklist.User{}, qerr
+	}
 	if err != nil {
 		return checklist.User{}, fmt.Errorf("user %s: %w", u.ID, err)
 	}
@@ -234,12 +263,15 @@ func (s *Server) refresh(c *gin.Context) {
 	// The access token is minted from what the use recorded, so a replay
 	// returns the same one (same iat, jti, key and claims) unless the
 	// user's role or facilities changed in between.
-	access, exp, err := s.tokens.issueAt(u, use.UsedAt, use.AccessID)
+	access, exp, err := s.tokens.issueAt(u, u.CredentialIssuedAt(use.UsedAt), use.AccessID)
 	if err != nil {
 		respondError(c, err)
 		return
 	}
-	writeTokens(c, access, next, int(exp.Sub(now.Truncate(time.Second))/time.Second))
+	// A replay late in the grace period may return an access token that
+	// has expired (when the access lifetime is shorter than the grace
+	// period): it says 0, never a negative count.
+	writeTokens(c, access, next, max(0, int(exp.Sub(now.Truncate(time.Second))/time.Second)))
 }
 
 // logout ends the session of the presented refresh token. An unknown
@@ -298,12 +330,12 @@ func (s *Server) respondTokens(c *gin.Context, u checklist.User) {
 		respondError(c, err)
 		return
 	}
-	access, err := s.tokens.issue(u)
+	access, exp, err := s.tokens.issueAt(u, u.CredentialIssuedAt(now), uuid.NewString())
 	if err != nil {
 		respondError(c, err)
 		return
 	}
-	writeTokens(c, access, refresh, int(s.cfg.AccessTTL/time.Second))
+	writeTokens(c, access, refresh, int(exp.Sub(now.Truncate(time.Second))/time.Second))
 }
 
 // writeTokens writes a token response.

@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -133,6 +134,25 @@ func medianFailedLogins(t *testing.T, api *testAPI, known, unknown string) (time
 	return dk[len(dk)/2], du[len(du)/2]
 }
 
+// waitRefused waits until the access token is refused, for changes made
+// round the server (straight to the store), which it sees within a few
+// seconds (its per-user copy expires).
+func waitRefused(t *testing.T, api *testAPI, access string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := api.request("GET", "/v1/me", nil, bearer(access))
+		if r.StatusCode == http.StatusUnauthorized {
+			r.problem(t, http.StatusUnauthorized, "unauthorized")
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the access token is still accepted: %d %s", r.StatusCode, r.Body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // disable disables u through the store.
 func disable(t *testing.T, api *testAPI, u checklist.User) {
 	t.Helper()
@@ -142,7 +162,7 @@ func disable(t *testing.T, api *testAPI, u checklist.User) {
 		t.Fatal(err)
 	}
 	if _, err := api.db.UpdateUser(context.Background(), u.ID, cur.Revision, checklist.SystemActor, func(u checklist.User) (checklist.User, error) {
-		return checklist.UserChange{Disabled: &yes}.Apply(u, "")
+		return checklist.UserChange{Disabled: &yes}.Apply(u, "", api.clk.Now())
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -267,37 +287,38 @@ func TestRefresh(t *testing.T) {
 		// A replay of the newest consumption is refused too: the session is gone.
 		refresh(second.RefreshToken).problem(t, http.StatusUnauthorized, "unauthorized")
 	})
-	t.Run("ReplayCarriesRoleChange", func(t *testing.T) {
-		// The retry is answered with the user as they are now: the same
-		// refresh token, and an access token with the current role.
+	t.Run("ErrReplayAfterRoleChange", func(t *testing.T) {
+		// A role change ends the session: a retry within the grace period
+		// gets nothing either, not even the pair it lost.
 		u := api.newUser(checklist.RoleReviewer)
 		tk := api.login(u.Username, testPassword)
-		var lost, again tokens
+		var lost tokens
 		refresh(tk.RefreshToken).wantStatus(t, http.StatusOK).decode(t, &lost)
 		role := checklist.RoleAdmin
 		if _, err := api.db.UpdateUser(context.Background(), u.ID, u.Revision, checklist.SystemActor, func(u checklist.User) (checklist.User, error) {
-			return checklist.UserChange{Role: &role}.Apply(u, "")
+			return checklist.UserChange{Role: &role}.Apply(u, "", api.clk.Now())
 		}); err != nil {
 			t.Fatal(err)
 		}
-		refresh(tk.RefreshToken).wantStatus(t, http.StatusOK).decode(t, &again)
-		if again.RefreshToken != lost.RefreshToken {
-			t.Fatal("the retry got another refresh token")
-		}
-		api.request("GET", "/v1/users", nil, bearer(again.AccessToken)).wantStatus(t, http.StatusOK)
+		refresh(tk.RefreshToken).problem(t, http.StatusUnauthorized, "unauthorized")
+		refresh(lost.RefreshToken).problem(t, http.StatusUnauthorized, "unauthorized")
 	})
-	t.Run("RoleChangeAtRefresh", func(t *testing.T) {
+	t.Run("RoleChangeEndsSessions", func(t *testing.T) {
 		u := api.newUser(checklist.RoleReviewer)
 		tk := api.login(u.Username, testPassword)
 		api.request("GET", "/v1/users", nil, bearer(tk.AccessToken)).problem(t, http.StatusForbidden, "forbidden")
 		role := checklist.RoleAdmin
 		if _, err := api.db.UpdateUser(context.Background(), u.ID, u.Revision, checklist.SystemActor, func(u checklist.User) (checklist.User, error) {
-			return checklist.UserChange{Role: &role}.Apply(u, "")
+			return checklist.UserChange{Role: &role}.Apply(u, "", api.clk.Now())
 		}); err != nil {
 			t.Fatal(err)
 		}
-		var next tokens
-		refresh(tk.RefreshToken).wantStatus(t, http.StatusOK).decode(t, &next)
+		refresh(tk.RefreshToken).problem(t, http.StatusUnauthorized, "unauthorized")
+		// The change went round this instance (straight to the store), so
+		// the old token dies when the cached copy of the user expires.
+		waitRefused(t, api, tk.AccessToken)
+		// A login in the same second gets the new role at once.
+		next := api.login(u.Username, testPassword)
 		api.request("GET", "/v1/users", nil, bearer(next.AccessToken)).wantStatus(t, http.StatusOK)
 	})
 	t.Run("ErrDisabledUser", func(t *testing.T) {
@@ -313,7 +334,7 @@ func TestRefresh(t *testing.T) {
 		}
 		no := false
 		if _, err := api.db.UpdateUser(context.Background(), u.ID, cur.Revision, checklist.SystemActor, func(u checklist.User) (checklist.User, error) {
-			return checklist.UserChange{Disabled: &no}.Apply(u, "")
+			return checklist.UserChange{Disabled: &no}.Apply(u, "", api.clk.Now())
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -526,6 +547,22 @@ func TestTokenAttacks(t *testing.T) {
 
 // TestKeyRotation: a token signed by the old key still verifies after a
 // new key takes over signing, until the old key leaves the set.
+// sibling is another server on a's database and clock, with keys.
+func (a *testAPI) sibling(t *testing.T, keys *handlers.KeySet) *testAPI {
+	t.Helper()
+	cfg := a.cfg
+	cfg.Keys = keys
+	s, err := handlers.NewServer(cfg, a.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	sib := &testAPI{t: t, srv: srv, db: a.db, cfg: cfg, clk: a.clk}
+	sib.seq.Store(a.seq.Load() + 1000) // names its users apart
+	return sib
+}
+
 func TestKeyRotation(t *testing.T) {
 	oldKey, _ := handlers.GenerateSigningKey()
 	newKey, _ := handlers.GenerateSigningKey()
@@ -541,8 +578,8 @@ func TestKeyRotation(t *testing.T) {
 	before := newTestAPIWith(t, func(c *handlers.Config) { c.Keys = oldSet })
 	oldToken := before.tokenFor(checklist.RoleReviewer)
 
-	// Another instance (access tokens need no database) with the rotated set.
-	after := newTestAPIWith(t, func(c *handlers.Config) { c.Keys = rotated })
+	// Another instance on the same database with the rotated set.
+	after := before.sibling(t, rotated)
 	after.request("GET", "/v1/facilities", nil, bearer(oldToken)).wantStatus(t, http.StatusOK)
 	newToken := after.tokenFor(checklist.RoleReviewer)
 	after.request("GET", "/v1/facilities", nil, bearer(newToken)).wantStatus(t, http.StatusOK)
@@ -556,7 +593,7 @@ func TestKeyRotation(t *testing.T) {
 
 	// Once the old key is dropped, its tokens stop working.
 	dropped, _ := handlers.NewKeySet(newKey)
-	gone := newTestAPIWith(t, func(c *handlers.Config) { c.Keys = dropped })
+	gone := before.sibling(t, dropped)
 	gone.request("GET", "/v1/facilities", nil, bearer(oldToken)).problem(t, http.StatusUnauthorized, "unauthorized")
 
 	if _, err := handlers.NewKeySet(retired); err == nil {
@@ -606,4 +643,60 @@ func TestRefreshTokensNotStoredInClear(t *testing.T) {
 			t.Errorf("the %s token is in the database in clear", name)
 		}
 	}
+}
+
+// TestLoginThrottleConcurrent: concurrent wrong passwords for one account
+// reach the password hash no more often than the account's burst.
+func TestLoginThrottleConcurrent(t *testing.T) {
+	api := newTestAPIWith(t, func(c *handlers.Config) {
+		c.LoginThrottle = handlers.ThrottleConfig{AccountBurst: 5, AccountEvery: time.Minute, ClientBurst: 1000}
+	})
+	u := api.newUser(checklist.RoleAdmin)
+	statuses := make(chan int, 50)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			statuses <- api.request("POST", "/v1/auth/login", map[string]string{"username": u.Username, "password": "wrong password!"}).StatusCode
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if count[http.StatusUnauthorized] != 5 || count[http.StatusTooManyRequests] != 45 {
+		t.Fatalf("statuses %v, want 5 × 401 (hashed) and 45 × 429", count)
+	}
+}
+
+// TestLoginHashQueue: a flood of logins does not queue hashing without
+// bound: beyond the queue, logins are answered 503 with Retry-After at
+// once, and a real login afterwards is served.
+func TestLoginHashQueue(t *testing.T) {
+	api := newTestAPIWith(t, func(c *handlers.Config) {
+		c.LoginThrottle = handlers.ThrottleConfig{AccountBurst: 1000, ClientBurst: 1000, HashSlots: 1, HashQueue: 2}
+	})
+	handlers.UseProductionPasswordCost(t)
+	u := api.newUser(checklist.RoleReviewer)
+	statuses := make(chan response, 24)
+	var wg sync.WaitGroup
+	for range 24 {
+		wg.Go(func() {
+			statuses <- api.request("POST", "/v1/auth/login", map[string]string{"username": u.Username, "password": "wrong password!"})
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for r := range statuses {
+		count[r.StatusCode]++
+		if r.StatusCode == http.StatusServiceUnavailable && r.Header.Get("Retry-After") == "" {
+			t.Errorf("503 without Retry-After: %s", r.Body)
+		}
+	}
+	if count[http.StatusServiceUnavailable] == 0 || count[http.StatusUnauthorized]+count[http.StatusServiceUnavailable] != 24 {
+		t.Fatalf("statuses %v, want some 503 and the rest 401", count)
+	}
+	api.login(u.Username, testPassword)
 }

@@ -19,8 +19,9 @@ import (
 const maxJSONBody = 1 << 20
 
 // decodeJSON strictly decodes the request body into v: the content type
-// must be JSON, the body must fit the limit, unknown fields and trailing
-// data are refused, and a wrong type names its field.
+// must be JSON, the body must fit the limit, unknown fields, trailing
+// data, duplicate names and invalid UTF-8 are refused (checkStrictJSON),
+// and a wrong type names its field.
 func decodeJSON(c *gin.Context, v any) error {
 	return decodeJSONLimit(c, v, maxJSONBody)
 }
@@ -47,7 +48,7 @@ func decodeJSONLimit(c *gin.Context, v any, limit int64) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return checklist.Errorf(checklist.EBadRequest, "the body holds more than one JSON value")
 	}
-	return nil
+	return checkStrictJSON(body)
 }
 
 // jsonProblem turns an encoding/json error into a bad request naming the

@@ -19,6 +19,7 @@ var statusOf = map[string]int{
 	checklist.ENotFound:        http.StatusNotFound,
 	checklist.EConflict:        http.StatusConflict,
 	checklist.ERevision:        http.StatusConflict,
+	checklist.ENotEditable:     http.StatusConflict,
 	checklist.EPrecondition:    http.StatusPreconditionFailed,
 	checklist.ETooLarge:        http.StatusRequestEntityTooLarge,
 	checklist.EUnsupportedType: http.StatusUnsupportedMediaType,

@@ -401,14 +401,21 @@ func csvBytes(t table) ([]byte, error) {
 	buf.WriteString("\uFEFF")
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = true
-	if err := w.Write(t.headers); err != nil {
+	rec := make([]string, 0, len(t.headers))
+	for _, h := range t.headers { // section titles head columns
+		rec = append(rec, csvSafe(h))
+	}
+	if err := w.Write(rec); err != nil {
 		return nil, err
 	}
-	rec := make([]string, 0, len(t.headers))
 	for _, row := range t.rows {
 		rec = rec[:0]
 		for _, v := range row {
-			rec = append(rec, cellString(v))
+			cell := cellString(v)
+			if _, text := v.(string); text {
+				cell = csvSafe(cell)
+			}
+			rec = append(rec, cell)
 		}
 		if err := w.Write(rec); err != nil {
 			return nil, err
@@ -416,6 +423,21 @@ func csvBytes(t table) ([]byte, error) {
 	}
 	w.Flush()
 	return buf.Bytes(), w.Error()
+}
+
+// csvSafe neutralises a text cell that a spreadsheet would read as a
+// formula (OWASP's CSV-injection rule): one starting with =, +, -, @, a
+// tab or a carriage return gets a leading apostrophe, so that Excel shows
+// it as text. Text written by users (comments, action titles, owners,
+// reports, facility and checklist names) reaches the reviewers' exports,
+// and a formula there could send the sheet's data elsewhere
+// (=HYPERLINK("http://…?d="&B2,…)) when a reviewer opens it. Numbers are
+// written from their values and never pass here.
+func csvSafe(s string) string {
+	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
 }
 
 func cellString(v any) string {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/golang-jwt/jwt/v5"
@@ -39,6 +40,8 @@ func FuzzDecodeJSON(f *testing.F) {
 		`{"answers":{"q1":{"value":"yes","comment":"c","photos":["p"]},"q2":{"value":[1,2]},"q3":{"value":{"a":1}}}}`,
 		`{"username":1}`, `{"revision":1e400}`, `{"revision":"1"}`, `{"nope":1}`, `{"name":{"JA":"x"}}`,
 		`{} {}`, `{}x`, `{}}`, `{}]`, `[]`, `null`, ``, `{`, `{"username":"\ud800"}`, "\xef\xbb\xbf{}", `{"a":` + strings.Repeat("[", 200),
+		`{"username":"a","username":"b"}`, `{"username":"a","Username":"b"}`, `{"answers":{"q1":{},"q1":{}}}`,
+		"{\"username\":\"\xff\"}", `{"username":"\ud83d\ude00"}`, `{"username":"\udc00\ud800"}`,
 	} {
 		f.Add([]byte(s), "application/json")
 	}
@@ -56,6 +59,9 @@ func FuzzDecodeJSON(f *testing.F) {
 		if err == nil {
 			if !json.Valid(bytes.TrimSpace(body)) && !json.Valid(bytes.TrimPrefix(bytes.TrimSpace(body), []byte("\xef\xbb\xbf"))) {
 				t.Fatalf("accepted a body that is not one JSON value: %q", body)
+			}
+			if !utf8.Valid(body) {
+				t.Fatalf("accepted a body that is not UTF-8: %q", body)
 			}
 			if len(body) > 256 {
 				t.Fatalf("accepted %d bytes over a 256-byte limit", len(body))

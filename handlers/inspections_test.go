@@ -251,7 +251,11 @@ func TestInspectionLifecycleAPI(t *testing.T) {
 	e.save(e.inspector, id, 1, completeAnswers).wantStatus(t, http.StatusOK)
 	e.act(e.inspector, id, "approve", nil).problem(t, http.StatusForbidden, checklist.EForbidden)
 	e.act(e.inspector, id, "submit", map[string]any{"revision": 2}).wantStatus(t, http.StatusOK)
-	e.save(e.inspector, id, 3, map[string]any{"notes.n01": map[string]any{"value": "x"}}).problem(t, http.StatusConflict, checklist.EConflict)
+	// A late offline save to the submitted inspection says why.
+	p = e.save(e.inspector, id, 3, map[string]any{"notes.n01": map[string]any{"value": "x"}}).problem(t, http.StatusConflict, checklist.ENotEditable)
+	if !strings.Contains(p.Detail, "submitted") {
+		t.Fatalf("not_editable problem %+v", p)
+	}
 
 	// The reviewer returns it with comments overall and on an item.
 	e.act(e.reviewer, id, "return", map[string]any{}).problem(t, http.StatusUnprocessableEntity, checklist.EInvalid)
@@ -275,8 +279,8 @@ func TestInspectionLifecycleAPI(t *testing.T) {
 
 	// Approved is locked: every write is 409 and changes nothing.
 	before := e.stored(t, id)
-	e.save(e.inspector, id, 7, map[string]any{"notes.n01": map[string]any{"value": "x"}}).problem(t, http.StatusConflict, checklist.EConflict)
-	e.upload(e.inspector, id, "", pngBytes(t, 1), "image/png").problem(t, http.StatusConflict, checklist.EConflict)
+	e.save(e.inspector, id, 7, map[string]any{"notes.n01": map[string]any{"value": "x"}}).problem(t, http.StatusConflict, checklist.ENotEditable)
+	e.upload(e.inspector, id, "", pngBytes(t, 1), "image/png").problem(t, http.StatusConflict, checklist.ENotEditable)
 	for _, action := range []string{"submit", "resubmit", "discard"} {
 		e.act(e.inspector, id, action, nil).problem(t, http.StatusConflict, checklist.EConflict)
 	}
@@ -744,9 +748,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{name: "OtherFacilityDiscard", method: "POST", path: "/discard", auth: "other", status: 404, code: "not_found"},
 		{name: "OtherFacilityPhoto", method: "POST", path: "/photos", body: pngBytes(t, 3), headers: []string{"Content-Type: image/png"}, auth: "other", status: 404, code: "not_found"},
 		{name: "ReviewerSaves", method: "PATCH", body: ans("notes.n01", "x"), auth: "reviewer", status: 403, code: "forbidden"},
-		{name: "ApprovedSave", target: &approved, method: "PATCH", body: ans("notes.n01", "x"), status: 409, code: "conflict", contains: "approved"},
+		{name: "ApprovedSave", target: &approved, method: "PATCH", body: ans("notes.n01", "x"), status: 409, code: "not_editable", contains: "approved"},
 		{name: "ApprovedDiscard", target: &approved, method: "POST", path: "/discard", status: 409, code: "conflict"},
-		{name: "ApprovedPhoto", target: &approved, method: "POST", path: "/photos", body: pngBytes(t, 4), headers: []string{"Content-Type: image/png"}, status: 409, code: "conflict"},
+		{name: "ApprovedPhoto", target: &approved, method: "POST", path: "/photos", body: pngBytes(t, 4), headers: []string{"Content-Type: image/png"}, status: 409, code: "not_editable"},
 		{name: "ReturnWithoutComment", method: "POST", path: "/return", body: map[string]any{}, auth: "reviewer", status: 409, code: "conflict"},
 	}
 	for _, tt := range tests {

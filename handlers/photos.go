@@ -229,7 +229,7 @@ func (s *Server) replayPhoto(c *gin.Context, in *checklist.Inspection, body io.R
 // withInspection attaches in as the current copy of a conflict.
 func withInspection(err error, in *checklist.Inspection) error {
 	var e *checklist.Error
-	if errors.As(err, &e) && e.Current == nil && (e.Code == checklist.EConflict || e.Code == checklist.ERevision) {
+	if errors.As(err, &e) && e.Current == nil && (e.Code == checklist.EConflict || e.Code == checklist.ERevision || e.Code == checklist.ENotEditable) {
 		e.Current = in
 	}
 	return err
@@ -292,6 +292,12 @@ func (s *Server) downloadPhoto(c *gin.Context) {
 		if p.CanAccessFacility(f) {
 			allowed = true
 			break
+		}
+	}
+	if !allowed { // every signed-in user may see a good practice's photos
+		if allowed, err = s.inGoodPractice(c.Request.Context(), sha, facilities); err != nil {
+			respondError(c, err)
+			return
 		}
 	}
 	if !allowed {

@@ -19,7 +19,7 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/openapi.yaml", serveSpec)
 	r.GET("/docs", serveDocs)
 
-	v1 := r.Group("/v1")
+	v1 := r.Group("/v1", privateNoStore)
 	v1.POST("/auth/login", s.login)
 	v1.POST("/auth/refresh", s.refresh)
 	v1.POST("/auth/logout", s.logout)

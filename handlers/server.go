@@ -47,8 +47,8 @@ type Config struct {
 	// which suits tests but not a server; cmd always passes keys.
 	Keys *KeySet
 	// AccessTTL is the life of an access token, 10 minutes by default.
-	// Access tokens are verified without the database, so a change of
-	// role, facilities or disabled state reaches them at the next refresh.
+	// A change of role, facilities or disabled state refuses the user's
+	// tokens at once (see checkCredential).
 	AccessTTL time.Duration
 	// RefreshTTL is the life of a refresh token, 14 days by default; each
 	// refresh issues a new one, so an active device stays signed in.
@@ -91,6 +91,7 @@ type Server struct {
 	throttle   *loginThrottle
 	versions   *versionCache // published versions, encoded, in memory
 	tokenCache *tokenCache   // access tokens verified lately
+	validAfter *validAfterCache
 	reports    reportCache
 	metrics    *Metrics
 	facilities facilityListCache // every facility, for rounds (rounds.go)
@@ -141,6 +142,7 @@ func NewServer(cfg Config, store Store) (*Server, error) {
 		throttle:   newLoginThrottle(cfg.LoginThrottle),
 		tokenCache: newTokenCache(),
 		metrics:    cfg.Metrics,
+		validAfter: newValidAfterCache(),
 	}
 	s.versions = newVersionCache(func(ctx context.Context, id string, number int) (checklist.Version, error) {
 		return s.store.ChecklistVersion(ctx, id, number)

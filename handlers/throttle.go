@@ -1,21 +1,34 @@
 package handlers
 
 import (
+	"context"
 	"math"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
+	"tenken/checklist"
 )
 
 // ThrottleConfig limits failed logins with token buckets: each account
 // and each client IP may fail Burst times in a row, then once per Every.
-// Only failures take from the buckets; a success clears the account's.
+// Every attempt takes from both buckets before its password is hashed,
+// atomically, so concurrent guesses cannot all pass the check before the
+// first failure is counted; a success gives the client's token back and
+// clears the account's bucket, so only failures count in the end.
+//
+// Password hashes (argon2id, ~19 MiB and tens of milliseconds each) run in
+// at most HashSlots at once, with at most HashQueue more waiting; a login
+// that finds the queue full is answered 503 with Retry-After at once, and
+// one whose client hangs up while waiting is dropped unhashed.
 type ThrottleConfig struct {
 	AccountBurst int           // default 5
 	AccountEvery time.Duration // default 1 minute
 	ClientBurst  int           // default 20: offices share one IP behind NAT
 	ClientEvery  time.Duration // default 5 seconds
+	HashSlots    int           // default GOMAXPROCS
+	HashQueue    int           // default 16
 }
 
 // Default login throttle.
@@ -24,6 +37,7 @@ const (
 	DefaultAccountEvery = time.Minute
 	DefaultClientBurst  = 20
 	DefaultClientEvery  = 5 * time.Second
+	DefaultHashQueue    = 16
 )
 
 // loginThrottle keeps its buckets in this process's memory. Behind a load
@@ -32,8 +46,10 @@ const (
 // attempts per minute per account. A shared counter in the database would
 // close the gap at the cost of a write per failed login.
 type loginThrottle struct {
+	mu       sync.Mutex // makes taking from both buckets one step
 	accounts *buckets
 	clients  *buckets
+	hashes   *hashQueue
 }
 
 func newLoginThrottle(cfg ThrottleConfig) *loginThrottle {
@@ -49,66 +65,151 @@ func newLoginThrottle(cfg ThrottleConfig) *loginThrottle {
 	if cfg.ClientEvery <= 0 {
 		cfg.ClientEvery = DefaultClientEvery
 	}
+	if cfg.HashSlots <= 0 {
+		cfg.HashSlots = runtime.GOMAXPROCS(0)
+	}
+	if cfg.HashQueue <= 0 {
+		cfg.HashQueue = DefaultHashQueue
+	}
 	return &loginThrottle{
 		accounts: newBuckets(cfg.AccountBurst, cfg.AccountEvery),
 		clients:  newBuckets(cfg.ClientBurst, cfg.ClientEvery),
+		hashes:   &hashQueue{slots: make(chan struct{}, cfg.HashSlots), maxWaiting: int64(cfg.HashQueue)},
 	}
 }
 
-// wait returns how long the account and client must wait before the next
-// attempt; zero means now.
-func (t *loginThrottle) wait(now time.Time, account, client string) time.Duration {
-	return max(t.accounts.wait(now, account), t.clients.wait(now, client))
+// loginAttempt is an attempt that took its tokens; how it ends decides
+// whether they stay taken.
+type loginAttempt struct {
+	t               *loginThrottle
+	account, client string
 }
 
-// failed records a failed attempt.
-func (t *loginThrottle) failed(now time.Time, account, client string) {
-	t.accounts.take(now, account)
-	t.clients.take(now, client)
+// take takes one token from the account's and one from the client's
+// bucket, both or neither. A positive wait means refused: nothing was
+// taken, and the caller may try again after wait.
+func (t *loginThrottle) take(now time.Time, account, client string) (loginAttempt, time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if wait := t.accounts.take(now, account); wait > 0 {
+		return loginAttempt{}, wait
+	}
+	if wait := t.clients.take(now, client); wait > 0 {
+		t.accounts.give(now, account)
+		return loginAttempt{}, wait
+	}
+	return loginAttempt{t: t, account: account, client: client}, 0
 }
 
-// succeeded forgets the account's failures. The client's stay: one good
-// password must not reset guessing at other accounts from the same place.
-func (t *loginThrottle) succeeded(account string) { t.accounts.forget(account) }
+// failed keeps the tokens taken: a wrong password counts.
+func (a loginAttempt) failed() {}
+
+// succeeded forgets the account's failures and gives the client's token
+// back. The client's earlier failures stay: one good password must not
+// reset guessing at other accounts from the same place.
+func (a loginAttempt) succeeded(now time.Time) {
+	a.t.mu.Lock()
+	defer a.t.mu.Unlock()
+	a.t.clients.give(now, a.client)
+	a.t.accounts.forget(a.account)
+}
+
+// undone gives both tokens back: the attempt ended before any answer
+// about the password (database down, queue full, client gone).
+func (a loginAttempt) undone(now time.Time) {
+	a.t.mu.Lock()
+	defer a.t.mu.Unlock()
+	a.t.accounts.give(now, a.account)
+	a.t.clients.give(now, a.client)
+}
+
+// errHashQueueFull refuses a login when too many wait for a hash.
+var errHashQueueFull = checklist.Errorf(checklist.EUnavailable, "the server is busy checking other logins; try again in a moment")
+
+// hashQueue bounds the password hashes running (slots) and waiting.
+type hashQueue struct {
+	slots      chan struct{}
+	waiting    atomic.Int64
+	maxWaiting int64
+}
+
+// do runs hash in a free slot. It is errHashQueueFull when maxWaiting
+// others already wait, and ctx's error when the client left before a slot
+// came free: no work is done for nobody.
+func (q *hashQueue) do(ctx context.Context, hash func()) error {
+	select {
+	case q.slots <- struct{}{}:
+	default:
+		if q.waiting.Add(1) > q.maxWaiting {
+			q.waiting.Add(-1)
+			return errHashQueueFull
+		}
+		select {
+		case q.slots <- struct{}{}:
+			q.waiting.Add(-1)
+		case <-ctx.Done():
+			q.waiting.Add(-1)
+			return ctx.Err()
+		}
+	}
+	defer func() { <-q.slots }()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	hash()
+	return nil
+}
 
 // buckets is a set of token buckets by key. Full buckets are dropped every
 // minute, so memory follows the keys that failed recently.
 type buckets struct {
 	mu        sync.Mutex
-	burst     int
+	burst     float64
 	every     time.Duration
-	m         map[string]*rate.Limiter
+	m         map[string]*bucket
 	lastSweep time.Time
 }
 
-func newBuckets(burst int, every time.Duration) *buckets {
-	return &buckets{burst: burst, every: every, m: map[string]*rate.Limiter{}}
+// bucket holds tokens as of at; it refills one per every, up to burst.
+type bucket struct {
+	tokens float64
+	at     time.Time
 }
 
-func (b *buckets) wait(now time.Time, key string) time.Duration {
+func newBuckets(burst int, every time.Duration) *buckets {
+	return &buckets{burst: float64(burst), every: every, m: map[string]*bucket{}}
+}
+
+func (b *buckets) level(k *bucket, now time.Time) float64 {
+	return min(b.burst, k.tokens+float64(max(now.Sub(k.at), 0))/float64(b.every))
+}
+
+// take takes a token from key's bucket, or returns how long until one is
+// there (taking nothing).
+func (b *buckets) take(now time.Time, key string) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.sweep(now)
-	lim := b.m[key]
-	if lim == nil {
-		return 0
+	k := b.m[key]
+	if k == nil {
+		k = &bucket{tokens: b.burst, at: now} // starts full
+		b.m[key] = k
 	}
-	tokens := lim.TokensAt(now)
-	if tokens >= 1 {
-		return 0
+	tokens := b.level(k, now)
+	if tokens < 1 {
+		return time.Duration(math.Ceil((1 - tokens) * float64(b.every)))
 	}
-	return time.Duration(math.Ceil((1 - tokens) * float64(b.every)))
+	k.tokens, k.at = tokens-1, now
+	return 0
 }
 
-func (b *buckets) take(now time.Time, key string) {
+// give puts back a token take took.
+func (b *buckets) give(now time.Time, key string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	lim := b.m[key]
-	if lim == nil {
-		lim = rate.NewLimiter(rate.Every(b.every), b.burst) // starts full
-		b.m[key] = lim
+	if k := b.m[key]; k != nil {
+		k.tokens, k.at = min(b.burst, b.level(k, now)+1), now
 	}
-	lim.AllowN(now, 1)
 }
 
 func (b *buckets) forget(key string) {
@@ -122,9 +223,9 @@ func (b *buckets) sweep(now time.Time) {
 		return
 	}
 	b.lastSweep = now
-	for k, lim := range b.m {
-		if lim.TokensAt(now) >= float64(b.burst) {
-			delete(b.m, k)
+	for key, k := range b.m {
+		if b.level(k, now) >= b.burst {
+			delete(b.m, key)
 		}
 	}
 }

@@ -131,6 +131,7 @@ func (ti *tokenIssuer) verify(raw string) (Principal, error) {
 	}
 	return Principal{
 		UserID: claims.Subject, Username: claims.Username, Role: claims.Role, Facilities: claims.FacilityIDs,
+		IssuedAt: claims.IssuedAt.Time,
 	}, nil
 }
 

@@ -138,12 +138,13 @@ func (s *Server) updateUser(c *gin.Context) {
 	change := checklist.UserChange{DisplayName: req.DisplayName, Role: req.Role, FacilityIDs: req.FacilityIDs, Disabled: req.Disabled}
 	by := actorOf(c)
 	u, err := s.store.UpdateUser(c.Request.Context(), c.Param("id"), *req.Revision, by, func(u checklist.User) (checklist.User, error) {
-		return change.Apply(u, by.UserID)
+		return change.Apply(u, by.UserID, s.now())
 	})
 	if err != nil {
 		respondError(c, err)
 		return
 	}
+	s.validAfter.forget(u.ID)
 	respondJSON(c, http.StatusOK, newUserJSON(u))
 }
 

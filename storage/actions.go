@@ -227,6 +227,12 @@ func (db *DB) ListActions(ctx context.Context, q checklist.ActionQuery) (_ []che
 	var docs []actionDoc
 	opts := options.Find().SetSort(bson.D{{Key: "facility_id", Value: 1}, {Key: "target_fiscal_year", Value: 1},
 		{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(5000)
+	if q.Limit > 0 {
+		if q.After != "" {
+			filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: q.After}}})
+		}
+		opts = options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(q.Limit))
+	}
 	if err := db.findAll(ctx, colActions, filter, opts, &docs); err != nil {
 		return nil, err
 	}

@@ -82,7 +82,7 @@ func TestAuditOutboxAfterCrash(t *testing.T) {
 		crash(t, db, "user:"+u.ID+":2")
 		role := checklist.RoleAdmin
 		if _, err := db.UpdateUser(ctx, u.ID, 2, by, func(u checklist.User) (checklist.User, error) {
-			return checklist.UserChange{Role: &role}.Apply(u, by.UserID)
+			return checklist.UserChange{Role: &role}.Apply(u, by.UserID, time.Now())
 		}); err != nil {
 			t.Fatal(err)
 		}

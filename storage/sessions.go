@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"tenken/checklist"
 )
@@ -72,10 +73,19 @@ func errBadRefresh() error {
 }
 
 // StartSession records the first refresh token of a new session (t.Family
-// names it) and drops the user's expired tokens.
+// names it) and tidies the user's sessions first: expired tokens and the
+// sessions left without any are dropped, as are revoked sessions, and the
+// oldest live sessions are revoked so that with this one the user has at
+// most checklist.MaxSessionsPerUser.
 func (db *DB) StartSession(ctx context.Context, t checklist.RefreshToken) error {
 	now := db.now()
 	if err := db.pruneExpiredTokens(ctx, t.UserID, now); err != nil {
+		return err
+	}
+	if err := db.pruneSessions(ctx, t.UserID, now); err != nil {
+		return err
+	}
+	if err := db.boundSessions(ctx, t.UserID, checklist.MaxSessionsPerUser-1); err != nil {
 		return err
 	}
 	_, err := db.db.Collection(colRefreshSessions).InsertOne(ctx, sessionDoc{ID: t.Family, UserID: t.UserID, CreatedAt: now})
@@ -257,5 +267,60 @@ func (db *DB) pruneExpiredTokens(ctx context.Context, userID string, now time.Ti
 		return translate(err)
 	}
 	_, err := db.db.Collection(colRefreshUses).DeleteMany(ctx, filter)
+	return translate(err)
+}
+
+// pruneSessions deletes the user's sessions that can no longer be used:
+// revoked ones, and those whose refresh tokens have all expired (and been
+// pruned). A refresh token of a deleted session is refused like one of a
+// revoked session. Sessions younger than a minute are left alone: their
+// first token may be on its way (StartSession writes the session first).
+func (db *DB) pruneSessions(ctx context.Context, userID string, now time.Time) error {
+	live, err := db.db.Collection(colRefreshTokens).Distinct(ctx, "session", bson.D{{Key: "user_id", Value: userID}}).Raw()
+	if err != nil {
+		return translate(err)
+	}
+	var families []string
+	values, err := live.Values()
+	if err != nil {
+		return err
+	}
+	for _, v := range values {
+		if s, ok := v.StringValueOK(); ok {
+			families = append(families, s)
+		}
+	}
+	if families == nil {
+		families = []string{}
+	}
+	_, err = db.db.Collection(colRefreshSessions).DeleteMany(ctx, bson.D{
+		{Key: "user_id", Value: userID},
+		{Key: "created_at", Value: bson.D{{Key: "$lt", Value: now.Add(-time.Minute)}}},
+		{Key: "$or", Value: bson.A{
+			bson.D{{Key: "revoked", Value: true}},
+			bson.D{{Key: "_id", Value: bson.D{{Key: "$nin", Value: families}}}},
+		}},
+	})
+	return translate(err)
+}
+
+// boundSessions revokes the user's oldest live sessions beyond keep.
+func (db *DB) boundSessions(ctx context.Context, userID string, keep int) error {
+	var docs []sessionDoc
+	opts := options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).
+		SetSkip(int64(keep)).SetProjection(bson.D{{Key: "_id", Value: 1}})
+	if err := db.findAll(ctx, colRefreshSessions, bson.D{{Key: "user_id", Value: userID}, {Key: "revoked", Value: false}}, opts, &docs); err != nil {
+		return err
+	}
+	if len(docs) == 0 {
+		return nil
+	}
+	ids := make(bson.A, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	_, err := db.db.Collection(colRefreshSessions).UpdateMany(ctx,
+		bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "revoked", Value: false}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked", Value: true}, {Key: "revoked_at", Value: db.now()}}}})
 	return translate(err)
 }

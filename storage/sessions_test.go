@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -178,4 +179,53 @@ func TestConsumeRefreshToken(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSessionsBoundedAndPruned: a user keeps at most MaxSessionsPerUser
+// live sessions (a new login ends the oldest), and sessions whose tokens
+// have all expired are deleted at the next login.
+func TestSessionsBoundedAndPruned(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	db.Now = func() time.Time { return now }
+	start := func(i int) checklist.RefreshToken {
+		t.Helper()
+		tk := checklist.RefreshToken{Hash: fmt.Sprintf("b%d", i), Family: fmt.Sprintf("bf%d", i), UserID: "u-bound",
+			IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if err := db.StartSession(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Second)
+		return tk
+	}
+	consume := func(tk checklist.RefreshToken) error {
+		_, _, err := db.ConsumeRefreshToken(ctx, checklist.RefreshUse{Token: tk, UsedAt: now, Grant: "g" + tk.Hash, AccessID: "j" + tk.Hash,
+			Next: checklist.RefreshToken{Hash: tk.Hash + "n", Family: tk.Family, UserID: tk.UserID, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}})
+		return err
+	}
+	var tks []checklist.RefreshToken
+	for i := range checklist.MaxSessionsPerUser + 3 {
+		tks = append(tks, start(i))
+	}
+	live := bson.D{{Key: "user_id", Value: "u-bound"}, {Key: "revoked", Value: false}}
+	if n, _ := db.CountDocuments("refresh_sessions", live); n != int64(checklist.MaxSessionsPerUser) {
+		t.Fatalf("%d live sessions, want %d", n, checklist.MaxSessionsPerUser)
+	}
+	for _, tk := range tks[:3] {
+		if err := consume(tk); checklist.ErrorCode(err) != checklist.EUnauthorized {
+			t.Fatalf("the oldest session %s: %v, want unauthorized", tk.Family, err)
+		}
+	}
+	if err := consume(tks[3]); err != nil {
+		t.Fatalf("a session within the bound: %v", err)
+	}
+
+	// Two hours on every token has expired: the next login leaves only
+	// its own session.
+	now = now.Add(2 * time.Hour)
+	start(100)
+	if n, _ := db.CountDocuments("refresh_sessions", bson.D{{Key: "user_id", Value: "u-bound"}}); n != 1 {
+		t.Fatalf("%d sessions after the expired ones were pruned, want 1", n)
+	}
 }

@@ -25,8 +25,10 @@ type userDoc struct {
 	PasswordHash      string    `bson:"password_hash"`
 	PasswordChangedAt time.Time `bson:"password_changed_at"`
 	Revision          int       `bson:"revision"`
-	CreatedAt         time.Time `bson:"created_at"`
-	UpdatedAt         time.Time `bson:"updated_at"`
+	// SessionsValidAfter: see checklist.User.
+	SessionsValidAfter time.Time `bson:"sessions_valid_after,omitempty"`
+	CreatedAt          time.Time `bson:"created_at"`
+	UpdatedAt          time.Time `bson:"updated_at"`
 	// Outbox is the audit entry of the write that stored this revision
 	// (see copyOutbox).
 	Outbox *auditDoc `bson:"audit_outbox,omitempty"`
@@ -37,11 +39,15 @@ func (d userDoc) user() checklist.User {
 	if len(ids) == 0 {
 		ids = nil
 	}
-	return checklist.User{
+	u := checklist.User{
 		ID: d.ID, Username: d.Username, DisplayName: d.DisplayName, Role: checklist.Role(d.Role),
 		FacilityIDs: ids, Disabled: d.Disabled, Revision: d.Revision,
 		CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
 	}
+	if !d.SessionsValidAfter.IsZero() {
+		u.SessionsValidAfter = d.SessionsValidAfter.UTC()
+	}
+	return u
 }
 
 func newUserDoc(u checklist.User, passwordHash string, passwordChangedAt time.Time) userDoc {
@@ -52,7 +58,7 @@ func newUserDoc(u checklist.User, passwordHash string, passwordChangedAt time.Ti
 	return userDoc{
 		ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: string(u.Role),
 		FacilityIDs: ids, Disabled: u.Disabled, PasswordHash: passwordHash, PasswordChangedAt: passwordChangedAt,
-		Revision: u.Revision, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+		Revision: u.Revision, SessionsValidAfter: u.SessionsValidAfter, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 	}
 }
 
@@ -153,7 +159,9 @@ func (db *DB) ListUsers(ctx context.Context, q checklist.UserQuery) (checklist.U
 // is returned as is). The result is validated, an inspector's facilities
 // must exist, and it is stored at revision+1. A stale revision is
 // ERevision carrying the current user. The id, creation time and password
-// never change here. by made the change, for the audit trail.
+// never change here. by made the change, for the audit trail. A change
+// that moves SessionsValidAfter (checklist.UserChange.Apply) also ends
+// every session of the user.
 func (db *DB) UpdateUser(ctx context.Context, id string, revision int, by checklist.Actor, change func(checklist.User) (checklist.User, error)) (checklist.User, error) {
 	unlock := db.locks.Lock(colUsers + "/" + id)
 	defer unlock()
@@ -180,6 +188,11 @@ func (db *DB) UpdateUser(ctx context.Context, id string, revision int, by checkl
 	next.Revision, next.UpdatedAt = cur.Revision+1, db.now()
 	if err := db.replaceUser(ctx, d, next, d.PasswordHash, d.PasswordChangedAt, checklist.UserAuditEntry(&cur, next, by)); err != nil {
 		return checklist.User{}, err
+	}
+	if !next.SessionsValidAfter.Equal(cur.SessionsValidAfter) {
+		if err := db.RevokeUserSessions(ctx, id); err != nil {
+			return checklist.User{}, err
+		}
 	}
 	return next, nil
 }

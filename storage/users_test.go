@@ -48,7 +48,7 @@ func TestUsers(t *testing.T) {
 	t.Run("UpdateRevisionGuard", func(t *testing.T) {
 		name := "Inspector One"
 		u, err := db.UpdateUser(ctx, inspector.ID, 1, actor("admin-1"), func(u checklist.User) (checklist.User, error) {
-			return checklist.UserChange{DisplayName: &name}.Apply(u, "admin")
+			return checklist.UserChange{DisplayName: &name}.Apply(u, "admin", db.Now())
 		})
 		if err != nil || u.Revision != 2 || u.DisplayName != name {
 			t.Fatalf("update = %+v, %v", u, err)

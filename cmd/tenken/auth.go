@@ -168,8 +168,13 @@ func newKeyFile(dir string, now time.Time) (string, error) {
 // runKeys is `tenken keys rotate`: a new signing key that takes over at the
 // next start, while the old keys keep verifying.
 func runKeys(ctx context.Context, e env, args []string) error {
+	const keysUsage = "usage: tenken keys rotate [--data DIR] [--jwt-keys DIR]"
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(e.stdout, keysUsage)
+		return nil
+	}
 	if len(args) == 0 || args[0] != "rotate" {
-		return errors.New("usage: tenken keys rotate [--data DIR] [--jwt-keys DIR]")
+		return errors.New(keysUsage)
 	}
 	fs := newFlagSet("keys rotate", e)
 	var db dbConfig

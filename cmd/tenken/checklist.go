@@ -33,6 +33,10 @@ func runChecklist(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
 		return errors.New(checklistUsage)
 	}
+	if isHelp(args[0]) {
+		fmt.Fprintln(e.stdout, checklistUsage)
+		return nil
+	}
 	switch args[0] {
 	case "import":
 		return runChecklistImport(ctx, e, args[1:])

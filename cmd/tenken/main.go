@@ -9,6 +9,7 @@
 //	tenken backup [--data DIR] [--database NAME] [--include-keys] FILE
 //	tenken restore [--data DIR] [--database NAME] [--force] [--check] FILE
 //	tenken demo --facilities N --years Y [--per-year 2]
+//	tenken --version
 //
 // Configuration comes from flags and the environment; nothing else in the
 // program reads the environment.
@@ -22,6 +23,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -69,8 +71,13 @@ var commands = map[string]command{
 // run is the whole program, callable from tests.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || isHelp(args[0]) || args[0] == "help" {
 		usage(stdout)
+		return nil
+	}
+	if args[0] == "--version" || args[0] == "version" {
+		bi, _ := debug.ReadBuildInfo()
+		fmt.Fprintln(stdout, versionLine(bi))
 		return nil
 	}
 	cmd, ok := commands[args[0]]
@@ -78,7 +85,40 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		usage(stderr)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
-	return cmd.run(ctx, e, args[1:])
+	// Asked for, help is an answer, not a failure: exit status 0.
+	if err := cmd.run(ctx, e, args[1:]); !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return nil
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+// versionLine is what --version prints: the module version and the VCS
+// revision the binary was built from, as the Go toolchain stamped them.
+func versionLine(bi *debug.BuildInfo) string {
+	if bi == nil {
+		return "tenken (no build information)"
+	}
+	version := bi.Main.Version
+	if version == "" {
+		version = "(devel)"
+	}
+	rev, at, modified := "unknown", "", ""
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = " " + s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = " (modified)"
+			}
+		}
+	}
+	return fmt.Sprintf("tenken %s revision %s%s%s %s", version, rev, at, modified, bi.GoVersion)
 }
 
 func usage(w io.Writer) {

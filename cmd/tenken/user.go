@@ -18,6 +18,10 @@ import (
 const userUsage = "usage: tenken user add --username NAME --role admin|reviewer|inspector [--display-name NAME] [--facilities ID_OR_CODE,...] [--password-stdin]"
 
 func runUser(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(e.stdout, userUsage)
+		return nil
+	}
 	if len(args) == 0 || args[0] != "add" {
 		return errors.New(userUsage)
 	}
