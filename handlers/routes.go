@@ -66,5 +66,7 @@ func (s *Server) routes() *gin.Engine {
 	s.reportRoutes(authed)
 	s.actionRoutes(authed)
 
+	s.consoleRoutes(r)
+
 	return r
 }

@@ -28,6 +28,7 @@ type Store interface {
 	InspectionStore
 	ReportStore
 	ActionStore
+	ConsoleStore
 }
 
 // Config holds the HTTP layer's settings. Zero fields take the defaults
@@ -67,6 +68,10 @@ type Config struct {
 	Photos PhotoStore
 	// MaxPhotoBytes bounds one photo; DefaultMaxPhotoBytes when zero.
 	MaxPhotoBytes int64
+
+	// SecureCookies marks the console's cookies Secure even when the
+	// request did not arrive over TLS (behind a TLS-terminating proxy).
+	SecureCookies bool
 }
 
 // Defaults of Config.
