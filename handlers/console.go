@@ -338,6 +338,7 @@ type page struct {
 	Title   string
 	Nav     string
 	User    *checklist.User
+	Staff   bool // a reviewer or admin: the console's menu is shown
 	CSRF    string
 	Path    string // the page's path, for the language switch
 	OtherQ  string // the query that switches language
@@ -471,6 +472,7 @@ func (s *Server) render(c *gin.Context, status int, name, titleKey string, data 
 		p.CSRF = cs.CSRF
 		if cs.User.ID != "" {
 			p.User = &cs.User
+			p.Staff = cs.User.Role == checklist.RoleReviewer || cs.User.Role == checklist.RoleAdmin
 		}
 	}
 	var buf bytes.Buffer

@@ -103,7 +103,8 @@ func (s *Server) consoleDashboard(c *gin.Context) {
 	}
 	v.Chart = newBarChart(message(s.consoleLang(c), "dash.distribution"), labels, values, texts)
 
-	v.Sections = checklist.SectionResults(cur)
+	// Sections that score nothing (free-text notes) cannot be weak.
+	v.Sections = slices.DeleteFunc(checklist.SectionResults(cur), func(r checklist.SectionResult) bool { return r.MaxPoints <= 0 })
 	slices.SortStableFunc(v.Sections, func(a, b checklist.SectionResult) int { return cmp.Compare(a.AveragePercent, b.AveragePercent) })
 	v.Sections = v.Sections[:min(5, len(v.Sections))]
 	for _, it := range checklist.ItemResults(cur) {

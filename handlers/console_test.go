@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -44,19 +45,47 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	e.scriptFac = f.ID
 	e.reviewerUser = e.newUser(checklist.RoleReviewer)
 
-	// Last fiscal year, approved, for the year-over-year figures.
+	// Two earlier fiscal years and this one for more facilities, so the
+	// dashboard has trends, persistent problems and a queue to show.
 	content := testChecklistContent()
 	fy := checklist.FiscalYear(e.clk.Now())
-	g := demodata.New(demodata.Options{ChecklistID: testChecklistID, Version: 1, Content: &content,
-		Facilities: []string{e.own, e.other, e.scriptFac}, FirstYear: fy - 1, Years: 1, Seed: 7})
-	for _, fac := range []string{e.own, e.other, e.scriptFac} {
-		in, err := g.Inspection(fac, checklist.DateOf(checklist.FiscalYearStart(fy-1).AddDate(0, 2, 0)), checklist.StatusApproved)
+	facs := []string{e.own, e.other, e.scriptFac}
+	for i, name := range [][2]string{{"城南職業能力開発センター", "Jonan Vocational Skills Development Center"},
+		{"多摩職業能力開発センター", "Tama Vocational Skills Development Center"}, {"労働相談情報センター", "Labour Consultation Center"},
+		{"産業技術研究センター", "Industrial Technology Research Institute"}, {"産業貿易センター 浜松町館", "Industry and Trade Center"}} {
+		f, err := e.db.CreateFacility(ctx, checklist.Facility{Code: fmt.Sprintf("DEMO-%d", i+1), Kind: checklist.KindPublicHall, Active: true,
+			Department: []string{"雇用就業部", "商工部"}[i%2], Name: checklist.FacilityName{JA: name[0], EN: name[1]}}, checklist.SystemActor)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.db.InsertInspections(ctx, []*checklist.Inspection{in}); err != nil {
-			t.Fatal(err)
+		facs = append(facs, f.ID)
+	}
+	g := demodata.New(demodata.Options{ChecklistID: testChecklistID, Version: 1, Content: &content,
+		Facilities: facs, FirstYear: fy - 2, Years: 3, Seed: 7})
+	var ins []*checklist.Inspection
+	today := checklist.DateOf(e.clk.Now())
+	for y := fy - 2; y <= fy; y++ {
+		for i, fac := range facs {
+			if y == fy && (fac == e.own || i%3 == 2) {
+				continue // this year: the flow's own inspection below; some not yet
+			}
+			date := checklist.DateOf(checklist.FiscalYearStart(y).AddDate(0, 1+i, 0))
+			if date.String() > today.String() {
+				date = today
+			}
+			status := checklist.StatusApproved
+			if y == fy && i%2 == 1 {
+				status = checklist.StatusSubmitted
+			}
+			in, err := g.Inspection(fac, date, status)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ins = append(ins, in)
 		}
+	}
+	if err := e.db.InsertInspections(ctx, ins); err != nil {
+		t.Fatal(err)
 	}
 
 	// This year's, through the API as the tablet would.

@@ -1,0 +1,246 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"tenken/checklist"
+	"tenken/web/browsertest"
+)
+
+// browse opens path and fails t unless the page answers status.
+func browse(t *testing.T, ctx context.Context, u string, status int) {
+	t.Helper()
+	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(u))
+	if err != nil {
+		t.Fatalf("open %s: %v", u, err)
+	}
+	if int(resp.Status) != status {
+		t.Fatalf("open %s: status %d, want %d", u, resp.Status, status)
+	}
+}
+
+// submitWith clicks the button sel and waits for the page it leads to.
+func submitWith(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+		t.Fatalf("click %s: %v", sel, err)
+	}
+}
+
+func textOf(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+// signInBrowser fills the sign-in form reached by opening path.
+func signInBrowser(t *testing.T, ctx context.Context, base, path, username string) {
+	t.Helper()
+	browse(t, ctx, base+path, http.StatusOK)
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("username"), username),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+	); err != nil {
+		t.Fatal(err)
+	}
+	submitWith(t, ctx, `form[action="/console/login"] button`)
+}
+
+// The review flow of issue 15 in a real browser: a reviewer signs in,
+// opens the queue, returns the inspection with a per-item comment; the
+// tablet (the API) resubmits; the reviewer approves; the dashboard and
+// the facility page show it. Every page is checked with axe-core and
+// photographed; markup in a facility name stays text.
+func TestConsoleBrowserReviewFlow(t *testing.T) {
+	b := browsertest.Start(t)
+	e := newConsoleEnv(t)
+	base := e.srv.URL
+	ctx := b.Context(t, 90*time.Second)
+
+	// A first visit, signed out again: the next sign-in's dashboard
+	// shows what changed since this one.
+	signInBrowser(t, ctx, base, "/console/login", e.reviewerUser.Username)
+	submitWith(t, ctx, `form[action="/console/logout"] button`)
+	if s := textOf(t, ctx, ".notice"); !strings.Contains(s, "ログアウトしました") {
+		t.Errorf("after sign-out: %q", s)
+	}
+	browse(t, ctx, base+"/console/queue", http.StatusOK) // back to the sign-in form
+	if loc := eval[string](t, ctx, `location.pathname`); loc != "/console/login" {
+		t.Fatalf("signed out, the queue shows %s", loc)
+	}
+
+	// Signing in from a deep link comes back to it.
+	signInBrowser(t, ctx, base, "/console/queue", e.reviewerUser.Username)
+	if loc := eval[string](t, ctx, `location.pathname`); loc != "/console/queue" {
+		t.Fatalf("after sign-in at %s, want /console/queue", loc)
+	}
+	browsertest.CheckAccessible(t, ctx)
+	browsertest.Screenshot(t, ctx, "console-queue")
+	if n := eval[int](t, ctx, `document.querySelectorAll('a[href="/console/inspections/`+e.flow+`"]').length`); n != 1 {
+		t.Fatalf("the submitted inspection is not in the queue (%d links)", n)
+	}
+
+	// The inspection: failed items first and highlighted, the photo as a
+	// thumbnail linking to the full size.
+	submitWith(t, ctx, `a[href="/console/inspections/`+e.flow+`"]`)
+	first := eval[string](t, ctx, `document.querySelector('#s-signage li.item').id`)
+	if first != "i-signage.entrance" || !eval[bool](t, ctx, `document.getElementById('i-signage.entrance').classList.contains('failed')`) {
+		t.Errorf("first item of the signage section: %s, want the failed signage.entrance highlighted", first)
+	}
+	if eval[string](t, ctx, `document.querySelector('#i-flyers\\.layout').parentElement.firstElementChild.id`) != "i-flyers.layout" {
+		t.Error("the failed flyers.layout is not first in its section")
+	}
+	photo := eval[string](t, ctx, `(() => { const a = document.querySelector('#i-signage\\.entrance .photos a'); return a && a.querySelector('img').complete && a.querySelector('img').naturalWidth > 0 ? a.getAttribute('href') : '' })()`)
+	if !strings.HasPrefix(photo, "/console/photos/") {
+		t.Errorf("the failed item's photo is not a loaded thumbnail linking to the full size: %q", photo)
+	}
+	browsertest.CheckAccessible(t, ctx)
+	browsertest.Screenshot(t, ctx, "console-inspection")
+
+	approvedBefore := approvedCount(t, ctx, base)
+	browse(t, ctx, base+"/console/inspections/"+e.flow, http.StatusOK)
+
+	// Return with an overall and a per-item comment.
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="item.signage.entrance"]`), "案内板を新しくしてください"),
+		chromedp.SendKeys(chromedp.ID("return-comment"), "入口の案内板を直して再提出してください"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	submitWith(t, ctx, `#return-form button`)
+	if s := textOf(t, ctx, ".notice"); !strings.Contains(s, "差し戻しました") {
+		t.Errorf("after return: notice %q", s)
+	}
+	in := e.stored(t, e.flow)
+	if in.Status != checklist.StatusReturned || in.Review.Items["signage.entrance"] != "案内板を新しくしてください" || in.Review.Comment == "" {
+		t.Fatalf("after return: status %s, review %+v", in.Status, in.Review)
+	}
+
+	// The tablet sees the comment and resubmits through the API.
+	v := e.get(t, e.inspector, e.flow)
+	found := false
+	for _, f := range v.Findings {
+		found = found || f.Item == "signage.entrance" && f.ReviewComment == "案内板を新しくしてください"
+	}
+	if !found {
+		t.Errorf("the inspector's API copy lacks the per-item comment: %+v", v.Findings)
+	}
+	e.act(e.inspector, e.flow, "resubmit", nil).wantStatus(t, http.StatusOK)
+
+	// Back in the queue as a resubmission; approve it.
+	browse(t, ctx, base+"/console/queue?status=resubmitted", http.StatusOK)
+	if n := eval[int](t, ctx, `document.querySelectorAll('a[href="/console/inspections/`+e.flow+`"]').length`); n != 1 {
+		t.Fatal("the resubmitted inspection is not in the queue filtered to resubmissions")
+	}
+	submitWith(t, ctx, `a[href="/console/inspections/`+e.flow+`"]`)
+	submitWith(t, ctx, `form[action$="/approve"] button`)
+	if s := textOf(t, ctx, ".notice"); !strings.Contains(s, "承認しました") {
+		t.Errorf("after approve: notice %q", s)
+	}
+	if s := e.status(t); s != checklist.StatusApproved {
+		t.Fatalf("status %s, want approved", s)
+	}
+	browsertest.CheckAccessible(t, ctx) // the reopen form
+
+	// The printable report.
+	browse(t, ctx, base+"/console/inspections/"+e.flow+"/print", http.StatusOK)
+	if s := textOf(t, ctx, "article.report"); !strings.Contains(s, "入口の案内板が色あせている") {
+		t.Error("the printed report lacks the failed item's comment")
+	}
+	browsertest.CheckAccessible(t, ctx)
+	browsertest.Screenshot(t, ctx, "console-print")
+
+	// The dashboard counts it approved; the facility page lists it.
+	browse(t, ctx, base+"/console/", http.StatusOK)
+	if n := approvedCount(t, ctx, base); n != approvedBefore+1 {
+		t.Errorf("dashboard: %d approved, want %d", n, approvedBefore+1)
+	}
+	if s := textOf(t, ctx, "#changes"); !strings.Contains(s, "承認") || !strings.Contains(s, "再提出") {
+		t.Errorf("changes since the last visit: %q", s)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('svg.chart rect').length`); n != 10 {
+		t.Errorf("score distribution has %d bars, want 10", n)
+	}
+	browsertest.CheckAccessible(t, ctx)
+	browsertest.Screenshot(t, ctx, "console-dashboard")
+
+	browse(t, ctx, base+"/console/facilities/"+e.own, http.StatusOK)
+	row := eval[string](t, ctx, `(() => { const a = document.querySelector('a[href="/console/inspections/`+e.flow+`"]'); return a ? a.closest('tr').innerText : '' })()`)
+	if !strings.Contains(row, "承認済み") {
+		t.Errorf("facility page row of the inspection: %q", row)
+	}
+	browsertest.CheckAccessible(t, ctx)
+	browsertest.Screenshot(t, ctx, "console-facility")
+
+	// Markup in names stays text: no script element, the name shown as typed.
+	browse(t, ctx, base+"/console/facilities", http.StatusOK)
+	if n := eval[int](t, ctx, `document.querySelectorAll('main script, main b').length`); n != 0 {
+		t.Errorf("a facility name became %d elements", n)
+	}
+	if s := textOf(t, ctx, "main"); !strings.Contains(s, scriptName) || !strings.Contains(s, "<b>部</b>") {
+		t.Error("the facility named with markup is not shown as text")
+	}
+	browsertest.CheckAccessible(t, ctx)
+	browsertest.Screenshot(t, ctx, "console-facilities")
+
+	// English switch: labels change, the choice sticks.
+	browse(t, ctx, base+"/console/?lang=en", http.StatusOK)
+	if h := textOf(t, ctx, "h1"); !strings.HasPrefix(h, "Dashboard") {
+		t.Errorf("English dashboard heading %q", h)
+	}
+	browse(t, ctx, base+"/console/queue", http.StatusOK)
+	if lang := eval[string](t, ctx, `document.documentElement.lang`); lang != "en" {
+		t.Errorf("language after the switch: %s", lang)
+	}
+	browsertest.CheckAccessible(t, ctx)
+
+	// Disabling the reviewer signs them out at the next click.
+	disable(t, e.testAPI, e.reviewerUser)
+	submitWith(t, ctx, `a[href="/console/facilities"]`)
+	if loc := eval[string](t, ctx, `location.pathname`); loc != "/console/login" {
+		t.Errorf("disabled reviewer's next click: at %s, want the sign-in form", loc)
+	}
+	browsertest.CheckAccessible(t, ctx)
+	browsertest.Screenshot(t, ctx, "console-login")
+}
+
+// approvedCount reads the dashboard's count of approved facilities.
+func approvedCount(t *testing.T, ctx context.Context, base string) int {
+	t.Helper()
+	browse(t, ctx, base+"/console/", http.StatusOK)
+	return eval[int](t, ctx, `parseInt(document.querySelector('#card-approved .n').textContent, 10)`)
+}
+
+// An inspector who signs in sees only the pointer to the tablet app.
+func TestConsoleBrowserInspector(t *testing.T) {
+	b := browsertest.Start(t)
+	e := newConsoleEnv(t)
+	ctx := b.Context(t, 30*time.Second)
+	insp := e.newUser(checklist.RoleInspector, e.own)
+	signInBrowser(t, ctx, e.srv.URL, "/console/login", insp.Username)
+	if n := eval[int](t, ctx, `document.querySelectorAll('a[href="/app/"]').length`); n != 1 {
+		t.Error("no link to the tablet app")
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('nav a').length`); n != 0 {
+		t.Errorf("an inspector sees %d console links", n)
+	}
+	browsertest.CheckAccessible(t, ctx)
+}
