@@ -113,6 +113,7 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 		t.Errorf("the failed item's photo is not a loaded thumbnail linking to the full size: %q", photo)
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-inspection")
 
 	approvedBefore := approvedCount(t, ctx, base)
@@ -180,6 +181,7 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 		t.Errorf("score distribution has %d bars, want 10", n)
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-dashboard")
 
 	browse(t, ctx, base+"/console/facilities/"+e.own, http.StatusOK)
@@ -220,6 +222,97 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 	}
 	browsertest.CheckAccessible(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-login")
+}
+
+// maxFirstLoad bounds what a page's first load transfers, photos aside.
+const maxFirstLoad = 150 << 10
+
+// checkFirstLoad reloads the page with an empty cache and fails t when the
+// document and its resources (photos aside) transfer more than
+// maxFirstLoad bytes.
+func checkFirstLoad(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`performance.clearResourceTimings()`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.NavigateResponse(eval[string](t, ctx, `location.href`))); err != nil {
+		t.Fatal(err)
+	}
+	n := eval[int](t, ctx, `(() => {
+		const nav = performance.getEntriesByType('navigation')[0];
+		let n = nav.encodedBodySize;
+		for (const r of performance.getEntriesByType('resource')) {
+			if (!r.name.includes('/console/photos/')) n += Math.max(r.transferSize, r.encodedBodySize);
+		}
+		return n;
+	})()`)
+	t.Logf("first load of %s: %d bytes", eval[string](t, ctx, `location.pathname`), n)
+	if n > maxFirstLoad || n == 0 {
+		t.Errorf("first load: %d bytes, want 1..%d", n, maxFirstLoad)
+	}
+}
+
+// tabTo presses Tab until the focused element matches sel.
+func tabTo(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	for range 400 {
+		if eval[bool](t, ctx, `!!document.activeElement && document.activeElement.matches(`+"`"+sel+"`"+`)`) {
+			return
+		}
+		if err := chromedp.Do(ctx, chromedp.KeyEvent("\t")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Fatalf("Tab never reached %s", sel)
+}
+
+// typeKeys types s into the focused element; "\r" is Enter.
+func typeKeys(t *testing.T, ctx context.Context, s string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(s)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// enter presses Enter on the focused element and waits for the page it
+// leads to.
+func enter(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if _, err := chromedp.RunResponse(ctx, chromedp.KeyEvent("\r")); err != nil {
+		t.Fatalf("Enter: %v", err)
+	}
+}
+
+// The review flow with the keyboard alone: sign in, reach the queue and
+// the inspection, comment on an item and return it, all by Tab, typing
+// and Enter; the focus is always visible.
+func TestConsoleBrowserKeyboard(t *testing.T) {
+	b := browsertest.Start(t)
+	e := newConsoleEnv(t)
+	ctx := b.Context(t, 90*time.Second)
+	browse(t, ctx, e.srv.URL+"/console/login", http.StatusOK)
+	tabTo(t, ctx, "#username")
+	typeKeys(t, ctx, e.reviewerUser.Username)
+	tabTo(t, ctx, "#password")
+	typeKeys(t, ctx, testPassword)
+	enter(t, ctx)
+	tabTo(t, ctx, `nav a[href="/console/queue"]`)
+	if outline := eval[string](t, ctx, `getComputedStyle(document.activeElement).outlineStyle`); outline == "none" {
+		t.Error("the focused link shows no outline")
+	}
+	enter(t, ctx)
+	tabTo(t, ctx, `a[href="/console/inspections/`+e.flow+`"]`)
+	enter(t, ctx)
+	tabTo(t, ctx, `textarea[name="item.signage.entrance"]`)
+	typeKeys(t, ctx, "keyboard comment")
+	tabTo(t, ctx, "#return-comment")
+	typeKeys(t, ctx, "returned by keyboard")
+	tabTo(t, ctx, "#return-form button")
+	enter(t, ctx)
+	in := e.stored(t, e.flow)
+	if in.Status != checklist.StatusReturned || in.Review.Items["signage.entrance"] != "keyboard comment" {
+		t.Fatalf("after the keyboard return: %s, %+v", in.Status, in.Review)
+	}
 }
 
 // approvedCount reads the dashboard's count of approved facilities.
