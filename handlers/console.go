@@ -69,6 +69,11 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 	in.GET("/photos/:sha256", s.downloadPhoto)
 	in.GET("/facilities", s.consoleFacilities)
 	in.GET("/facilities/:id", s.consoleFacility)
+	in.GET("/plan", s.consolePlan)
+	in.POST("/actions", s.consoleCreateAction)
+	in.GET("/actions/:id", s.consoleAction)
+	in.POST("/actions/:id/:what", s.consoleActionWrite)
+	in.GET("/good-practices", s.consoleGallery)
 }
 
 // consoleHeaders replaces the API's CSP with the console's and adds the
@@ -405,7 +410,8 @@ var consoleFuncs = template.FuncMap{
 		}
 		return fmtFloat(f, 1)
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":  func(a, b int) int { return a + b },
+	"list": func(s ...string) []string { return s },
 }
 
 var (

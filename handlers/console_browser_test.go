@@ -108,7 +108,16 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 	if eval[string](t, ctx, `document.querySelector('#i-flyers\\.layout').parentElement.firstElementChild.id`) != "i-flyers.layout" {
 		t.Error("the failed flyers.layout is not first in its section")
 	}
-	photo := eval[string](t, ctx, `(() => { const a = document.querySelector('#i-signage\\.entrance .photos a'); return a && a.querySelector('img').complete && a.querySelector('img').naturalWidth > 0 ? a.getAttribute('href') : '' })()`)
+	photo, err := chromedp.Run(ctx, chromedp.Evaluate[string](`new Promise((resolve) => {
+		const a = document.querySelector('[id="i-signage.entrance"] .photos a');
+		if (!a) return resolve('');
+		const img = a.querySelector('img');
+		const done = () => resolve(img.naturalWidth > 0 ? a.getAttribute('href') : '');
+		if (img.complete) done(); else { img.onload = done; img.onerror = done; }
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !strings.HasPrefix(photo, "/console/photos/") {
 		t.Errorf("the failed item's photo is not a loaded thumbnail linking to the full size: %q", photo)
 	}
@@ -160,6 +169,52 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 		t.Fatalf("status %s, want approved", s)
 	}
 	browsertest.CheckAccessible(t, ctx) // the reopen form
+
+	// An improvement action from the finding, its interim report, and
+	// its place in the plan and, marked good, in the gallery.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[id="i-signage.entrance"] details.new-action summary`)),
+		chromedp.SendKeys(chromedp.CSS(`[id="i-signage.entrance"] input[name="title"]`), "入口の案内板を更新する"),
+		chromedp.SendKeys(chromedp.CSS(`[id="i-signage.entrance"] input[name="owner"]`), "庶務担当"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	submitWith(t, ctx, `[id="i-signage.entrance"] details.new-action button`)
+	if s := textOf(t, ctx, ".notice"); !strings.Contains(s, "改善策を作成しました") {
+		t.Fatalf("after creating the action: %q", s)
+	}
+	browsertest.CheckAccessible(t, ctx)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("p-text"), "新しい案内板を発注した")); err != nil {
+		t.Fatal(err)
+	}
+	submitWith(t, ctx, `form[action$="/progress"] button`)
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("gp")),
+		chromedp.SendKeys(chromedp.ID("gp-note"), "写真付きで分かりやすい"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	submitWith(t, ctx, `form[action$="/good-practice"] button`)
+	browsertest.Screenshot(t, ctx, "console-action")
+	actions, err := e.db.ListActions(context.Background(), checklist.ActionQuery{FacilityIDs: []string{e.own}})
+	if err != nil || len(actions) != 1 {
+		t.Fatalf("actions of the facility: %v, %v", actions, err)
+	}
+	if a := actions[0]; a.Interim == nil || a.Interim.Text != "新しい案内板を発注した" || !a.GoodPractice || a.Status != checklist.ActionInProgress || a.SourceInspectionID != e.flow {
+		t.Errorf("the action after the forms: %+v", a)
+	}
+	browse(t, ctx, base+"/console/plan", http.StatusOK)
+	if s := textOf(t, ctx, "#g-in_progress"); !strings.Contains(s, "実施中") {
+		t.Errorf("plan: no in-progress group: %q", s)
+	}
+	browsertest.CheckAccessible(t, ctx)
+	browsertest.Screenshot(t, ctx, "console-plan")
+	browse(t, ctx, base+"/console/good-practices", http.StatusOK)
+	if n := eval[int](t, ctx, `document.querySelectorAll('.practice img').length`); n != 1 {
+		t.Errorf("gallery: %d photos, want the finding's one", n)
+	}
+	browsertest.CheckAccessible(t, ctx)
+	browsertest.Screenshot(t, ctx, "console-gallery")
 
 	// The printable report.
 	browse(t, ctx, base+"/console/inspections/"+e.flow+"/print", http.StatusOK)
