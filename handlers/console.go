@@ -74,6 +74,8 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 	in.GET("/actions/:id", s.consoleAction)
 	in.POST("/actions/:id/:what", s.consoleActionWrite)
 	in.GET("/good-practices", s.consoleGallery)
+	in.GET("/reports", s.consoleReports)
+	in.GET("/reports/export", s.planExport)
 }
 
 // consoleHeaders replaces the API's CSP with the console's and adds the

@@ -1,15 +1,20 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/xuri/excelize/v2"
 
 	"tenken/checklist"
+	"tenken/handlers"
 	"tenken/web/browsertest"
 )
 
@@ -215,6 +220,36 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 	}
 	browsertest.CheckAccessible(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-gallery")
+
+	// Every report as a table and a chart; the XLSX link downloads a
+	// workbook with the session's cookie.
+	for _, kind := range []string{"facilities", "items", "sections", "yoy", "persistent"} {
+		browse(t, ctx, base+"/console/reports?kind="+kind, http.StatusOK)
+		if n := eval[int](t, ctx, `document.querySelectorAll('main table, main svg.chart').length`); n == 0 {
+			t.Errorf("report %s shows neither a table nor a chart", kind)
+		}
+		browsertest.CheckAccessible(t, ctx)
+		if kind == "facilities" {
+			browsertest.Screenshot(t, ctx, "console-reports")
+		}
+	}
+	xlsx, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.querySelector('a[href*="format=xlsx"]').href)
+		.then(r => r.ok ? r.arrayBuffer() : Promise.reject(r.status))
+		.then(b => { let s = ''; for (const c of new Uint8Array(b)) s += String.fromCharCode(c); return btoa(s); })`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("download the workbook: %v", err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, err := excelize.OpenReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("the download is no workbook: %v", err)
+	}
+	if sheets := wb.GetSheetList(); !slices.Contains(sheets, handlers.SheetFacilities) {
+		t.Errorf("workbook sheets %v lack %s", sheets, handlers.SheetFacilities)
+	}
 
 	// The printable report.
 	browse(t, ctx, base+"/console/inspections/"+e.flow+"/print", http.StatusOK)

@@ -35,7 +35,7 @@ func TestConsoleMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goKey := regexp.MustCompile(`"((?:error|login|dash|fac|inspection|print|queue|plan|gallery|action)\.[a-z_]+)"`)
+	goKey := regexp.MustCompile(`"((?:error|login|dash|fac|inspection|print|queue|plan|gallery|action|rep)\.[a-z_]+)"`)
 	skip := regexp.MustCompile(`\.html$`)
 	files, _ := filepath.Glob("console*.go")
 	for _, f := range files {
@@ -67,6 +67,9 @@ func TestConsoleMessages(t *testing.T) {
 	}
 	for _, a := range []string{"create", "status", "progress", "good-practice"} {
 		keys = append(keys, "done.action."+a)
+	}
+	for _, k := range []string{"facilities", "items", "sections", "yoy", "persistent"} {
+		keys = append(keys, "rep."+k)
 	}
 	for _, a := range []string{"planned", "in_progress", "done", "verified", "dropped"} {
 		keys = append(keys, "astatus."+a)

@@ -377,3 +377,29 @@ func TestConsoleSignInFailures(t *testing.T) {
 		t.Errorf("right password while throttled: %d → %q, want 429", st, loc)
 	}
 }
+
+// Someone else acted first: the second reviewer's form does nothing and
+// the page says so, showing the current state.
+func TestConsoleConflictShown(t *testing.T) {
+	e := newConsoleEnv(t)
+	a, b := e.browserClient(t), e.browserClient(t)
+	tokA := e.signIn(t, a, e.reviewerUser.Username)
+	tokB := e.signIn(t, b, e.newUser(checklist.RoleReviewer).Username)
+	rev := itoa64(e.stored(t, e.flow).Revision)
+	base := e.srv.URL + "/console/inspections/" + e.flow
+	if st, _, _ := post(t, a, base+"/approve", url.Values{"_csrf": {tokA}, "revision": {rev}}); st != http.StatusSeeOther {
+		t.Fatalf("first approve: %d", st)
+	}
+	st, _, body := post(t, b, base+"/return", url.Values{"_csrf": {tokB}, "revision": {rev}, "comment": {"直してください"}})
+	if st != http.StatusConflict || !strings.Contains(body, "他の人が先に操作したため") || !strings.Contains(body, "承認済み") {
+		t.Errorf("second reviewer's return: %d, want 409 saying someone acted first and showing approved", st)
+	}
+	if s := e.status(t); s != checklist.StatusApproved {
+		t.Errorf("status %s, want approved", s)
+	}
+	// A return without its required comment is refused with the reason.
+	st, _, body = post(t, a, base+"/reopen", url.Values{"_csrf": {tokA}, "revision": {itoa64(e.stored(t, e.flow).Revision)}})
+	if st != http.StatusUnprocessableEntity || !strings.Contains(body, "この操作はできませんでした") {
+		t.Errorf("reopen without a reason: %d, want 422 with the reason", st)
+	}
+}
