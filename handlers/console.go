@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -76,6 +77,12 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 	in.GET("/good-practices", s.consoleGallery)
 	in.GET("/reports", s.consoleReports)
 	in.GET("/reports/export", s.planExport)
+
+	admin := in.Group("/admin", s.requireConsoleAdmin)
+	admin.GET("/users", s.consoleUsers)
+	admin.POST("/users", s.consoleCreateUser)
+	admin.GET("/users/:id", s.consoleUser)
+	admin.POST("/users/:id/:what", s.consoleUserWrite)
 }
 
 // consoleHeaders replaces the API's CSP with the console's and adds the
@@ -414,6 +421,7 @@ var consoleFuncs = template.FuncMap{
 	},
 	"add":  func(a, b int) int { return a + b },
 	"list": func(s ...string) []string { return s },
+	"has":  func(s []string, v string) bool { return slices.Contains(s, v) },
 }
 
 var (

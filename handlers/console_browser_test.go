@@ -427,3 +427,54 @@ func TestConsoleBrowserInspector(t *testing.T) {
 	}
 	browsertest.CheckAccessible(t, ctx)
 }
+
+// People admin in the browser: an admin adds an inspector, and disables a
+// reviewer who is signed in elsewhere, whose next click signs them out.
+// A reviewer cannot open the admin pages.
+func TestConsoleBrowserAdmin(t *testing.T) {
+	b := browsertest.Start(t)
+	e := newConsoleEnv(t)
+	base := e.srv.URL
+	admin := e.newUser(checklist.RoleAdmin)
+	rev := e.reviewerUser
+
+	rctx := b.Context(t, 60*time.Second)
+	signInBrowser(t, rctx, base, "/console/login", rev.Username)
+	browse(t, rctx, base+"/console/admin/users", http.StatusForbidden)
+
+	ctx := b.Context(t, 60*time.Second)
+	signInBrowser(t, ctx, base, "/console/admin/users", admin.Username)
+	browsertest.CheckAccessible(t, ctx)
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("u-name"), "new-inspector"),
+		chromedp.SendKeys(chromedp.ID("u-display"), "新しい点検担当"),
+		chromedp.SetValue(chromedp.ID("u-role"), "inspector"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#u-facs option[value="`+e.own+`"]').selected = true`),
+		chromedp.SendKeys(chromedp.ID("u-pass"), "a long first password 1"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	submitWith(t, ctx, `form[action="/console/admin/users"] button`)
+	if s := textOf(t, ctx, ".notice"); !strings.Contains(s, "追加しました") {
+		t.Fatalf("after adding a user: %q", s)
+	}
+	u, _, err := e.db.FindCredentials(context.Background(), "new-inspector")
+	if err != nil || u.Role != checklist.RoleInspector || !slices.Equal(u.FacilityIDs, []string{e.own}) {
+		t.Fatalf("the new user: %+v, %v", u, err)
+	}
+	browsertest.Screenshot(t, ctx, "console-admin-users")
+
+	browse(t, ctx, base+"/console/admin/users/"+rev.ID, http.StatusOK)
+	browsertest.CheckAccessible(t, ctx)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("e-disabled"))); err != nil {
+		t.Fatal(err)
+	}
+	submitWith(t, ctx, `form[action$="/account"] button`)
+	if s := textOf(t, ctx, ".notice"); !strings.Contains(s, "保存しました") {
+		t.Fatalf("after disabling: %q", s)
+	}
+	submitWith(t, rctx, `a[href="/console/queue"]`)
+	if loc := eval[string](t, rctx, `location.pathname`); loc != "/console/login" {
+		t.Errorf("the disabled reviewer's next click: at %s, want the sign-in form", loc)
+	}
+}

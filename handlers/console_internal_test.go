@@ -35,7 +35,7 @@ func TestConsoleMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goKey := regexp.MustCompile(`"((?:error|login|dash|fac|inspection|print|queue|plan|gallery|action|rep)\.[a-z_]+)"`)
+	goKey := regexp.MustCompile(`"((?:error|login|dash|fac|inspection|print|queue|plan|gallery|action|rep|admin)\.[a-z_]+)"`)
 	skip := regexp.MustCompile(`\.html$`)
 	files, _ := filepath.Glob("console*.go")
 	for _, f := range files {

@@ -156,28 +156,30 @@ func (s *Server) resetPassword(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	ctx := c.Request.Context()
-	u, err := s.store.FindUser(ctx, c.Param("id"))
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	var p checklist.Problems
-	checklist.ValidatePassword(&p, "password", req.Password, u.Username)
-	if err := p.Err("the password is not valid"); err != nil {
-		respondError(c, err)
-		return
-	}
-	hash, err := HashPassword(req.Password)
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	if err := s.store.SetPassword(ctx, u.ID, hash, actorOf(c)); err != nil {
+	if err := s.setPassword(c.Request.Context(), c.Param("id"), req.Password, actorOf(c)); err != nil {
 		respondError(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+// setPassword checks and sets user id's password, which ends the user's
+// sessions; the API and the console reset passwords through it.
+func (s *Server) setPassword(ctx context.Context, id, password string, by checklist.Actor) error {
+	u, err := s.store.FindUser(ctx, id)
+	if err != nil {
+		return err
+	}
+	var p checklist.Problems
+	checklist.ValidatePassword(&p, "password", password, u.Username)
+	if err := p.Err("the password is not valid"); err != nil {
+		return err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return s.store.SetPassword(ctx, u.ID, hash, by)
 }
 
 // requireRevision checks the revision field of an update.
