@@ -83,6 +83,10 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 	admin.POST("/users", s.consoleCreateUser)
 	admin.GET("/users/:id", s.consoleUser)
 	admin.POST("/users/:id/:what", s.consoleUserWrite)
+	admin.GET("/facilities", s.consoleAdminFacilities)
+	admin.POST("/facilities", s.consoleCreateFacility)
+	admin.GET("/facilities/:id", s.consoleAdminFacility)
+	admin.POST("/facilities/:id", s.consoleUpdateFacility)
 }
 
 // consoleHeaders replaces the API's CSP with the console's and adds the

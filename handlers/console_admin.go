@@ -173,3 +173,89 @@ func (s *Server) consoleUserWrite(c *gin.Context) {
 	}
 	c.Redirect(http.StatusSeeOther, "/console/admin/users/"+id+"?done="+what)
 }
+
+// Places (admin): facilities — add, edit, deactivate — through the same
+// store calls and domain rules as /v1/facilities.
+
+type facilityAdminView struct {
+	Facilities []checklist.Facility
+	F          checklist.Facility // the facility edited, or the create form's values
+	Kinds      []checklist.FacilityKind
+	Problem    string
+	Done       string
+}
+
+// facilityFromForm reads the facility form; Active is the checkbox.
+func facilityFromForm(c *gin.Context) checklist.Facility {
+	return checklist.Facility{Code: c.PostForm("code"), Kind: checklist.FacilityKind(c.PostForm("kind")),
+		Name:       checklist.FacilityName{JA: c.PostForm("name_ja"), EN: c.PostForm("name_en")},
+		Department: c.PostForm("department"), Address: c.PostForm("address"), Active: c.PostForm("active") == "on"}
+}
+
+func (s *Server) facilityAdmin(c *gin.Context, status int, v facilityAdminView) {
+	v.Kinds = checklist.FacilityKinds
+	name := "admin_facilities.html"
+	if v.F.ID != "" {
+		name = "admin_facility.html"
+	} else {
+		facs, err := s.allFacilities(c.Request.Context())
+		if err != nil {
+			s.consoleError(c, err)
+			return
+		}
+		v.Facilities = facs
+	}
+	s.render(c, status, name, "admin.facilities", v)
+}
+
+func (s *Server) consoleAdminFacilities(c *gin.Context) {
+	s.facilityAdmin(c, http.StatusOK, facilityAdminView{F: checklist.Facility{Active: true, Kind: checklist.KindPublicHall}, Done: c.Query("done")})
+}
+
+func (s *Server) consoleCreateFacility(c *gin.Context) {
+	f := facilityFromForm(c)
+	if _, err := s.store.CreateFacility(c.Request.Context(), f, actorOf(c)); err != nil {
+		if code := checklist.ErrorCode(err); code == checklist.EInvalid || code == checklist.EConflict {
+			s.facilityAdmin(c, statusOf[code], facilityAdminView{F: f, Problem: problemText(err)})
+			return
+		}
+		s.consoleError(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/console/admin/facilities?done=create")
+}
+
+func (s *Server) consoleAdminFacility(c *gin.Context) {
+	f, err := s.store.FindFacility(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.consoleError(c, err)
+		return
+	}
+	s.facilityAdmin(c, http.StatusOK, facilityAdminView{F: f, Done: c.Query("done")})
+}
+
+func (s *Server) consoleUpdateFacility(c *gin.Context) {
+	rev, err := strconv.Atoi(c.PostForm("revision"))
+	if err != nil || rev < 1 {
+		s.consoleError(c, checklist.Errorf(checklist.EBadRequest, "the form names no revision"))
+		return
+	}
+	in := facilityFromForm(c)
+	change := checklist.FacilityChange{Code: &in.Code, Name: &in.Name, Kind: &in.Kind, Department: &in.Department, Address: &in.Address, Active: &in.Active}
+	id := c.Param("id")
+	if _, err := s.store.UpdateFacility(c.Request.Context(), id, rev, actorOf(c), change.Apply); err != nil {
+		code := checklist.ErrorCode(err)
+		if code == checklist.EInvalid || code == checklist.EConflict || code == checklist.ERevision {
+			f, ferr := s.store.FindFacility(c.Request.Context(), id)
+			if ferr != nil {
+				s.consoleError(c, ferr)
+				return
+			}
+			s.facilityAdmin(c, statusOf[code], facilityAdminView{F: f, Problem: problemText(err)})
+			return
+		}
+		s.consoleError(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/console/admin/facilities/"+id+"?done=save")
+}

@@ -464,6 +464,31 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 	}
 	browsertest.Screenshot(t, ctx, "console-admin-users")
 
+	// A facility added, then deactivated.
+	browse(t, ctx, base+"/console/admin/facilities", http.StatusOK)
+	browsertest.CheckAccessible(t, ctx)
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("f-code"), "ph-new"),
+		chromedp.SendKeys(chromedp.ID("f-ja"), "新しい会館"),
+		chromedp.SendKeys(chromedp.ID("f-en"), "New Hall"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	submitWith(t, ctx, `form[action="/console/admin/facilities"] button`)
+	f, err := e.db.FindFacilityByCode(context.Background(), "PH-NEW")
+	if err != nil || !f.Active || f.Name.JA != "新しい会館" {
+		t.Fatalf("the new facility: %+v, %v", f, err)
+	}
+	browse(t, ctx, base+"/console/admin/facilities/"+f.ID, http.StatusOK)
+	browsertest.CheckAccessible(t, ctx)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("f-active"))); err != nil {
+		t.Fatal(err)
+	}
+	submitWith(t, ctx, `form[action="/console/admin/facilities/`+f.ID+`"] button`)
+	if f, err = e.db.FindFacility(context.Background(), f.ID); err != nil || f.Active {
+		t.Errorf("after deactivating: %+v, %v", f, err)
+	}
+
 	browse(t, ctx, base+"/console/admin/users/"+rev.ID, http.StatusOK)
 	browsertest.CheckAccessible(t, ctx)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("e-disabled"))); err != nil {

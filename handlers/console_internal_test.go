@@ -68,6 +68,9 @@ func TestConsoleMessages(t *testing.T) {
 	for _, a := range []string{"create", "status", "progress", "good-practice"} {
 		keys = append(keys, "done.action."+a)
 	}
+	for _, k := range checklist.FacilityKinds {
+		keys = append(keys, "kind."+string(k))
+	}
 	for _, k := range []string{"facilities", "items", "sections", "yoy", "persistent"} {
 		keys = append(keys, "rep."+k)
 	}
