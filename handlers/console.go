@@ -87,6 +87,10 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 	admin.POST("/facilities", s.consoleCreateFacility)
 	admin.GET("/facilities/:id", s.consoleAdminFacility)
 	admin.POST("/facilities/:id", s.consoleUpdateFacility)
+	admin.GET("/checklists", s.consoleChecklists)
+	admin.GET("/checklists/:id", s.consoleChecklist)
+	admin.GET("/checklists/:id/yaml", s.consoleChecklistYAML)
+	admin.POST("/checklists/:id/:what", s.consoleChecklistWrite)
 }
 
 // consoleHeaders replaces the API's CSP with the console's and adds the
@@ -426,6 +430,16 @@ var consoleFuncs = template.FuncMap{
 	"add":  func(a, b int) int { return a + b },
 	"list": func(s ...string) []string { return s },
 	"has":  func(s []string, v string) bool { return slices.Contains(s, v) },
+	// pair hands a partial template the page and its own data.
+	"pair": func(p *page, d any) struct {
+		P *page
+		D any
+	} {
+		return struct {
+			P *page
+			D any
+		}{p, d}
+	},
 }
 
 var (

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/base64"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"tenken/checklist"
+	"tenken/checklist/checklistfile"
 	"tenken/handlers"
 	"tenken/web/browsertest"
 )
@@ -501,5 +504,73 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 	submitWith(t, rctx, `a[href="/console/queue"]`)
 	if loc := eval[string](t, rctx, `location.pathname`); loc != "/console/login" {
 		t.Errorf("the disabled reviewer's next click: at %s, want the sign-in form", loc)
+	}
+}
+
+// Checklists admin in the browser: an import with a rule problem shows the
+// problem and no publish button; a good import shows its diff against the
+// latest version; publishing makes v2, and the version diff names it.
+func TestConsoleBrowserChecklists(t *testing.T) {
+	b := browsertest.Start(t)
+	e := newConsoleEnv(t)
+	base := e.srv.URL
+	content := testChecklistContent()
+	e.request("POST", "/v1/checklists", map[string]any{"id": "svc", "content": content}, e.admin).wantStatus(t, http.StatusCreated)
+	e.request("POST", "/v1/checklists/svc/publish", nil, e.admin).wantStatus(t, http.StatusCreated)
+
+	writeYAML := func(name string, c checklist.Content) string {
+		var buf bytes.Buffer
+		if err := checklistfile.Encode(&buf, c); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bad := testChecklistContent()
+	bad.Sections[0].Items = append(bad.Sections[0].Items, checklist.Item{Key: "signage.new", Type: checklist.TypeYesNo})
+	good := testChecklistContent()
+	good.Sections[0].Items[0].Text.Ja = "入口の案内表示は遠くから見やすいか"
+	good.Sections[0].Items = append(good.Sections[0].Items, checklist.Item{Key: "signage.braille", Text: checklist.Text{Ja: "点字の案内があるか"}, Type: checklist.TypeYesNo})
+
+	ctx := b.Context(t, 60*time.Second)
+	signInBrowser(t, ctx, base, "/console/admin/checklists", e.newUser(checklist.RoleAdmin).Username)
+	browsertest.CheckAccessible(t, ctx)
+	submitWith(t, ctx, `a[href="/console/admin/checklists/svc"]`)
+	browsertest.CheckAccessible(t, ctx)
+
+	importFile := func(path string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID("cl-file"), []string{path})); err != nil {
+			t.Fatal(err)
+		}
+		submitWith(t, ctx, `form[action$="/import"] button`)
+	}
+	importFile(writeYAML("bad.yaml", bad))
+	if s := textOf(t, ctx, "#h-draft + div.error"); !strings.Contains(s, "sections[0].items[2].text") {
+		t.Errorf("the draft's problems: %q", s)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('form[action$="/publish"]').length`); n != 0 {
+		t.Error("a draft with problems can be published")
+	}
+	importFile(writeYAML("good.yaml", good))
+	diff := textOf(t, ctx, "#h-draft ~ table.diff")
+	if !strings.Contains(diff, "点字の案内があるか") || !strings.Contains(diff, "signage.entrance") || strings.Contains(diff, "flyers.rack") {
+		t.Errorf("diff of the draft: %q", diff)
+	}
+	browsertest.CheckAccessible(t, ctx)
+	browsertest.Screenshot(t, ctx, "console-checklist")
+	submitWith(t, ctx, `form[action$="/publish"] button`)
+	if s := textOf(t, ctx, ".notice"); !strings.Contains(s, "公開しました") {
+		t.Fatalf("after publish: %q", s)
+	}
+	if _, err := e.db.ChecklistVersion(context.Background(), "svc", 2); err != nil {
+		t.Fatalf("v2: %v", err)
+	}
+	browse(t, ctx, base+"/console/admin/checklists/svc?from=1&to=2", http.StatusOK)
+	if s := textOf(t, ctx, "#h-versions ~ table.diff"); !strings.Contains(s, "signage.braille") {
+		t.Errorf("v1 → v2 diff: %q", s)
 	}
 }

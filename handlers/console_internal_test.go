@@ -35,7 +35,7 @@ func TestConsoleMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goKey := regexp.MustCompile(`"((?:error|login|dash|fac|inspection|print|queue|plan|gallery|action|rep|admin)\.[a-z_]+)"`)
+	goKey := regexp.MustCompile(`"((?:error|login|dash|fac|inspection|print|queue|plan|gallery|action|rep|admin|cl)\.[a-z_]+)"`)
 	skip := regexp.MustCompile(`\.html$`)
 	files, _ := filepath.Glob("console*.go")
 	for _, f := range files {
@@ -68,6 +68,7 @@ func TestConsoleMessages(t *testing.T) {
 	for _, a := range []string{"create", "status", "progress", "good-practice"} {
 		keys = append(keys, "done.action."+a)
 	}
+	keys = append(keys, "cl.done.import", "cl.done.publish")
 	for _, k := range checklist.FacilityKinds {
 		keys = append(keys, "kind."+string(k))
 	}
