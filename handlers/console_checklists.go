@@ -146,7 +146,7 @@ func (s *Server) consoleChecklist(c *gin.Context) {
 		s.consoleError(c, err)
 		return
 	}
-	v.Done = c.Query("done")
+	v.Done = doneOf(c, "import", "publish")
 	s.render(c, http.StatusOK, "admin_checklist.html", "cl.one", v)
 }
 

@@ -138,7 +138,7 @@ func (s *Server) consoleAction(c *gin.Context) {
 		s.consoleError(c, err)
 		return
 	}
-	v.Done = c.Query("done")
+	v.Done = doneOf(c, "create", "status", "progress", "good-practice")
 	s.render(c, http.StatusOK, "action.html", "action.title", v)
 }
 

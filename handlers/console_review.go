@@ -171,7 +171,7 @@ func (s *Server) consoleInspection(c *gin.Context) {
 		s.consoleError(c, err)
 		return
 	}
-	v.Done = c.Query("done")
+	v.Done = doneOf(c, checklist.ActionReturn, checklist.ActionApprove, checklist.ActionReopen)
 	s.render(c, http.StatusOK, "inspection.html", "inspection.title", v)
 }
 
