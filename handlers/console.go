@@ -344,7 +344,7 @@ func (s *Server) consoleLogout(c *gin.Context) {
 // else the cookie, else Japanese.
 func (s *Server) consoleLang(c *gin.Context) string {
 	if l := c.Query("lang"); l == "ja" || l == "en" {
-		http.SetCookie(c.Writer, &http.Cookie{Name: langCookie, Value: l, Path: "/console/", MaxAge: 365 * 24 * 3600,
+		http.SetCookie(c.Writer, &http.Cookie{Name: langCookie, Value: l, Path: "/console/", MaxAge: 365 * 24 * 3600, HttpOnly: true,
 			SameSite: http.SameSiteLaxMode, Secure: c.Request.TLS != nil || s.cfg.SecureCookies})
 		return l
 	}
