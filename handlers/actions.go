@@ -138,12 +138,22 @@ func (s *Server) createAction(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	ctx := c.Request.Context()
+	a, err := s.newAction(c.Request.Context(), req, actorOf(c))
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.Header("Location", "/v1/actions/"+a.ID)
+	respondAction(c, http.StatusCreated, a)
+}
+
+// newAction checks and stores the action req describes; the API and the
+// console create actions through it.
+func (s *Server) newAction(ctx context.Context, req createActionRequest, by checklist.Actor) (checklist.Action, error) {
 	var p checklist.Problems
 	due := parseOptionalDateField(&p, "due_date", req.DueDate)
 	if err := p.Err("the action is not valid"); err != nil {
-		respondError(c, err)
-		return
+		return checklist.Action{}, err
 	}
 	if req.SourceInspectionID != "" {
 		// An action made from a finding names the inspection: the item
@@ -153,30 +163,21 @@ func (s *Server) createAction(c *gin.Context) {
 			err = checklist.Errorf(checklist.EInvalid, "source_inspection_id names no inspection")
 		}
 		if err != nil {
-			respondError(c, err)
-			return
+			return checklist.Action{}, err
 		}
 		if in.FacilityID != req.FacilityID || !in.Answers[req.ItemKey].Outcome.Failed {
-			respondError(c, &checklist.Error{Code: checklist.EInvalid, Message: "the action is not valid",
+			return checklist.Action{}, &checklist.Error{Code: checklist.EInvalid, Message: "the action is not valid",
 				Fields: checklist.Problems{{Field: "item_key", Code: "not_a_finding",
-					Message: "item " + req.ItemKey + " did not fail in inspection " + in.ID + " of this facility"}}})
-			return
+					Message: "item " + req.ItemKey + " did not fail in inspection " + in.ID + " of this facility"}}}
 		}
 	}
 	a, err := checklist.NewAction(checklist.Action{Title: req.Title, FacilityID: req.FacilityID, ItemKey: req.ItemKey,
 		Owner: req.Owner, TargetFiscalYear: req.TargetFiscalYear, Due: due, SourceInspectionID: req.SourceInspectionID},
-		actorOf(c), s.now())
+		by, s.now())
 	if err != nil {
-		respondError(c, err)
-		return
+		return checklist.Action{}, err
 	}
-	a, err = s.store.CreateAction(ctx, a, actorOf(c))
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	c.Header("Location", "/v1/actions/"+a.ID)
-	respondAction(c, http.StatusCreated, a)
+	return s.store.CreateAction(ctx, a, by)
 }
 
 // visibleAction reads action id, or ENotFound when the caller may not

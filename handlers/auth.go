@@ -132,16 +132,35 @@ func (s *Server) login(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	account, client, now := checklist.NormalizeUsername(req.Username), c.ClientIP(), s.now()
-	// The attempt is counted before the password is hashed, so that
-	// concurrent guesses cannot all pass before the first failure counts.
+	u, wait, err := s.passwordLogin(c, req.Username, req.Password)
+	switch {
+	case wait > 0:
+		respondTooMany(c, wait, "too many failed logins; try again later")
+	case errors.Is(err, context.Canceled):
+		// The client hung up while its hash waited: nothing was hashed,
+		// and there is nobody to answer. 499 is nginx's "client closed
+		// request": logged at info level, never as a server error.
+		c.AbortWithStatus(499)
+	case err != nil:
+		respondError(c, err)
+	default:
+		s.respondTokens(c, u)
+	}
+}
+
+// passwordLogin checks a sign-in as the API and the console both do: the
+// attempt is taken from the account's and the client's throttle buckets
+// before the password is hashed, so that concurrent guesses cannot all pass
+// before the first failure counts; only failures stay counted. wait > 0
+// means throttled (nothing hashed). It logs the outcome.
+func (s *Server) passwordLogin(c *gin.Context, username, password string) (checklist.User, time.Duration, error) {
+	account, client, now := checklist.NormalizeUsername(username), c.ClientIP(), s.now()
 	attempt, wait := s.throttle.take(now, account, client)
 	if wait > 0 {
 		logger(c).Warn("login throttled", slog.String("username", account), slog.String("client", client))
-		respondTooMany(c, wait, "too many failed logins; try again later")
-		return
+		return checklist.User{}, wait, nil
 	}
-	u, err := s.checkCredentials(c.Request.Context(), account, req.Password)
+	u, err := s.checkCredentials(c.Request.Context(), account, password)
 	if err != nil {
 		if checklist.ErrorCode(err) == checklist.EUnauthorized {
 			attempt.failed()
@@ -150,20 +169,13 @@ func (s *Server) login(c *gin.Context) {
 			attempt.undone(s.now())
 		}
 		if errors.Is(err, context.Canceled) {
-			// The client hung up while its hash waited: nothing was
-			// hashed, and there is nobody to answer.
-			// 499 is nginx's "client closed request": logged at info
-			// level, never as a server error.
 			logger(c).Info("login dropped: the client closed the connection", slog.String("username", account))
-			c.AbortWithStatus(499)
-			return
 		}
-		respondError(c, err)
-		return
+		return checklist.User{}, 0, err
 	}
 	attempt.succeeded(s.now())
 	c.Set(userIDKey, u.ID)
-	s.respondTokens(c, u)
+	return u, 0, nil
 }
 
 // checkCredentials returns the enabled user with username and password.

@@ -463,27 +463,33 @@ func (s *Server) transitionHandler(action string) gin.HandlerFunc {
 			return
 		}
 		s.update(c, id, idem, func(in *checklist.Inspection, content *checklist.Content, by checklist.Actor, now time.Time) (checklist.InspectionChange, error) {
-			if req.Revision != nil && *req.Revision != in.Revision {
-				return checklist.InspectionChange{}, checklist.Errorf(checklist.ERevision,
-					"the inspection is at revision %d, not %d; nothing was done", in.Revision, *req.Revision)
-			}
-			switch action {
-			case checklist.ActionSubmit:
-				return in.Submit(content, by, now)
-			case checklist.ActionResubmit:
-				return in.Resubmit(content, by, now)
-			case checklist.ActionReturn:
-				return in.Return(content, req.Comment, req.ItemComments, by, now)
-			case checklist.ActionApprove:
-				return in.Approve(by, now)
-			case checklist.ActionReopen:
-				return in.Reopen(req.Reason, by, now)
-			case checklist.ActionDiscard:
-				return in.Discard(req.Reason, by, now)
-			}
-			return checklist.InspectionChange{}, checklist.Errorf(checklist.EBadRequest, "unknown action %s", action)
+			return applyTransition(action, req, in, content, by, now)
 		})
 	}
+}
+
+// applyTransition runs lifecycle action on in, refused when req names a
+// revision other than in's. The API and the console both act through it.
+func applyTransition(action string, req transitionRequest, in *checklist.Inspection, content *checklist.Content, by checklist.Actor, now time.Time) (checklist.InspectionChange, error) {
+	if req.Revision != nil && *req.Revision != in.Revision {
+		return checklist.InspectionChange{}, checklist.Errorf(checklist.ERevision,
+			"the inspection is at revision %d, not %d; nothing was done", in.Revision, *req.Revision)
+	}
+	switch action {
+	case checklist.ActionSubmit:
+		return in.Submit(content, by, now)
+	case checklist.ActionResubmit:
+		return in.Resubmit(content, by, now)
+	case checklist.ActionReturn:
+		return in.Return(content, req.Comment, req.ItemComments, by, now)
+	case checklist.ActionApprove:
+		return in.Approve(by, now)
+	case checklist.ActionReopen:
+		return in.Reopen(req.Reason, by, now)
+	case checklist.ActionDiscard:
+		return in.Discard(req.Reason, by, now)
+	}
+	return checklist.InspectionChange{}, checklist.Errorf(checklist.EBadRequest, "unknown action %s", action)
 }
 
 // listInspections lists inspections for reviewers (every facility) and

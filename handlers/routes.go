@@ -67,5 +67,7 @@ func (s *Server) routes() *gin.Engine {
 	s.actionRoutes(authed)
 	s.roundRoutes(authed)
 
+	s.consoleRoutes(r)
+
 	return r
 }

@@ -29,6 +29,7 @@ type Store interface {
 	ReportStore
 	ActionStore
 	RoundStore
+	ConsoleStore
 }
 
 // Config holds the HTTP layer's settings. Zero fields take the defaults
@@ -72,6 +73,10 @@ type Config struct {
 
 	// MaxPhotoBytes bounds one photo; DefaultMaxPhotoBytes when zero.
 	MaxPhotoBytes int64
+
+	// SecureCookies marks the console's cookies Secure even when the
+	// request did not arrive over TLS (behind a TLS-terminating proxy).
+	SecureCookies bool
 }
 
 // Defaults of Config.

@@ -136,16 +136,27 @@ func (s *Server) updateUser(c *gin.Context) {
 		return
 	}
 	change := checklist.UserChange{DisplayName: req.DisplayName, Role: req.Role, FacilityIDs: req.FacilityIDs, Disabled: req.Disabled}
-	by := actorOf(c)
-	u, err := s.store.UpdateUser(c.Request.Context(), c.Param("id"), *req.Revision, by, func(u checklist.User) (checklist.User, error) {
-		return change.Apply(u, by.UserID, s.now())
-	})
+	u, err := s.changeUser(c.Request.Context(), c.Param("id"), *req.Revision, actorOf(c), change)
 	if err != nil {
 		respondError(c, err)
 		return
 	}
-	s.validAfter.forget(u.ID)
 	respondJSON(c, http.StatusOK, newUserJSON(u))
+}
+
+// changeUser applies change to user id at revision, as the API and the
+// console both do: the domain's rules decide (nobody re-enables, promotes
+// or re-scopes themselves), and this instance forgets the user's cached
+// credential state at once.
+func (s *Server) changeUser(ctx context.Context, id string, revision int, by checklist.Actor, change checklist.UserChange) (checklist.User, error) {
+	u, err := s.store.UpdateUser(ctx, id, revision, by, func(u checklist.User) (checklist.User, error) {
+		return change.Apply(u, by.UserID, s.now())
+	})
+	if err != nil {
+		return u, err
+	}
+	s.validAfter.forget(u.ID)
+	return u, nil
 }
 
 // resetPassword: POST /v1/users/{id}/password. It ends the user's sessions.
@@ -157,28 +168,30 @@ func (s *Server) resetPassword(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	ctx := c.Request.Context()
-	u, err := s.store.FindUser(ctx, c.Param("id"))
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	var p checklist.Problems
-	checklist.ValidatePassword(&p, "password", req.Password, u.Username)
-	if err := p.Err("the password is not valid"); err != nil {
-		respondError(c, err)
-		return
-	}
-	hash, err := HashPassword(req.Password)
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	if err := s.store.SetPassword(ctx, u.ID, hash, actorOf(c)); err != nil {
+	if err := s.setPassword(c.Request.Context(), c.Param("id"), req.Password, actorOf(c)); err != nil {
 		respondError(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+// setPassword checks and sets user id's password, which ends the user's
+// sessions; the API and the console reset passwords through it.
+func (s *Server) setPassword(ctx context.Context, id, password string, by checklist.Actor) error {
+	u, err := s.store.FindUser(ctx, id)
+	if err != nil {
+		return err
+	}
+	var p checklist.Problems
+	checklist.ValidatePassword(&p, "password", password, u.Username)
+	if err := p.Err("the password is not valid"); err != nil {
+		return err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return s.store.SetPassword(ctx, u.ID, hash, by)
 }
 
 // requireRevision checks the revision field of an update.

@@ -114,6 +114,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Float64("startup_ms", float64(time.Since(start).Microseconds())/1000))
 	fmt.Fprintf(e.stdout, "tenken listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(e.stdout, "bureau console: http://%s/console/\n", ln.Addr())
 
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()

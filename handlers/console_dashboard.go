@@ -1,0 +1,322 @@
+package handlers
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"tenken/checklist"
+)
+
+// The dashboard and the facility pages read the same year data as the
+// report API (yearsData, with its cache) and compute with the report
+// functions of checklist.
+
+// consoleYear is the fiscal year a page shows: ?fy= or the current one.
+func (s *Server) consoleYear(c *gin.Context) int {
+	if fy, err := strconv.Atoi(c.Query("fy")); err == nil && fy >= 2000 && fy <= 2200 {
+		return fy
+	}
+	return checklist.FiscalYear(s.now())
+}
+
+type statusCount struct {
+	Status string
+	N      int
+}
+
+type dashboardView struct {
+	FY, PrevFY  int
+	Years       []int // fiscal years to switch to
+	Facilities  int
+	Inspected   int
+	NotYet      int
+	InReview    int
+	Approved    int
+	Average     float64
+	PrevAverage float64
+	HasPrev     bool
+	Chart       barChart
+	Sections    []checklist.SectionResult
+	Items       []checklist.ItemResult
+	Compared    []checklist.FacilityComparison
+	Improved    int
+	Regressed   int
+	Persistent  []checklist.PersistentProblem
+	Actions     []statusCount
+	OpenActions int
+	Since       string // formatted previous visit; "" on a first visit
+	Changes     []checklist.AuditEntry
+	ChangeCount map[string]int
+	Facility    map[string]checklist.Facility
+}
+
+func (s *Server) consoleDashboard(c *gin.Context) {
+	ctx := c.Request.Context()
+	fy := s.consoleYear(c)
+	vers, err := s.store.ReportVersions(ctx)
+	if err != nil {
+		s.consoleError(c, err)
+		return
+	}
+	years, err := s.persistentYears(ctx, fy, vers)
+	if err != nil {
+		s.consoleError(c, err)
+		return
+	}
+	cur := years[len(years)-1]
+	v := dashboardView{FY: fy, PrevFY: fy - 1, Facility: facilitiesByID(cur), ChangeCount: map[string]int{}}
+	for y := checklist.FiscalYear(s.now()); y >= fy-3 && y >= 2000; y-- {
+		v.Years = append(v.Years, y)
+	}
+	var percents []float64
+	var sum float64
+	for _, r := range checklist.FacilityResults(cur) {
+		if !r.Facility.Active && !r.Inspected {
+			continue
+		}
+		v.Facilities++
+		if !r.Inspected {
+			v.NotYet++
+			continue
+		}
+		v.Inspected++
+		if r.Inspection.Status == checklist.StatusApproved {
+			v.Approved++
+		} else {
+			v.InReview++
+		}
+		percents = append(percents, r.Percent)
+		sum += r.Percent
+	}
+	if v.Inspected > 0 {
+		v.Average = sum / float64(v.Inspected)
+	}
+	buckets := checklist.ScoreBuckets(percents)
+	labels, values, texts := make([]string, 10), make([]float64, 10), make([]string, 10)
+	for i, n := range buckets {
+		labels[i] = strconv.Itoa(i*10) + "–"
+		values[i], texts[i] = float64(n), strconv.Itoa(n)
+	}
+	v.Chart = newBarChart(message(s.consoleLang(c), "dash.distribution"), labels, values, texts)
+
+	// Sections that score nothing (free-text notes) cannot be weak.
+	v.Sections = slices.DeleteFunc(checklist.SectionResults(cur), func(r checklist.SectionResult) bool { return r.MaxPoints <= 0 })
+	slices.SortStableFunc(v.Sections, func(a, b checklist.SectionResult) int { return cmp.Compare(a.AveragePercent, b.AveragePercent) })
+	v.Sections = v.Sections[:min(5, len(v.Sections))]
+	for _, it := range checklist.ItemResults(cur) {
+		if it.Failed > 0 {
+			v.Items = append(v.Items, it)
+		}
+	}
+	slices.SortStableFunc(v.Items, func(a, b checklist.ItemResult) int { return cmp.Compare(b.FailureRate, a.FailureRate) })
+	v.Items = v.Items[:min(5, len(v.Items))]
+
+	if len(years) >= 2 && years[len(years)-2].FiscalYear == fy-1 {
+		prev := years[len(years)-2]
+		cmpY := checklist.CompareYears(prev, cur)
+		var psum float64
+		var pn int
+		for _, r := range checklist.FacilityResults(prev) {
+			if r.Inspected {
+				psum += r.Percent
+				pn++
+			}
+		}
+		if pn > 0 {
+			v.HasPrev, v.PrevAverage = true, psum/float64(pn)
+		}
+		for _, f := range cmpY.Facilities {
+			switch f.Change {
+			case checklist.ChangeImproved:
+				v.Improved++
+			case checklist.ChangeRegressed:
+				v.Regressed++
+			}
+			if f.Change != checklist.ChangeNotCompared {
+				v.Compared = append(v.Compared, f)
+			}
+		}
+		slices.SortStableFunc(v.Compared, func(a, b checklist.FacilityComparison) int { return cmp.Compare(a.Delta, b.Delta) })
+	}
+	v.Persistent = checklist.PersistentProblems(years, checklist.MinPersistentYears)
+	v.Persistent = v.Persistent[:min(8, len(v.Persistent))]
+
+	actions, err := s.store.ListActions(ctx, checklist.ActionQuery{})
+	if err != nil {
+		s.consoleError(c, err)
+		return
+	}
+	counts := map[checklist.ActionStatus]int{}
+	for _, a := range actions {
+		counts[a.Status]++
+		if a.Status.Open() {
+			v.OpenActions++
+		}
+	}
+	for _, st := range []checklist.ActionStatus{checklist.ActionPlanned, checklist.ActionInProgress, checklist.ActionDone, checklist.ActionVerified, checklist.ActionDropped} {
+		v.Actions = append(v.Actions, statusCount{Status: string(st), N: counts[st]})
+	}
+
+	if cs := consoleOf(c); cs != nil && !cs.Session.PreviousVisit.IsZero() {
+		since := cs.Session.PreviousVisit
+		v.Since = (&page{}).Time(since)
+		entries, _, err := s.store.ListAudit(ctx, checklist.AuditQuery{Since: since, Limit: 200})
+		if err != nil {
+			s.consoleError(c, err)
+			return
+		}
+		for _, e := range entries {
+			if e.Entity == checklist.EntityInspection || e.Entity == "action" {
+				v.ChangeCount[e.Entity+"."+e.Action]++
+				if len(v.Changes) < 10 {
+					v.Changes = append(v.Changes, e)
+				}
+			}
+		}
+	}
+	s.render(c, http.StatusOK, "dashboard.html", "dash.title", v)
+}
+
+type facilityRow struct {
+	Result    checklist.FacilityResult
+	Prev      checklist.FacilityResult
+	HasPrev   bool
+	Delta     float64
+	Trend     string // up, down, flat, ""
+	Persisted int    // persistent problems
+}
+
+type facilitiesView struct {
+	FY   int
+	Rows []facilityRow
+}
+
+func trendOf(d float64) string {
+	switch {
+	case d > 0.05:
+		return "up"
+	case d < -0.05:
+		return "down"
+	}
+	return "flat"
+}
+
+// consoleFacilities lists facilities with their latest score and its
+// change since the year before.
+func (s *Server) consoleFacilities(c *gin.Context) {
+	ctx := c.Request.Context()
+	fy := s.consoleYear(c)
+	vers, err := s.store.ReportVersions(ctx)
+	if err != nil {
+		s.consoleError(c, err)
+		return
+	}
+	years, err := s.persistentYears(ctx, fy, vers)
+	if err != nil {
+		s.consoleError(c, err)
+		return
+	}
+	cur := years[len(years)-1]
+	prevBy := map[string]checklist.FacilityResult{}
+	if len(years) >= 2 {
+		for _, r := range checklist.FacilityResults(years[len(years)-2]) {
+			prevBy[r.Facility.ID] = r
+		}
+	}
+	persisted := map[string]int{}
+	for _, p := range checklist.PersistentProblems(years, checklist.MinPersistentYears) {
+		persisted[p.Facility.ID]++
+	}
+	v := facilitiesView{FY: fy}
+	for _, r := range checklist.FacilityResults(cur) {
+		row := facilityRow{Result: r, Persisted: persisted[r.Facility.ID]}
+		if p, ok := prevBy[r.Facility.ID]; ok && p.Inspected {
+			row.Prev, row.HasPrev = p, true
+			if r.Inspected {
+				row.Delta = r.Percent - p.Percent
+				row.Trend = trendOf(row.Delta)
+			}
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	s.render(c, http.StatusOK, "facilities.html", "fac.title", v)
+}
+
+type facilityYear struct {
+	FY     int
+	Result checklist.FacilityResult
+}
+
+type facilityView struct {
+	Facility    checklist.Facility
+	Years       []facilityYear
+	Chart       barChart
+	Inspections []*checklist.Inspection
+	Persistent  []checklist.PersistentProblem
+	Actions     []checklist.Action
+	ItemText    map[string]checklist.Text
+}
+
+// consoleFacility is one facility across fiscal years: scores, every
+// inspection, persistent problems and improvement actions.
+func (s *Server) consoleFacility(c *gin.Context) {
+	ctx := c.Request.Context()
+	id := c.Param("id")
+	f, err := s.store.FindFacility(ctx, id)
+	if err != nil {
+		s.consoleError(c, err)
+		return
+	}
+	fy := checklist.FiscalYear(s.now())
+	vers, err := s.store.ReportVersions(ctx)
+	if err != nil {
+		s.consoleError(c, err)
+		return
+	}
+	years, err := s.persistentYears(ctx, fy, vers)
+	if err != nil {
+		s.consoleError(c, err)
+		return
+	}
+	v := facilityView{Facility: f, ItemText: itemTexts(years[len(years)-1])}
+	var labels, texts []string
+	var values []float64
+	for _, d := range years {
+		for _, r := range checklist.FacilityResults(d) {
+			if r.Facility.ID == f.ID && r.Inspected {
+				v.Years = append(v.Years, facilityYear{FY: d.FiscalYear, Result: r})
+				labels = append(labels, strconv.Itoa(d.FiscalYear))
+				values = append(values, r.Percent)
+				texts = append(texts, fmtFloat(r.Percent, 1)+"%")
+			}
+		}
+	}
+	v.Chart = newBarChart(message(s.consoleLang(c), "fac.trend"), labels, values, texts)
+	for _, p := range checklist.PersistentProblems(years, checklist.MinPersistentYears) {
+		if p.Facility.ID == f.ID {
+			v.Persistent = append(v.Persistent, p)
+		}
+	}
+	q := checklist.InspectionQuery{FacilityIDs: []string{f.ID}, Limit: 200}
+	for {
+		pg, err := s.store.ListInspections(ctx, q)
+		if err != nil {
+			s.consoleError(c, err)
+			return
+		}
+		v.Inspections = append(v.Inspections, pg.Inspections...)
+		if !pg.More {
+			break
+		}
+		q.AfterDate, q.AfterID = pg.LastDate, pg.LastID
+	}
+	if v.Actions, err = s.store.ListActions(ctx, checklist.ActionQuery{FacilityIDs: []string{f.ID}}); err != nil {
+		s.consoleError(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "facility.html", "fac.one", v)
+}
