@@ -12,10 +12,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,10 +44,13 @@ type appEnv struct {
 	srv      *http.Server
 	facility string
 
-	mu       sync.Mutex
-	applied  map[string]int // Idempotency-Key → saves applied under it
-	replayed int            // saves answered as replays
-	refused  map[int]int    // other statuses of saves
+	dropSave atomic.Bool // the next save is applied but its response lost
+
+	mu        sync.Mutex
+	refreshed int            // token refreshes answered 200
+	applied   map[string]int // Idempotency-Key → saves applied under it
+	replayed  int            // saves answered as replays
+	refused   map[int]int    // other statuses of saves
 }
 
 // accessTTL is short so that access tokens expire while a test is offline.
@@ -97,8 +102,27 @@ func (w *statusWriter) WriteHeader(s int) { w.status = s; w.ResponseWriter.Write
 
 func (e *appEnv) count(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPatch && e.dropSave.CompareAndSwap(true, false) {
+			// The server applies the save; the answer never reaches the tablet.
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			e.mu.Lock()
+			if rec.Code == 200 && rec.Header().Get("Idempotent-Replayed") != "true" {
+				e.applied[r.Header.Get("Idempotency-Key")]++
+			}
+			e.mu.Unlock()
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				_ = conn.Close()
+			}
+			return
+		}
 		sw := &statusWriter{ResponseWriter: w, status: 200}
 		h.ServeHTTP(sw, r)
+		if r.URL.Path == "/v1/auth/refresh" && sw.status == 200 {
+			e.mu.Lock()
+			e.refreshed++
+			e.mu.Unlock()
+		}
 		if r.Method != http.MethodPatch || !strings.HasPrefix(r.URL.Path, "/v1/inspections/") {
 			return
 		}
@@ -387,4 +411,25 @@ func watchConsole(t *testing.T, ctx context.Context) {
 			t.Logf("console %s: %s", m.Type, m)
 		}
 	}()
+}
+
+// waitAnswer waits until the server holds value for item key.
+func (e *appEnv) waitAnswer(token, id, key string, value any) {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		in := e.inspection(token, id)
+		if a, ok := in.Answers[key]; ok && a.Value == value {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("inspection %s: %s = %v, not %v, after 30 s", id, key, in.Answers[key].Value, value)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// itemInput selects the choice value of item key.
+func itemInput(key, value string) chromedp.CSS {
+	return chromedp.CSS(fmt.Sprintf(`[id="item-%s"] input[value="%s"]`, key, value))
 }

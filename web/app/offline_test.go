@@ -94,6 +94,7 @@ func TestAppOfflineInspection(t *testing.T) {
 
 	// Time passes offline: the access token expires. Then the network returns.
 	time.Sleep(time.Until(offlineSince.Add(accessTTL + time.Second)))
+	e.dropSave.Store(true) // and the first save's answer is lost on the way back
 	e.start()
 	setOffline(t, ctx, false)
 	waitFor(t, ctx, "the outbox to drain", `document.getElementById('queue').dataset.n === '0'`, 60*time.Second)
@@ -133,7 +134,16 @@ func TestAppOfflineInspection(t *testing.T) {
 			t.Errorf("save %s applied %d times", key, n)
 		}
 	}
-	t.Logf("saves: %d applied, %d replayed, refused %v", applied, e.replayed, e.refused)
+	t.Logf("saves: %d applied, %d replayed, refused %v; %d token refreshes", applied, e.replayed, e.refused, e.refreshed)
+	if e.replayed == 0 {
+		t.Error("the save whose answer was lost was not retried under its key")
+	}
+	if e.refreshed == 0 {
+		t.Error("the expired access token was not refreshed")
+	}
+	if len(e.refused) > 0 {
+		t.Errorf("saves refused: %v", e.refused)
+	}
 	e.mu.Unlock()
 
 	// Submit.

@@ -1,0 +1,63 @@
+package app_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"tenken/web/browsertest"
+)
+
+// Two tablets on one inspection: answers to different items merge; the
+// same item changed on both shows the server's and the device's value
+// and lets the inspector choose.
+func TestAppConflict(t *testing.T) {
+	b := browsertest.Start(t)
+	e := newAppEnv(t)
+	one := b.Context(t, 3*time.Minute)
+	two := b.Context(t, 3*time.Minute)
+	watchConsole(t, two)
+	tok := e.token("inspector1")
+
+	signIn(t, one, e, "inspector1")
+	do(t, one, chromedp.Click(chromedp.CSS(`[data-facility]`)), chromedp.WaitVisible(chromedp.ID("finish")))
+	id := eval[string](t, one, `location.hash.slice(4)`)
+	do(t, one, chromedp.Click(itemInput("signage.exterior_sign", "yes")))
+	e.waitAnswer(tok, id, "signage.exterior_sign", "yes")
+
+	// The second tablet gets the inspection by sync, then loses the network.
+	signIn(t, two, e, "inspector1")
+	do(t, two, chromedp.Click(chromedp.CSS(`[data-inspection="`+id+`"]`)), chromedp.WaitVisible(chromedp.ID("finish")))
+	setOffline(t, two, true)
+	do(t, two, chromedp.Click(itemInput("signage.counter_names", "yes")), chromedp.Click(itemInput("signage.opening_hours", "no")))
+
+	// Meanwhile the first tablet answers the same item differently.
+	do(t, one, chromedp.Click(itemInput("signage.opening_hours", "yes")))
+	e.waitAnswer(tok, id, "signage.opening_hours", "yes")
+
+	// Back online: the different item merges, the same one asks.
+	setOffline(t, two, false)
+	e.waitAnswer(tok, id, "signage.counter_names", "yes")
+	waitFor(t, two, "the conflict choice", `document.querySelector('[id="conflict-signage.opening_hours"] .keep-device')`, 30*time.Second)
+	in := e.inspection(tok, id)
+	if in.Answers["signage.exterior_sign"].Value != "yes" || in.Answers["signage.opening_hours"].Value != "yes" {
+		t.Errorf("server answers after the merge: %+v", in.Answers)
+	}
+	sv := eval[string](t, two, `document.querySelector('[id="conflict-signage.opening_hours"] .sv').textContent`)
+	dv := eval[string](t, two, `document.querySelector('[id="conflict-signage.opening_hours"] .dv').textContent`)
+	if sv != "はい" || dv != "いいえ" {
+		t.Errorf("conflict shows server %q, device %q; want はい, いいえ", sv, dv)
+	}
+	if !eval[bool](t, two, `document.getElementById('submit').disabled`) {
+		t.Error("submit is possible with a conflict open")
+	}
+	browsertest.CheckAccessible(t, two)
+	do(t, two, chromedp.Evaluate[chromedp.Void](`document.getElementById('item-signage.opening_hours').scrollIntoView({block: 'center'})`))
+	screenshot(t, two, "app-conflict")
+
+	// The inspector keeps this device's value: it is saved over the server's.
+	do(t, two, chromedp.Click(chromedp.CSS(`[id="conflict-signage.opening_hours"] .keep-device`)))
+	e.waitAnswer(tok, id, "signage.opening_hours", "no")
+	waitFor(t, two, "the conflict to close", `!document.querySelector('[id="conflict-signage.opening_hours"] .keep-device') && document.getElementById('queue').dataset.n === '0'`, 30*time.Second)
+}
