@@ -51,6 +51,7 @@ type appEnv struct {
 	applied   map[string]int // Idempotency-Key → saves applied under it
 	replayed  int            // saves answered as replays
 	refused   map[int]int    // other statuses of saves
+	tokens    map[string]cachedToken
 }
 
 // accessTTL is short so that access tokens expire while a test is offline.
@@ -87,7 +88,7 @@ func newAppEnv(t *testing.T) *appEnv {
 		t.Fatal(err)
 	}
 	e := &appEnv{t: t, db: db, handler: s.Handler(), addr: "127.0.0.1:0", facility: f.ID,
-		applied: map[string]int{}, refused: map[int]int{}}
+		applied: map[string]int{}, refused: map[int]int{}, tokens: map[string]cachedToken{}}
 	e.start()
 	t.Cleanup(e.stop)
 	return e
@@ -189,15 +190,30 @@ func (e *appEnv) call(method, path, token string, body any, out any) int {
 	return res.StatusCode
 }
 
+// token returns a fresh access token of username (they live accessTTL).
 func (e *appEnv) token(username string) string {
 	e.t.Helper()
+	e.mu.Lock()
+	c, ok := e.tokens[username]
+	e.mu.Unlock()
+	if ok && time.Since(c.at) < accessTTL/2 {
+		return c.token
+	}
 	var tk struct {
 		AccessToken string `json:"access_token"`
 	}
 	if st := e.call("POST", "/v1/auth/login", "", map[string]string{"username": username, "password": password}, &tk); st != 200 {
 		e.t.Fatalf("login %s: %d", username, st)
 	}
+	e.mu.Lock()
+	e.tokens[username] = cachedToken{tk.AccessToken, time.Now()}
+	e.mu.Unlock()
 	return tk.AccessToken
+}
+
+type cachedToken struct {
+	token string
+	at    time.Time
 }
 
 type serverInspection struct {
@@ -216,10 +232,10 @@ type serverInspection struct {
 	} `json:"photos"`
 }
 
-func (e *appEnv) inspection(token, id string) serverInspection {
+func (e *appEnv) inspection(user, id string) serverInspection {
 	e.t.Helper()
 	var in serverInspection
-	if st := e.call("GET", "/v1/inspections/"+id, token, nil, &in); st != 200 {
+	if st := e.call("GET", "/v1/inspections/"+id, e.token(user), nil, &in); st != 200 {
 		e.t.Fatalf("GET inspection %s: %d", id, st)
 	}
 	return in
@@ -384,11 +400,11 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 }
 
 // waitStatus waits until the server has the inspection in status.
-func (e *appEnv) waitStatus(token, id, status string) {
+func (e *appEnv) waitStatus(user, id, status string) {
 	e.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		in := e.inspection(token, id)
+		in := e.inspection(user, id)
 		if in.Status == status {
 			return
 		}
@@ -414,11 +430,11 @@ func watchConsole(t *testing.T, ctx context.Context) {
 }
 
 // waitAnswer waits until the server holds value for item key.
-func (e *appEnv) waitAnswer(token, id, key string, value any) {
+func (e *appEnv) waitAnswer(user, id, key string, value any) {
 	e.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		in := e.inspection(token, id)
+		in := e.inspection(user, id)
 		if a, ok := in.Answers[key]; ok && a.Value == value {
 			return
 		}
@@ -432,4 +448,12 @@ func (e *appEnv) waitAnswer(token, id, key string, value any) {
 // itemInput selects the choice value of item key.
 func itemInput(key, value string) chromedp.CSS {
 	return chromedp.CSS(fmt.Sprintf(`[id="item-%s"] input[value="%s"]`, key, value))
+}
+
+// tap brings an item's choice to the middle of the screen (clear of the
+// sticky header) and clicks it with the mouse.
+func tap(t *testing.T, ctx context.Context, key, value string) {
+	t.Helper()
+	do(t, ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById(%q).scrollIntoView({block: 'center'})`, "item-"+key)),
+		chromedp.Click(itemInput(key, value)))
 }

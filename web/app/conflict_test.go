@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -17,23 +18,26 @@ func TestAppConflict(t *testing.T) {
 	e := newAppEnv(t)
 	one := b.Context(t, 3*time.Minute)
 	two := b.Context(t, 3*time.Minute)
+	watchConsole(t, one)
 	watchConsole(t, two)
-	tok := e.token("inspector1")
+	tok := "inspector1"
 
 	signIn(t, one, e, "inspector1")
 	do(t, one, chromedp.Click(chromedp.CSS(`[data-facility]`)), chromedp.WaitVisible(chromedp.ID("finish")))
 	id := eval[string](t, one, `location.hash.slice(4)`)
-	do(t, one, chromedp.Click(itemInput("signage.exterior_sign", "yes")))
+	tap(t, one, "signage.exterior_sign", "yes")
+	waitFor(t, one, "the answer to be sent", `document.querySelector('[id="item-signage.exterior_sign"] input[value=yes]').checked && document.getElementById('queue').dataset.n === '0'`, 30*time.Second)
 	e.waitAnswer(tok, id, "signage.exterior_sign", "yes")
 
 	// The second tablet gets the inspection by sync, then loses the network.
 	signIn(t, two, e, "inspector1")
 	do(t, two, chromedp.Click(chromedp.CSS(`[data-inspection="`+id+`"]`)), chromedp.WaitVisible(chromedp.ID("finish")))
 	setOffline(t, two, true)
-	do(t, two, chromedp.Click(itemInput("signage.counter_names", "yes")), chromedp.Click(itemInput("signage.opening_hours", "no")))
+	tap(t, two, "signage.counter_names", "yes")
+	tap(t, two, "signage.opening_hours", "no")
 
 	// Meanwhile the first tablet answers the same item differently.
-	do(t, one, chromedp.Click(itemInput("signage.opening_hours", "yes")))
+	tap(t, one, "signage.opening_hours", "yes")
 	e.waitAnswer(tok, id, "signage.opening_hours", "yes")
 
 	// Back online: the different item merges, the same one asks.
@@ -58,6 +62,30 @@ func TestAppConflict(t *testing.T) {
 
 	// The inspector keeps this device's value: it is saved over the server's.
 	do(t, two, chromedp.Click(chromedp.CSS(`[id="conflict-signage.opening_hours"] .keep-device`)))
-	e.waitAnswer(tok, id, "signage.opening_hours", "no")
 	waitFor(t, two, "the conflict to close", `!document.querySelector('[id="conflict-signage.opening_hours"] .keep-device') && document.getElementById('queue').dataset.n === '0'`, 30*time.Second)
+	e.waitAnswer(tok, id, "signage.opening_hours", "no")
+
+	// Sign-out on a shared tablet with a change still waiting: a warning
+	// names it, then everything local is wiped.
+	setOffline(t, two, true)
+	tap(t, two, "signage.directional_signs", "yes")
+	waitFor(t, two, "a waiting change", `document.getElementById('queue').dataset.n !== '0'`, 10*time.Second)
+	do(t, two, chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("signout-confirm")))
+	if msg := eval[string](t, two, `document.getElementById('so-msg').textContent`); !strings.Contains(msg, "1 件") {
+		t.Errorf("sign-out warning = %q", msg)
+	}
+	browsertest.CheckAccessible(t, two)
+	do(t, two, chromedp.Click(chromedp.ID("signout-confirm")), chromedp.WaitVisible(chromedp.ID("username")))
+	left := eval[int](t, two, `(async () => {
+	  const db = await new Promise((r) => { const q = indexedDB.open('tenken'); q.onsuccess = () => r(q.result); });
+	  const count = (s) => new Promise((r) => { const q = db.transaction(s).objectStore(s).count(); q.onsuccess = () => r(q.result); });
+	  return (await count('inspections')) + (await count('outbox')) + (await count('photos')) + (await count('kv'));
+	})()`)
+	if left != 0 {
+		t.Errorf("%d records left on the device after sign-out", left)
+	}
+
+	// English on request.
+	do(t, two, chromedp.Click(chromedp.ID("lang")))
+	waitFor(t, two, "the English sign-in", `document.querySelector('form.login h2')?.textContent === 'Sign in' && document.documentElement.lang === 'en'`, 10*time.Second)
 }

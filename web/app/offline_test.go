@@ -99,7 +99,7 @@ func TestAppOfflineInspection(t *testing.T) {
 	setOffline(t, ctx, false)
 	waitFor(t, ctx, "the outbox to drain", `document.getElementById('queue').dataset.n === '0'`, 60*time.Second)
 
-	tok := e.token("inspector1")
+	tok := "inspector1"
 	in := e.inspection(tok, id)
 	if len(in.Answers) != len(shown) {
 		t.Errorf("server holds %d answers; the device showed %d items", len(in.Answers), len(shown))
@@ -116,7 +116,7 @@ func TestAppOfflineInspection(t *testing.T) {
 		t.Fatalf("server holds %d photos, want 2", len(in.Photos))
 	}
 	for _, p := range in.Photos {
-		checkDownscaled(t, e, tok, p.SHA256)
+		checkDownscaled(t, e, e.token(tok), p.SHA256)
 	}
 	raw, _ := json.Marshal(in.Answers)
 	var asChecklist map[string]checklist.Answer
@@ -151,8 +151,8 @@ func TestAppOfflineInspection(t *testing.T) {
 	e.waitStatus(tok, id, "submitted")
 
 	// The reviewer returns it with an item comment; the tablet shows it.
-	rev := e.token("reviewer1")
-	if st := e.call("POST", "/v1/inspections/"+id+"/return", rev, map[string]any{
+	rev := "reviewer1"
+	if st := e.call("POST", "/v1/inspections/"+id+"/return", e.token(rev), map[string]any{
 		"comment": "案内図の写真を撮り直してください", "item_comments": map[string]string{"signage.floor_directory": "写真が不鮮明です"},
 	}, nil); st != 200 {
 		t.Fatalf("return: %d", st)
@@ -163,7 +163,7 @@ func TestAppOfflineInspection(t *testing.T) {
 	comment(t, ctx, "signage.floor_directory", "案内図が旧配置のまま。撮り直しました")
 	do(t, ctx, chromedp.Click(chromedp.ID("submit")))
 	e.waitStatus(tok, id, "submitted")
-	if st := e.call("POST", "/v1/inspections/"+id+"/approve", rev, map[string]any{}, nil); st != 200 {
+	if st := e.call("POST", "/v1/inspections/"+id+"/approve", e.token(rev), map[string]any{}, nil); st != 200 {
 		t.Fatalf("approve: %d", st)
 	}
 	do(t, ctx, chromedp.Reload())
