@@ -92,7 +92,7 @@ export function refresh() {
  * Sends an authorized request and returns the response; refreshes the
  * access token first when it has expired and once more on a 401.
  * @param {string} method @param {string} path
- * @param {{json?: any, blob?: Blob, headers?: Record<string, string>}} [opts]
+ * @param {{json?: any, blob?: Blob, headers?: Record<string, string>, asBlob?: boolean}} [opts]
  * @returns {Promise<{status: number, headers: Headers, body: any}>}
  */
 export async function request(method, path, opts = {}) {
@@ -116,7 +116,7 @@ export async function request(method, path, opts = {}) {
       continue;
     }
     if (res.status === 401) throw new NeedLogin('unauthorized');
-    return { status: res.status, headers: res.headers, body: await body(res) };
+    return { status: res.status, headers: res.headers, body: opts.asBlob && res.ok ? await res.blob() : await body(res) };
   }
 }
 

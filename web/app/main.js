@@ -275,7 +275,12 @@ function fill(el, it, a) {
 /** @param {string} sha */
 function thumb(sha) {
   const img = /** @type {HTMLImageElement} */ (h('img', { alt: `${t('photos')} ${sha.slice(0, 8)}`, class: 'thumb', 'data-sha': sha }));
-  store.photoBlob(sha).then((b) => { img.src = b ? URL.createObjectURL(b) : `/v1/photos/${sha}`; });
+  // Photos taken here are on the device; others come from the server,
+  // which needs the bearer token an <img> cannot send.
+  store.photoBlob(sha)
+    .then(async (b) => b || (await api.request('GET', `/v1/photos/${sha}`, { asBlob: true })).body)
+    .then((b) => { if (b instanceof Blob) img.src = URL.createObjectURL(b); })
+    .catch(() => {});
   return img;
 }
 
