@@ -345,6 +345,7 @@ async function receive(ins, ack) {
 
 let timer = 0;
 let backoff = 0;
+let again = false;
 
 /** Drains soon (now, unless a backoff is running). */
 export function kick() {
@@ -466,8 +467,10 @@ async function conflicted(e, rec, problem) {
 
 /** Sends the outbox in order until it is empty, blocked, or the network fails. */
 export async function drain() {
-  if (state.draining || state.needLogin) return;
+  if (state.needLogin) return;
+  if (state.draining) { again = true; return; } // a write queued mid-drain: go round once more
   state.draining = true;
+  again = false;
   let retry = false;
   try {
     for (;;) {
@@ -492,6 +495,8 @@ export async function drain() {
   if (retry && !timer) {
     backoff = Math.min(backoff ? backoff * 2 : 1000, 30000);
     timer = setTimeout(() => { timer = 0; drain(); }, backoff);
+  } else if (again) {
+    kick();
   }
 }
 
