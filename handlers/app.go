@@ -14,9 +14,6 @@ import (
 // this server; photos are previewed from blob: URLs made on the device.
 const appCSP = "default-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-// appRedirect sends /app to /app/, the service worker's scope.
-func appRedirect(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/app/") }
-
 // appFile serves the tablet app's embedded files. Every file is
 // revalidated (no-cache + a strong ETag from its content): the service
 // worker holds the offline copy, and an update is one 304 per file away.

@@ -18,7 +18,6 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/readyz", s.readyz)
 	r.GET("/openapi.yaml", serveSpec)
 	r.GET("/docs", serveDocs)
-	r.GET("/app", appRedirect)
 	r.GET("/app/*file", appFile)
 
 	v1 := r.Group("/v1")
