@@ -44,7 +44,8 @@ type appEnv struct {
 	srv      *http.Server
 	facility string
 
-	dropSave atomic.Bool // the next save is applied but its response lost
+	dropSave   atomic.Bool // the next save is applied but its response lost
+	refuseSave atomic.Bool // the next save is refused with a 422 and not applied
 
 	mu        sync.Mutex
 	refreshed int            // token refreshes answered 200
@@ -103,6 +104,12 @@ func (w *statusWriter) WriteHeader(s int) { w.status = s; w.ResponseWriter.Write
 
 func (e *appEnv) count(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPatch && e.refuseSave.CompareAndSwap(true, false) {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			_, _ = io.WriteString(w, `{"type":"about:blank","title":"Unprocessable Entity","status":422,"code":"invalid","detail":"refused by the test"}`)
+			return
+		}
 		if r.Method == http.MethodPatch && e.dropSave.CompareAndSwap(true, false) {
 			// The server applies the save; the answer never reaches the tablet.
 			rec := httptest.NewRecorder()

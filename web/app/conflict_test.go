@@ -65,6 +65,18 @@ func TestAppConflict(t *testing.T) {
 	waitFor(t, two, "the conflict to close", `!document.querySelector('[id="conflict-signage.opening_hours"] .keep-device') && document.getElementById('queue').dataset.n === '0'`, 30*time.Second)
 	e.waitAnswer(tok, id, "signage.opening_hours", "no")
 
+	// A save the server refuses for good stops the outbox and says why;
+	// discarding it puts the server's answer back on the device.
+	e.refuseSave.Store(true)
+	tap(t, two, "signage.counter_names", "no")
+	waitFor(t, two, "the refusal", `document.getElementById('blocked')?.textContent.includes('refused by the test')`, 30*time.Second)
+	browsertest.CheckAccessible(t, two)
+	do(t, two, chromedp.Click(chromedp.CSS(`#blocked button`)))
+	waitFor(t, two, "the discarded change", `!document.getElementById('blocked') && document.getElementById('queue').dataset.n === '0' && document.querySelector('[id="item-signage.counter_names"] input[value=yes]').checked`, 30*time.Second)
+	if v := e.inspection(tok, id).Answers["signage.counter_names"].Value; v != "yes" {
+		t.Errorf("counter_names on the server = %v after the refused save", v)
+	}
+
 	// Sign-out on a shared tablet with a change still waiting: a warning
 	// names it, then everything local is wiped.
 	setOffline(t, two, true)

@@ -256,6 +256,20 @@ export async function keepDevice(rec, key) {
 export async function discardEntry(e) {
   await serial(() => idb.del('outbox', /** @type {number} */ (e.seq)));
   if (e.kind === 'create') { recs.delete(e.inspection); await idb.del('inspections', e.inspection); }
+  const rec = await getRec(e.inspection);
+  if (e.kind === 'save' && rec) {
+    // The device goes back to the server's answers for what was dropped.
+    for (const k of Object.keys(e.answers || {})) {
+      const s = toAnswer(rec.server[k]);
+      if (s) rec.answers[k] = s; else delete rec.answers[k];
+    }
+    await putRec(rec);
+  }
+  if (e.kind === 'action' && rec && rec.status === 'submitted') {
+    // The submit did not happen: the inspection is editable again.
+    rec.status = e.action === 'resubmit' ? 'returned' : 'draft';
+    await putRec(rec);
+  }
   await afterQueue();
 }
 
