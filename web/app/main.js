@@ -107,7 +107,10 @@ function renderRelogin() {
     } catch (e) {
       err.textContent = e instanceof api.Offline ? t('needNetwork') : t('signInFailed');
     }
-  } }, h('p', {}, t('sessionExpired')), h('label', { for: 'repass' }, `${t('password')} (${s.username})`), pass,
+  } }, h('p', {}, t('sessionExpired')),
+  // For password managers: whose password this is.
+  h('input', { type: 'text', name: 'username', autocomplete: 'username', value: s.username, hidden: true, readonly: true }),
+  h('label', { for: 'repass' }, `${t('password')} (${s.username})`), pass,
   h('button', { type: 'submit', class: 'primary' }, t('signIn')), err);
   main.prepend(box);
 }
