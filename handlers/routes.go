@@ -18,6 +18,7 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/readyz", s.readyz)
 	r.GET("/openapi.yaml", serveSpec)
 	r.GET("/docs", serveDocs)
+	r.GET("/app/*file", appFile)
 
 	v1 := r.Group("/v1", privateNoStore)
 	v1.POST("/auth/login", s.login)
