@@ -56,6 +56,9 @@ type DB struct {
 
 	// reportVers remembers the report data versions (reports.go).
 	reportVers reportVersions
+
+	// rows rebuilds missing report rows in the background (report_rebuild.go).
+	rows rowsRebuild
 }
 
 // Open connects to the MongoDB (or embedded server) at uri, uses the
@@ -101,6 +104,7 @@ func Connect(ctx context.Context, uri, name string) (*DB, error) {
 // Close copies the audit entries still queued, then disconnects, waiting
 // for in-use connections up to ctx's deadline.
 func (db *DB) Close(ctx context.Context) error {
+	db.rows.stop()
 	db.audits.close()
 	return db.client.Disconnect(ctx)
 }

@@ -34,5 +34,12 @@ func (db *DB) ForgetCache() {
 // RawCollection exposes a collection to tests that probe the server.
 func (db *DB) RawCollection(name string) *mongo.Collection { return db.db.Collection(name) }
 
-// EnsureReportRows runs the start-up repair of missing report rows.
-func (db *DB) EnsureReportRows(ctx context.Context) error { return db.ensureReportRows(ctx) }
+// EnsureReportRows runs the start-up repair of missing report rows and
+// waits for its background part.
+func (db *DB) EnsureReportRows(ctx context.Context) error {
+	if err := db.ensureReportRows(ctx); err != nil {
+		return err
+	}
+	db.rows.wait()
+	return nil
+}

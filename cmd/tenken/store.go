@@ -41,7 +41,10 @@ func openStore(ctx context.Context, c dbConfig, log *slog.Logger) (db *storage.D
 	if c.uri != "" {
 		db, err = storage.Open(openCtx, c.uri, c.name)
 	} else {
-		e, err := storage.StartEmbedded(c.dataDir, "127.0.0.1:0", embeddedLogger(log))
+		// e declared apart: `e, err :=` here shadowed err, so a failed
+		// Open returned a nil database with no error (a panic at start).
+		var e *storage.Embedded
+		e, err = storage.StartEmbedded(c.dataDir, "127.0.0.1:0", embeddedLogger(log))
 		if err != nil {
 			return nil, nil, ownerHint(err)
 		}
