@@ -51,6 +51,8 @@ type DB struct {
 	index inspectionIndex
 	heads headsCache // every version without content (AllVersions)
 
+	actionFacilities openActionFacilities // see mayHaveOpenActions
+
 	// audits copies inspection writes' audit entries (auditCopier).
 	audits *auditCopier
 

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"tenken/handlers"
@@ -27,8 +29,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 	demo := fs.Bool("demo", false, "on an empty database, create demo facilities, users and inspections")
 	demoInspections := fs.Bool("demo-inspections", true, "with --demo, also create two fiscal years of demo inspections")
 	photoStore := fs.String("photos", envOr(e, "TENKEN_PHOTOS", "disk"), "where photo bytes live: disk (the data folder) or gridfs (the database; needs MONGODB_URI) (env TENKEN_PHOTOS)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) of the whole run to this file, for measuring")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if err := checkPhotoStore(*photoStore, db); err != nil {
 		return err
@@ -132,4 +142,20 @@ func openPhotos(ctx context.Context, kind string, db dbConfig, store *storage.DB
 		return storage.NewGridFSPhotos(ctx, store, "")
 	}
 	return storage.NewBlobs(filepath.Join(db.dataDir, "blobs"))
+}
+
+// startCPUProfile profiles the process into file until stop.
+func startCPUProfile(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
