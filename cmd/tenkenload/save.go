@@ -35,6 +35,7 @@ type config struct {
 	version   int
 	date      string
 	maxP99    time.Duration
+	pid       int
 }
 
 func runSave(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -51,6 +52,7 @@ func runSave(ctx context.Context, args []string, getenv func(string) string, std
 	fs.IntVar(&c.version, "version", 1, "checklist version they pin (its content must be the bundled default)")
 	fs.StringVar(&c.date, "date", checklist.DateOf(time.Now()).String(), "inspection date")
 	fs.DurationVar(&c.maxP99, "max-p99", 50*time.Millisecond, "fail when the p99 save latency is above this")
+	fs.IntVar(&c.pid, "pid", 0, "the server's process id: prints its CPU time per save and its peak memory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -237,6 +239,7 @@ func loadTest(ctx context.Context, c config, stdout io.Writer) error {
 	st := &stats{acks: map[string]map[string]ack{}}
 	fmt.Fprintf(stdout, "%d tablets on %d inspections, saving every %v for %v against %s\n",
 		len(tablets), (len(tablets)+1)/2, c.interval, c.duration, c.url)
+	cpu0, cpuErr := processCPU(c.pid)
 	runCtx, cancel := context.WithTimeout(ctx, c.duration)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -308,6 +311,7 @@ func loadTest(ctx context.Context, c config, stdout io.Writer) error {
 		})
 	}
 	wg.Wait()
+	cpu1, _ := processCPU(c.pid)
 
 	// Every acknowledged answer must be what the server holds now.
 	lost := 0
@@ -362,6 +366,15 @@ func loadTest(ctx context.Context, c config, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "latency: p50 %v  p90 %v  p99 %v  max %v\n",
 		pct(0.50).Round(100*time.Microsecond), pct(0.90).Round(100*time.Microsecond), p99.Round(100*time.Microsecond), pct(1).Round(100*time.Microsecond))
 	fmt.Fprintf(stdout, "answers acknowledged: %d items, lost: %d\n", acked, lost)
+	if c.pid > 0 && cpuErr == nil && len(st.latencies) > 0 {
+		cpu := cpu1 - cpu0
+		fmt.Fprintf(stdout, "server CPU: %.2f s, %.2f ms per save\n", cpu.Seconds(), float64(cpu.Microseconds())/1000/float64(len(st.latencies)))
+	}
+	if c.pid > 0 {
+		if rss, peak, err := processMemory(c.pid); err == nil {
+			fmt.Fprintf(stdout, "server memory: RSS %d MB, peak %d MB\n", rss>>10, peak>>10)
+		}
+	}
 	for _, l := range append(st.errorLog, lostLog...) {
 		fmt.Fprintln(stdout, "  ", l)
 	}
