@@ -87,6 +87,7 @@ type Server struct {
 	versions   *versionCache // published versions, encoded, in memory
 	tokenCache *tokenCache   // access tokens verified lately
 	reports    reportCache
+	manifests  manifestCache // manifest_cache.go
 }
 
 // NewServer wires the API around store and returns its http.Handler.
