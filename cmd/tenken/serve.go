@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"time"
 
@@ -94,6 +95,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Start-up (the demo seeding, the first reads) leaves garbage the
+	// runtime would keep mapped for minutes: give it back now, once.
+	debug.FreeOSMemory()
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Float64("startup_ms", float64(time.Since(start).Microseconds())/1000))
 	fmt.Fprintf(e.stdout, "tenken listening on http://%s\n", ln.Addr())
 
