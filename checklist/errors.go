@@ -27,6 +27,7 @@ const (
 	EUnsupportedType = "unsupported_media_type"
 	ETooManyRequests = "too_many_requests"
 	EUnavailable     = "unavailable" // a dependency (the database) does not answer
+	ERebuilding      = "rebuilding"  // report data is being rebuilt after a start; retry
 	EInternal        = "internal"
 )
 

@@ -514,9 +514,12 @@ func PersistentProblems(years []*YearData, minYears int) []PersistentProblem {
 		order[it.Key] = i
 		byKey[it.Key] = it
 	}
+	// The keys once: ItemKeys walks every facility's tallies, so calling
+	// it per facility made this quadratic (42 s at 1,448 facilities).
+	keys := last.ItemKeys()
 	var out []PersistentProblem
 	for _, f := range last.Facilities {
-		for _, k := range last.ItemKeys() {
+		for _, k := range keys {
 			if last.tally(f.ID, k).State() != ItemFailed {
 				continue
 			}

@@ -630,6 +630,16 @@ func TestManifest(t *testing.T) {
 			t.Fatalf("back to version 1, the manifest is what it was: status %d", r.StatusCode)
 		}
 	})
+	// The manifest is kept in memory per caller: a facility's change of
+	// kind must show at once all the same.
+	t.Run("OKChangesWithFacilityKind", func(t *testing.T) {
+		api.request("PATCH", "/v1/facilities/"+hall, map[string]any{"revision": 1, "kind": "research"}, admin).wantStatus(t, http.StatusOK)
+		var m manifestBody
+		api.request("GET", "/v1/checklists/manifest", nil, inspector).wantStatus(t, http.StatusOK).decode(t, &m)
+		if e := m.Facilities[hall]; e == nil || e.ChecklistID != "research" {
+			t.Fatalf("after the hall became a research facility: %+v", e)
+		}
+	})
 }
 
 // TestPublishConcurrentRequests races eight publish requests for one

@@ -25,6 +25,7 @@ var statusOf = map[string]int{
 	checklist.EUnsupportedType: http.StatusUnsupportedMediaType,
 	checklist.ETooManyRequests: http.StatusTooManyRequests,
 	checklist.EUnavailable:     http.StatusServiceUnavailable,
+	checklist.ERebuilding:      http.StatusServiceUnavailable,
 	checklist.EInternal:        http.StatusInternalServerError,
 }
 

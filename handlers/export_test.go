@@ -25,3 +25,7 @@ func (s *Server) DropReportCache() {
 	defer s.reports.mu.Unlock()
 	s.reports.bodies, s.reports.years = nil, nil
 }
+
+// DropManifestCache forgets the manifests kept in memory, as a write
+// does.
+func (s *Server) DropManifestCache() { s.manifests.invalidate() }

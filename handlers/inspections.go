@@ -86,6 +86,10 @@ func (s *Server) failInspection(c *gin.Context, err error) {
 
 // respondInspection writes the inspection with its revision as ETag.
 func (s *Server) respondInspection(c *gin.Context, status int, in *checklist.Inspection, replayed bool) {
+	if prefersMinimal(c) {
+		respondMinimal(c, status, in, replayed)
+		return
+	}
 	content, err := s.store.ChecklistContent(c.Request.Context(), in.ChecklistID, in.Version)
 	if err != nil {
 		s.failInspection(c, err)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -87,28 +88,35 @@ func (s *Server) tabletChecklists(ctx context.Context, p Principal) (checklist.T
 // tells a tablet which versions it needs, so it downloads only what
 // changed; its own ETag lets the tablet ask again for a 304.
 func (s *Server) checklistManifest(c *gin.Context) {
-	t, err := s.tabletChecklists(c.Request.Context(), principalOf(c))
-	if err != nil {
-		respondError(c, err)
-		return
+	p := principalOf(c)
+	key := manifestKey(p)
+	now := time.Now()
+	m, gen, ok := s.manifests.get(key, now)
+	if !ok {
+		t, err := s.tabletChecklists(c.Request.Context(), p)
+		if err != nil {
+			respondError(c, err)
+			return
+		}
+		j := newManifestJSON(t.Manifest())
+		if j.Assignments, err = s.tabletAssignments(c.Request.Context(), p, t); err != nil {
+			respondError(c, err)
+			return
+		}
+		var body bytes.Buffer
+		if err := jsonEncode(&body, j); err != nil {
+			respondError(c, err)
+			return
+		}
+		sum := sha256.Sum256(body.Bytes())
+		m = cachedManifest{gen: gen, at: now, etag: `"m-` + hex.EncodeToString(sum[:16]) + `"`, body: body.Bytes()}
+		s.manifests.put(key, m)
 	}
-	m := newManifestJSON(t.Manifest())
-	if m.Assignments, err = s.tabletAssignments(c.Request.Context(), principalOf(c), t); err != nil {
-		respondError(c, err)
-		return
-	}
-	var body bytes.Buffer
-	if err := jsonEncode(&body, m); err != nil {
-		respondError(c, err)
-		return
-	}
-	sum := sha256.Sum256(body.Bytes())
-	etag := `"m-` + hex.EncodeToString(sum[:16]) + `"`
-	c.Header("ETag", etag)
+	c.Header("ETag", m.etag)
 	c.Header("Cache-Control", "private, no-cache")
-	if etagMatches(c.GetHeader("If-None-Match"), etag) {
+	if etagMatches(c.GetHeader("If-None-Match"), m.etag) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", body.Bytes())
+	c.Data(http.StatusOK, "application/json; charset=utf-8", m.body)
 }

@@ -31,6 +31,12 @@ import (
 //
 //	go test -run '^$' -bench Report -benchtime 20x ./handlers/
 //
+// TENKEN_BENCH_FACILITIES and TENKEN_BENCH_YEARS set the facilities and
+// fiscal years directly: the bigger bureau of issue 13 is
+//
+//	TENKEN_BENCH_FACILITIES=1448 TENKEN_BENCH_YEARS=6 go test -run '^$' \
+//	  -bench 'Report(Plan|Persistent).*Cold' -benchtime 3x -timeout 30m ./handlers/
+//
 // Cold means nothing cached: the data version is read and the reports are
 // computed from the database. Warm is the cached path, measured against a
 // bare Gin handler that returns the same bytes from memory, in the same
@@ -65,6 +71,13 @@ func newReportBench(b *testing.B) (*reportBench, error) {
 	if v := os.Getenv("TENKEN_BENCH_SCALE"); v != "" {
 		scale, _ = strconv.Atoi(v)
 	}
+	facilities, years := 60*scale, 5
+	if v := os.Getenv("TENKEN_BENCH_FACILITIES"); v != "" {
+		facilities, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("TENKEN_BENCH_YEARS"); v != "" {
+		years, _ = strconv.Atoi(v)
+	}
 	ctx := context.Background()
 	// Not storagetest.Open: its database is dropped when the first
 	// benchmark ends, and the data is shared by all of them.
@@ -81,7 +94,7 @@ func newReportBench(b *testing.B) (*reportBench, error) {
 		return nil, err
 	}
 	var ids []string
-	for i := range 60 * scale {
+	for i := range facilities {
 		f, err := db.CreateFacility(ctx, checklist.Facility{Code: fmt.Sprintf("B-%04d", i+1), Kind: checklist.KindPublicHall,
 			Active: true, Name: checklist.FacilityName{JA: fmt.Sprintf("施設 %d", i+1), EN: fmt.Sprintf("Facility %d", i+1)}}, checklist.SystemActor)
 		if err != nil {
@@ -90,7 +103,7 @@ func newReportBench(b *testing.B) (*reportBench, error) {
 		ids = append(ids, f.ID)
 	}
 	g := demodata.New(demodata.Options{ChecklistID: defaultChecklistID, Version: 1, Content: &content,
-		Facilities: ids, FirstYear: 2022, Years: 5, PerYear: 2, Seed: 1, Today: checklist.DateOf(time.Now())})
+		Facilities: ids, FirstYear: 2027 - years, Years: years, PerYear: 2, Seed: 1, Today: checklist.DateOf(time.Now())})
 	ins, err := g.All()
 	if err != nil {
 		return nil, err

@@ -26,7 +26,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.POST("/auth/logout", s.logout)
 
 	// Everything below needs an access token.
-	authed := v1.Group("", s.authenticate)
+	authed := v1.Group("", s.authenticate, s.dropManifestsOnWrite)
 	authed.GET("/me", s.me)
 	authed.GET("/facilities", s.listFacilities)
 	authed.GET("/facilities/:id", s.getFacility)

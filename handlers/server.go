@@ -100,6 +100,7 @@ type Server struct {
 	reports    reportCache
 	metrics    *Metrics
 	facilities facilityListCache // every facility, for rounds (rounds.go)
+	manifests  manifestCache     // manifest_cache.go
 }
 
 // NewServer wires the API around store and returns its http.Handler.

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Load test on the embedded default: starts `tenken serve --demo` in a
-# fresh data folder, runs tenkenload (20 tablets saving every second for
-# 60 s unless told otherwise) and stops the server.
+# fresh data folder, runs tenkenload (by default -mode save: 20 tablets
+# saving every second for 60 s) and stops the server.
 #
 #   scripts/load.sh                       # 20 tablets, 60 s, over the demo data
 #   scripts/load.sh -tablets 40 -duration 30s
+#   scripts/load.sh -mode submit -duration 20s
+#                                         # full submissions back to back: the
+#                                         # tool reads the server's CPU itself
 #   DEMO_INSPECTIONS=false scripts/load.sh  # without the demo inspections
 #   DEMO_FACILITIES=200 DEMO_YEARS=3 scripts/load.sh
 #                                         # over a bigger bureau's data first
@@ -36,7 +39,11 @@ curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$data/serve.err"; 
 cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 before=$(cpu)
 status=0
-"$bin/tenkenload" -url "http://127.0.0.1:$port" "$@" | tee "$data/load.out" || status=$?
+args=("$@")
+case " $* " in
+*" -mode submit "* | *" -mode=submit "*) args+=(-pid "$pid") ;;
+esac
+"$bin/tenkenload" -url "http://127.0.0.1:$port" "${args[@]}" | tee "$data/load.out" || status=$?
 saves=$(awk '/^saves:/ {print $2}' "$data/load.out")
 awk -v t="$(( $(cpu) - before ))" -v hz="$(getconf CLK_TCK)" -v n="${saves:-0}" \
   'BEGIN { if (n > 0) printf "server CPU: %.1f s, %.2f ms per save\n", t / hz, 1000 * t / hz / n }'

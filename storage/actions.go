@@ -127,6 +127,7 @@ func (db *DB) CreateAction(ctx context.Context, a checklist.Action, by checklist
 	unlock := db.writeLock()
 	_, err = db.db.Collection(colActions).InsertOne(ctx, doc)
 	unlock()
+	db.actionFacilities.invalidate()
 	if err != nil {
 		return checklist.Action{}, translate(err)
 	}
@@ -187,6 +188,7 @@ func (db *DB) UpdateAction(ctx context.Context, id string, revision int64, by ch
 	res, err := db.db.Collection(colActions).ReplaceOne(ctx,
 		bson.D{{Key: "_id", Value: id}, {Key: "revision", Value: before}}, doc)
 	unlockWrite()
+	db.actionFacilities.invalidate()
 	if err != nil {
 		return checklist.Action{}, translate(err)
 	}
@@ -249,7 +251,7 @@ func (db *DB) ListActions(ctx context.Context, q checklist.ActionQuery) (_ []che
 // nothing, so a retry is harmless. Errors are returned: the inspection's
 // pending marker keeps the work for RepairFollowUps.
 func (db *DB) checkActions(ctx context.Context, in *checklist.Inspection) error {
-	if !in.Status.CountsInReports() {
+	if !in.Status.CountsInReports() || !db.mayHaveOpenActions(ctx, in.FacilityID) {
 		return nil
 	}
 	open, err := db.ListActions(ctx, checklist.ActionQuery{FacilityIDs: []string{in.FacilityID}, OpenOnly: true})

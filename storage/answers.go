@@ -53,9 +53,16 @@ func (d answerDoc) toDomain() (checklist.AnswerRecord, error) {
 		a.Value = checklist.NumberValue(float64(v))
 	case []string: // a copy this process wrote, not yet read back
 		a.Value = checklist.ListValue(slices.Clone(v)...)
-	case bson.A:
-		list := make([]string, 0, len(v))
-		for _, e := range v {
+	case bson.A, []any: // from the database, from answers_json
+		var items []any
+		switch v := v.(type) {
+		case bson.A:
+			items = v
+		case []any:
+			items = v
+		}
+		list := make([]string, 0, len(items))
+		for _, e := range items {
 			s, ok := e.(string)
 			if !ok {
 				return checklist.AnswerRecord{}, fmt.Errorf("a list value holds %T", e)

@@ -53,6 +53,8 @@ type DB struct {
 	index inspectionIndex
 	heads headsCache // every version without content (AllVersions)
 
+	actionFacilities openActionFacilities // see mayHaveOpenActions
+
 	// audits copies inspection writes' audit entries (auditCopier).
 	audits *auditCopier
 
@@ -63,6 +65,8 @@ type DB struct {
 	log *slog.Logger
 	// rounds caches the assignments of rounds for the owner (rounds.go).
 	rounds roundCache
+	// rows rebuilds missing report rows in the background (report_rebuild.go).
+	rows rowsRebuild
 }
 
 // Open connects to the MongoDB (or embedded server) at uri, uses the
@@ -133,6 +137,7 @@ func Connect(ctx context.Context, uri, name string, opts ...Option) (*DB, error)
 // Close copies the audit entries still queued, then disconnects, waiting
 // for in-use connections up to ctx's deadline.
 func (db *DB) Close(ctx context.Context) error {
+	db.rows.stop()
 	db.audits.close()
 	return db.client.Disconnect(ctx)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"tenken/checklist"
 )
 
 // StorageKeyedMutexProbe lets the external tests reach the keyed lock.
@@ -28,11 +30,31 @@ func (db *DB) DeleteDocuments(name string, filter any) error {
 func (db *DB) ForgetCache() {
 	db.cache = writeCache{}
 	db.heads.invalidate()
+	db.actionFacilities.invalidate()
 	db.index = inspectionIndex{}
 }
 
 // RawCollection exposes a collection to tests that probe the server.
 func (db *DB) RawCollection(name string) *mongo.Collection { return db.db.Collection(name) }
 
-// EnsureReportRows runs the start-up repair of missing report rows.
-func (db *DB) EnsureReportRows(ctx context.Context) error { return db.ensureReportRows(ctx) }
+// EnsureReportRows runs the start-up repair of missing report rows and
+// waits for its background part.
+func (db *DB) EnsureReportRows(ctx context.Context) error {
+	if err := db.ensureReportRows(ctx); err != nil {
+		return err
+	}
+	db.rows.wait()
+	return nil
+}
+
+// InsertTypedAnswers stores in as inspections were stored before
+// answers_json: its answers as typed sub-documents.
+func (db *DB) InsertTypedAnswers(ctx context.Context, in *checklist.Inspection) error {
+	d := toInspectionDoc(in)
+	d.AnswersJSON = ""
+	for _, k := range sortedKeys(in.Answers) {
+		d.Answers = append(d.Answers, toAnswerDoc(k, in.Answers[k]))
+	}
+	_, err := db.db.Collection(colInspections).InsertOne(ctx, d)
+	return err
+}

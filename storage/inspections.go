@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -41,14 +42,21 @@ const maxInspectionDoc = 8 << 20
 // sub-documents, not maps, so that reports can $unwind them and item keys
 // never become field names.
 type inspectionDoc struct {
-	ID          string          `bson:"_id"`
-	FacilityID  string          `bson:"facility_id"`
-	ChecklistID string          `bson:"checklist_id"`
-	Version     int             `bson:"version"`
-	Date        string          `bson:"inspection_date"`
-	FiscalYear  int             `bson:"fiscal_year"`
-	Status      string          `bson:"status"`
-	Answers     []answerDoc     `bson:"answers"`
+	ID          string `bson:"_id"`
+	FacilityID  string `bson:"facility_id"`
+	ChecklistID string `bson:"checklist_id"`
+	Version     int    `bson:"version"`
+	Date        string `bson:"inspection_date"`
+	FiscalYear  int    `bson:"fiscal_year"`
+	Status      string `bson:"status"`
+	// AnswersJSON holds the answers ([]answerDoc) as one JSON string.
+	// The embedded server stores a type schema beside every field of
+	// every sub-document and parses it all on every write of the
+	// inspection: as typed sub-documents the answers were most of a
+	// save's cost. Nothing queries inside them (reports read
+	// report_rows). Answers is how they were stored before: still read.
+	AnswersJSON string          `bson:"answers_json,omitempty"`
+	Answers     []answerDoc     `bson:"answers,omitempty"`
 	Cleared     []clearedDoc    `bson:"cleared"`
 	Photos      []photoDoc      `bson:"photos"`
 	Review      reviewDoc       `bson:"review"`
@@ -72,17 +80,17 @@ type inspectionDoc struct {
 // a type schema beside every field of every array element, so the fewer
 // fields an answer has, the less every query of the collection decodes.
 type answerDoc struct {
-	Key       string    `bson:"key"`
-	Value     any       `bson:"value"`
-	Comment   string    `bson:"comment,omitempty"`
-	Photos    []string  `bson:"photos,omitempty"`
-	Failed    int       `bson:"failed"`
-	NA        int       `bson:"na"`
-	Points    float64   `bson:"points"`
-	MaxPoints float64   `bson:"max_points"`
-	Revision  int64     `bson:"revision"`
-	UpdatedAt time.Time `bson:"updated_at"`
-	UpdatedBy string    `bson:"updated_by"`
+	Key       string    `bson:"key" json:"key"`
+	Value     any       `bson:"value" json:"value"`
+	Comment   string    `bson:"comment,omitempty" json:"comment,omitempty"`
+	Photos    []string  `bson:"photos,omitempty" json:"photos,omitempty"`
+	Failed    int       `bson:"failed" json:"failed,omitempty"`
+	NA        int       `bson:"na" json:"na,omitempty"`
+	Points    float64   `bson:"points" json:"points,omitempty"`
+	MaxPoints float64   `bson:"max_points" json:"max_points,omitempty"`
+	Revision  int64     `bson:"revision" json:"revision"`
+	UpdatedAt time.Time `bson:"updated_at" json:"updated_at"`
+	UpdatedBy string    `bson:"updated_by" json:"updated_by"`
 }
 
 type clearedDoc struct {
@@ -189,7 +197,6 @@ func toInspectionDoc(in *checklist.Inspection) inspectionDoc {
 	d := inspectionDoc{
 		ID: in.ID, FacilityID: in.FacilityID, ChecklistID: in.ChecklistID, Version: in.Version,
 		Date: in.Date.String(), FiscalYear: in.FiscalYear, Status: string(in.Status),
-		Answers: make([]answerDoc, 0, len(in.Answers)),
 		Cleared: make([]clearedDoc, 0, len(in.Cleared)),
 		Photos:  make([]photoDoc, 0, len(in.Photos)),
 		History: make([]transitionDoc, 0, len(in.History)),
@@ -202,10 +209,15 @@ func toInspectionDoc(in *checklist.Inspection) inspectionDoc {
 		CreatedAt: in.Created.At, CreatedBy: in.Created.By,
 		UpdatedAt: in.Updated.At, UpdatedBy: in.Updated.By,
 	}
+	answers := make([]answerDoc, 0, len(in.Answers))
 	for _, k := range sortedKeys(in.Answers) {
-		r := in.Answers[k]
-		d.Answers = append(d.Answers, toAnswerDoc(k, r))
+		answers = append(answers, toAnswerDoc(k, in.Answers[k]))
 	}
+	js, err := json.Marshal(answers)
+	if err != nil {
+		panic(fmt.Sprintf("inspection %s: answers: %v", in.ID, err)) // plain values only: cannot happen
+	}
+	d.AnswersJSON = string(js)
 	for _, k := range sortedKeys(in.Cleared) {
 		s := in.Cleared[k]
 		d.Cleared = append(d.Cleared, clearedDoc{Key: k, Revision: s.Revision, UpdatedAt: s.At, UpdatedBy: s.By})
@@ -232,7 +244,7 @@ func (d *inspectionDoc) toDomain() (*checklist.Inspection, error) {
 	in := &checklist.Inspection{
 		ID: d.ID, FacilityID: d.FacilityID, ChecklistID: d.ChecklistID, Version: d.Version,
 		Date: date, FiscalYear: d.FiscalYear, Status: checklist.Status(d.Status),
-		Answers: make(map[string]checklist.AnswerRecord, len(d.Answers)),
+		Answers: map[string]checklist.AnswerRecord{},
 		Cleared: make(map[string]checklist.Stamp, len(d.Cleared)),
 		Review: checklist.Review{Comment: d.Review.Comment, Items: commentsFromDoc(d.Review.Items),
 			By: d.Review.By, At: d.Review.At.UTC()},
@@ -242,7 +254,14 @@ func (d *inspectionDoc) toDomain() (*checklist.Inspection, error) {
 		Created:  checklist.Stamp{Revision: 1, At: d.CreatedAt.UTC(), By: d.CreatedBy},
 		Updated:  checklist.Stamp{Revision: d.Revision, At: d.UpdatedAt.UTC(), By: d.UpdatedBy},
 	}
-	for _, a := range d.Answers {
+	answers := d.Answers
+	if d.AnswersJSON != "" {
+		answers = nil
+		if err := json.Unmarshal([]byte(d.AnswersJSON), &answers); err != nil {
+			return nil, fmt.Errorf("inspection %s: stored answers: %w", d.ID, err)
+		}
+	}
+	for _, a := range answers {
 		r, err := a.toDomain()
 		if err != nil {
 			return nil, fmt.Errorf("inspection %s: stored answer %s: %w", d.ID, a.Key, err)
@@ -470,7 +489,7 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 
 // summaryProjection leaves out what lists do not show.
 var summaryProjection = bson.D{
-	{Key: "answers", Value: 0}, {Key: "cleared", Value: 0}, {Key: "history", Value: 0},
+	{Key: "answers", Value: 0}, {Key: "answers_json", Value: 0}, {Key: "cleared", Value: 0}, {Key: "history", Value: 0},
 	{Key: "applied", Value: 0}, {Key: "audit_outbox", Value: 0},
 }
 

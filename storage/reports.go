@@ -89,6 +89,9 @@ func (db *DB) bumpReportVersions(ctx context.Context, keys ...string) error {
 // ReportVersionFacilities): one read of a tiny collection, at most once
 // per ReportVersionTTL.
 func (db *DB) ReportVersions(ctx context.Context) (map[string]string, error) {
+	if db.rows.running.Load() {
+		return nil, errRebuilding()
+	}
 	rv := &db.reportVers
 	rv.mu.Lock()
 	if rv.tokens != nil && time.Since(rv.readAt) < ReportVersionTTL {
@@ -264,6 +267,7 @@ func (d reportRowDoc) tallies() (map[string]checklist.Tally, error) {
 // row of in. It is idempotent, so a retry or the next write repairs a
 // row a crash left behind.
 func (db *DB) putReportRow(ctx context.Context, in *checklist.Inspection) error {
+	db.rows.rowWritten(in.ID)
 	col := db.db.Collection(colReportRows)
 	unlock := db.writeLock()
 	defer unlock()
@@ -308,6 +312,9 @@ func latestRows(docs []reportRowDoc) (map[int]map[string]reportRowDoc, map[int]m
 // colReportRows) in one query.
 func (db *DB) ReportYears(ctx context.Context, fys []int) (_ map[int]*checklist.YearData, err error) {
 	defer wrap(&err, "report data of fiscal years %v", fys)
+	if db.rows.running.Load() {
+		return nil, errRebuilding()
+	}
 	var fdocs []facilityDoc
 	if err := db.findAll(ctx, colFacilities, bson.D{}, options.Find().SetSort(bson.D{{Key: "code", Value: 1}}), &fdocs); err != nil {
 		return nil, err
@@ -398,40 +405,5 @@ func (db *DB) InsertInspections(ctx context.Context, ins []*checklist.Inspection
 		keys = append(keys, ReportVersionKey(fy))
 	}
 	db.bumpReportVersions(ctx, keys...)
-	return nil
-}
-
-// ensureReportRows writes the report rows of a database whose
-// inspections predate them: when there is no row at all, every counted
-// inspection gets one. It runs at Open and reads the inspections only
-// while the rows are missing.
-func (db *DB) ensureReportRows(ctx context.Context) error {
-	err := db.db.Collection(colReportRows).FindOne(ctx, bson.D{}).Err()
-	if err == nil {
-		return nil
-	}
-	if checklist.ErrorCode(translate(err)) != checklist.ENotFound {
-		return translate(err)
-	}
-	ins, err := db.findInspections(ctx, bson.D{reportStatusFilter()}, options.Find())
-	if err != nil {
-		return err
-	}
-	for _, in := range ins {
-		if err := db.putReportRow(ctx, in); err != nil {
-			return err
-		}
-	}
-	if len(ins) > 0 {
-		years := map[string]bool{}
-		var keys []string
-		for _, in := range ins {
-			if k := ReportVersionKey(in.FiscalYear); !years[k] {
-				years[k] = true
-				keys = append(keys, k)
-			}
-		}
-		db.bumpReportVersions(ctx, keys...)
-	}
 	return nil
 }

@@ -72,3 +72,34 @@ func TestReportRowsAreRebuilt(t *testing.T) {
 		t.Fatalf("versions %v %v", vers, err)
 	}
 }
+
+// TestReportRowsRebuiltOnce: a database of drafts only has no report row
+// to write; after one rebuild, later starts do not read the inspections
+// again (reports are available at once).
+func TestReportRowsRebuiltOnce(t *testing.T) {
+	db := storagetest.Open(t)
+	ctx := context.Background()
+	c := checklistfile.Default()
+	g := demodata.New(demodata.Options{ChecklistID: "default", Version: 1, Content: &c,
+		Facilities: []string{"f1", "f2"}, FirstYear: 2025, Years: 1, PerYear: 2, Seed: 3})
+	ins, err := g.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range ins {
+		in.Status = checklist.StatusDraft
+	}
+	if err := db.InsertInspections(ctx, ins); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.EnsureReportRows(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.CountDocuments("report_versions", bson.D{{Key: "_id", Value: "report_rows"}}); err != nil || n != 1 {
+		t.Fatalf("rebuild mark: %d (%v), want 1", n, err)
+	}
+	other := storagetest.Reopen(t, db)
+	if _, err := other.ReportVersions(ctx); err != nil {
+		t.Fatalf("a start after the rebuild: %v", err)
+	}
+}

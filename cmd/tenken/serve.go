@@ -7,7 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime/debug"
+	"runtime/pprof"
 	"time"
 
 	"tenken/handlers"
@@ -28,8 +31,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 	demoInspections := fs.Bool("demo-inspections", true, "with --demo, also create two fiscal years of demo inspections")
 	metricsAddr := fs.String("metrics-addr", envOr(e, "TENKEN_METRICS_ADDR", ""), "serve Prometheus metrics at /metrics on this address, apart from the API (default off) (env TENKEN_METRICS_ADDR)")
 	photoStore := fs.String("photos", envOr(e, "TENKEN_PHOTOS", "disk"), "where photo bytes live: disk (the data folder) or gridfs (the database; needs MONGODB_URI) (env TENKEN_PHOTOS)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) of the whole run to this file, for measuring")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if err := checkPhotoStore(*photoStore, db); err != nil {
 		return err
@@ -112,6 +123,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Start-up (the demo seeding, the first reads) leaves garbage the
+	// runtime would keep mapped for minutes: give it back now, once.
+	debug.FreeOSMemory()
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Float64("startup_ms", float64(time.Since(start).Microseconds())/1000))
 	fmt.Fprintf(e.stdout, "tenken listening on http://%s\n", ln.Addr())
 	fmt.Fprintf(e.stdout, "bureau console: http://%s/console/\n", ln.Addr())
@@ -239,4 +253,20 @@ func openPhotos(ctx context.Context, kind string, db dbConfig, store *storage.DB
 		return storage.NewGridFSPhotos(ctx, store, "")
 	}
 	return storage.NewBlobs(filepath.Join(db.dataDir, "blobs"))
+}
+
+// startCPUProfile profiles the process into file until stop.
+func startCPUProfile(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

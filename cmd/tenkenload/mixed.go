@@ -1,21 +1,7 @@
-// Command tenkenmix drives a mixed tablet and reviewer workload against a
-// running tenken server on this machine and prints throughput, latency
-// percentiles and errors per operation.
-//
-// Tablets log in, fetch the checklist manifest and their version (when the
-// server has the checklist API), list their facilities, create an
-// inspection with their own id and then save an answer every second;
-// every tenth second they also sync. Reviewers log in and page through
-// inspections and facilities and read single inspections. An admin
-// account creates the facilities and users the run needs (names carry the
-// run id, so runs never collide).
-//
-//	tenkenmix -base http://127.0.0.1:8080 -user admin -tablets 20 -duration 60s
-//
-// The password is read from TENKEN_LOAD_PASSWORD (or TENKEN_DEMO_PASSWORD).
-// Only loopback addresses are accepted, and the run is bounded in time and
-// in requests.
 package main
+
+// The mixed mode (formerly tenkenmix): tablets and reviewers at once; see
+// the package comment.
 
 import (
 	"bytes"
@@ -41,14 +27,7 @@ import (
 	"time"
 )
 
-func main() {
-	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "tenkenmix:", err)
-		os.Exit(1)
-	}
-}
-
-type config struct {
+type mixConfig struct {
 	base        *url.URL
 	user, pass  string
 	tablets     int
@@ -60,10 +39,11 @@ type config struct {
 	items       []string // item keys to answer when the content is not served
 }
 
-func parseFlags(args []string, getenv func(string) string) (config, error) {
-	fs := flag.NewFlagSet("tenkenmix", flag.ContinueOnError)
+func parseMixedFlags(args []string, getenv func(string) string) (mixConfig, error) {
+	fs := flag.NewFlagSet("tenkenload -mode mixed", flag.ContinueOnError)
 	base := fs.String("base", "http://127.0.0.1:8080", "server base URL (loopback only)")
-	var c config
+	fs.StringVar(base, "url", "http://127.0.0.1:8080", "the same as -base")
+	var c mixConfig
 	fs.StringVar(&c.user, "user", "admin", "admin username; its password comes from TENKEN_LOAD_PASSWORD or TENKEN_DEMO_PASSWORD")
 	fs.IntVar(&c.tablets, "tablets", 20, "simulated tablets, each with its own inspector, facility and inspection (1..500)")
 	fs.IntVar(&c.reviewers, "reviewers", 2, "simulated reviewers (0..50)")
@@ -117,14 +97,14 @@ func loopbackOnly(host string) error {
 	}
 	for _, ip := range ips {
 		if !ip.IsLoopback() {
-			return fmt.Errorf("%s resolves to %s, which is not loopback; tenkenmix only loads this machine", host, ip)
+			return fmt.Errorf("%s resolves to %s, which is not loopback; tenkenload only loads this machine", host, ip)
 		}
 	}
 	return nil
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	c, err := parseFlags(args, getenv)
+func runMixed(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	c, err := parseMixedFlags(args, getenv)
 	if err != nil {
 		return err
 	}
@@ -135,7 +115,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Timeout:   30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: c.tablets + c.reviewers + 4},
 	}}
-	fmt.Fprintf(stdout, "tenkenmix: %d tablets (a save every %s), %d reviewers, %s, against %s\n",
+	fmt.Fprintf(stdout, "tenkenload -mode mixed: %d tablets (a save every %s), %d reviewers, %s, against %s\n",
 		c.tablets, c.saveEvery, c.reviewers, c.duration, c.base)
 
 	setupStart := time.Now()
@@ -166,7 +146,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 // loader sends requests and records their latency per operation.
 type loader struct {
-	cfg    config
+	cfg    mixConfig
 	client *http.Client
 	sent   atomic.Int64
 
@@ -380,7 +360,7 @@ func (l *loader) findChecklist(ctx context.Context, admin string, p *plan) error
 		}
 		p.answers = c.answerPlans()
 		if len(p.answers) == 0 {
-			return fmt.Errorf("checklist %s v%d has no item tenkenmix can answer", p.checklistID, p.version)
+			return fmt.Errorf("checklist %s v%d has no item tenkenload can answer", p.checklistID, p.version)
 		}
 		return nil
 	}
@@ -402,7 +382,7 @@ func (l *loader) findChecklist(ctx context.Context, admin string, p *plan) error
 	return nil
 }
 
-// content is the part of a checklist version tenkenmix reads.
+// content is the part of a checklist version the mixed mode reads.
 type content struct {
 	Sections []struct {
 		Items []struct {
