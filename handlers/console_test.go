@@ -26,7 +26,6 @@ import (
 type consoleEnv struct {
 	*inspectionEnv
 	reviewerUser checklist.User
-	inspectorUsr string // username of the own facility's inspector
 	scriptFac    string // facility id named <script>…
 	flow         string // the submitted inspection's id
 }

@@ -227,7 +227,8 @@ func submitOne(ctx context.Context, c submitConfig, st *submitStats, cl *client,
 		st.record(name, d, err)
 		return r, err == nil
 	}
-	r, ok := step("create", "PUT", "/v1/inspections/"+id,
+	var r reply
+	_, ok := step("create", "PUT", "/v1/inspections/"+id,
 		map[string]any{"facility_id": facility, "checklist_id": c.checklist, "version": c.version, "inspection_date": date}, http.StatusCreated)
 	if !ok {
 		return
