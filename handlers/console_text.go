@@ -44,6 +44,8 @@ var consoleMessages = map[string][2]string{
 	"error.unsupported_media_type": {"この形式は扱えません。", "Unsupported type."},
 	"error.too_many_requests":      {"しばらくしてからやり直してください。", "Too many requests; try again later."},
 	"error.unavailable":            {"データベースが応答しません。しばらくしてからやり直してください。", "The database does not answer; try again shortly."},
+	"error.not_editable":           {"この点検は提出済みのため変更できません。", "This inspection is no longer editable."},
+	"error.rebuilding":             {"集計データを再構築しています。しばらくしてから開き直してください。", "The report data is being rebuilt; open the page again shortly."},
 
 	"filter.all":   {"すべて", "All"},
 	"filter.apply": {"絞り込む", "Apply"},
