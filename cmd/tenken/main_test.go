@@ -144,6 +144,31 @@ func TestServe(t *testing.T) {
 			t.Errorf("the API answers /metrics with %d, want 404", got)
 		}
 	})
+	t.Run("SecureCookies", func(t *testing.T) {
+		// Behind a TLS proxy serve itself speaks plain HTTP: the flag is
+		// what marks the console's cookies Secure.
+		for _, secure := range []bool{false, true} {
+			args := []string{}
+			if secure {
+				args = append(args, "--secure-cookies")
+			}
+			base, _, _ := startServe(t, map[string]string{"TENKEN_DATA": t.TempDir()}, args...)
+			resp, err := http.Get(base + "/console/login")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			cookies := resp.Cookies()
+			if len(cookies) == 0 {
+				t.Fatalf("GET /console/login set no cookie (%d)", resp.StatusCode)
+			}
+			for _, c := range cookies {
+				if c.Secure != secure {
+					t.Errorf("--secure-cookies=%v: cookie %s Secure=%v", secure, c.Name, c.Secure)
+				}
+			}
+		}
+	})
 	t.Run("ErrUnknownCommand", func(t *testing.T) {
 		var out bytes.Buffer
 		err := run(context.Background(), []string{"nonsense"}, testEnv(nil), strings.NewReader(""), &out, &out)

@@ -31,6 +31,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	demoInspections := fs.Bool("demo-inspections", true, "with --demo, also create two fiscal years of demo inspections")
 	metricsAddr := fs.String("metrics-addr", envOr(e, "TENKEN_METRICS_ADDR", ""), "serve Prometheus metrics at /metrics on this address, apart from the API (default off) (env TENKEN_METRICS_ADDR)")
 	photoStore := fs.String("photos", envOr(e, "TENKEN_PHOTOS", "disk"), "where photo bytes live: disk (the data folder) or gridfs (the database; needs MONGODB_URI) (env TENKEN_PHOTOS)")
+	secureCookies := fs.Bool("secure-cookies", envOr(e, "TENKEN_SECURE_COOKIES", "") == "true", "mark the console's cookies Secure: set it when a TLS proxy serves tenken over HTTPS (env TENKEN_SECURE_COOKIES=true)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) of the whole run to this file, for measuring")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -102,6 +103,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	cfg.Photos = photos
 	cfg.Metrics = metrics
+	cfg.SecureCookies = *secureCookies
 	if blobs, ok := photos.(*storage.Blobs); ok {
 		stopSweep := background(ctx, func(ctx context.Context) { sweepBlobs(ctx, blobs, store, log) })
 		defer stopSweep()
