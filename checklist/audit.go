@@ -92,7 +92,7 @@ const (
 
 // AuditEntities lists the entities the audit trail knows, for its
 // filter.
-var AuditEntities = []string{EntityInspection, EntityUser, EntityFacility, EntityChecklist, EntityApplicability, EntityAction}
+var AuditEntities = []string{EntityInspection, EntityUser, EntityFacility, EntityChecklist, EntityApplicability, EntityAction, EntityRound, EntityAssignment}
 
 // SystemActor is who the audit trail names for writes no user made: the
 // first start's default checklist, an inspection verifying an action.

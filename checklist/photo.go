@@ -41,6 +41,34 @@ func IsSHA256(s string) bool {
 	return true
 }
 
+// PhotoRoom says whether the inspection can take one more photo: nil, or
+// the error AddPhoto gives when it holds the most allowed. Uploads check
+// it before storing any byte.
+func (in *Inspection) PhotoRoom() error {
+	if len(in.Photos) >= MaxInspectionPhotos {
+		return &Error{Code: EInvalid, Message: "the inspection holds the most photos allowed",
+			Fields: []FieldError{{Field: "photos", Code: CodeTooMany, Message: fmt.Sprintf("at most %d photos per inspection", MaxInspectionPhotos)}}}
+	}
+	return nil
+}
+
+// Photo dimensions accepted: a tablet camera takes 4000 × 3000; a photo
+// beyond these limits is not one, and would cost memory to display.
+const (
+	MaxPhotoSide   = 16384
+	MaxPhotoPixels = 64 << 20
+)
+
+// CheckPhotoSize refuses image dimensions no photo has.
+func CheckPhotoSize(width, height int) error {
+	if width < 1 || height < 1 || width > MaxPhotoSide || height > MaxPhotoSide || width*height > MaxPhotoPixels {
+		return &Error{Code: EInvalid, Message: "the image's dimensions are not those of a photo",
+			Fields: []FieldError{{Field: "file", Code: "dimensions",
+				Message: fmt.Sprintf("%d × %d pixels; each side must be 1 to %d, and at most %d pixels in all", width, height, MaxPhotoSide, MaxPhotoPixels)}}}
+	}
+	return nil
+}
+
 // AddPhoto records photo p on the inspection, for item p.ItemKey or for
 // the inspection as a whole when it is "". Recording the same bytes for
 // the same item again changes nothing (added is false), so an upload can
@@ -62,9 +90,8 @@ func (in *Inspection) AddPhoto(c *Content, p Photo, by Actor, now time.Time) (ch
 			return InspectionChange{Action: ActionPhoto}, false, nil
 		}
 	}
-	if len(in.Photos) >= MaxInspectionPhotos {
-		return InspectionChange{}, false, &Error{Code: EInvalid, Message: "the inspection holds the most photos allowed",
-			Fields: []FieldError{{Field: "photos", Code: CodeTooMany, Message: fmt.Sprintf("at most %d photos per inspection", MaxInspectionPhotos)}}}
+	if err := in.PhotoRoom(); err != nil {
+		return InspectionChange{}, false, err
 	}
 	stamp := in.touch(by, now)
 	p.At, p.By = stamp.At, stamp.By

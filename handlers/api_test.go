@@ -29,6 +29,7 @@ type testAPI struct {
 	cfg handlers.Config     // as given to NewServer
 	key handlers.SigningKey // the key that signs access tokens
 	clk *testClock          // the server's clock; advance it to expire tokens
+	api *handlers.Server    // the server behind srv
 	seq atomic.Int64        // numbers the users and facilities helpers create
 }
 
@@ -96,7 +97,7 @@ func newTestAPIOn(t *testing.T, photos string, configure func(*handlers.Config))
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	validateResponses(t, srv.Client())
-	return &testAPI{t: t, srv: srv, db: db, cfg: cfg, key: key, clk: clk}
+	return &testAPI{t: t, srv: srv, db: db, cfg: cfg, key: key, clk: clk, api: s}
 }
 
 // testClock is a clock tests move by hand. It starts at the real time and

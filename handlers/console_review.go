@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"cmp"
-	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -16,23 +15,6 @@ import (
 
 // The review pages: the queue, one inspection with its review actions,
 // and its printable report.
-
-// allFacilities reads every facility, in code order.
-func (s *Server) allFacilities(ctx context.Context) ([]checklist.Facility, error) {
-	var out []checklist.Facility
-	q := checklist.FacilityQuery{Limit: 200}
-	for {
-		pg, err := s.store.ListFacilities(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, pg.Items...)
-		if pg.Next == "" {
-			return out, nil
-		}
-		q.After = pg.Next
-	}
-}
 
 type queueRow struct {
 	In          *checklist.Inspection

@@ -43,7 +43,18 @@ type Problem struct {
 
 // respondError writes err as a problem response and aborts the chain.
 // Internal errors are logged with their detail and answered without it.
+//
+// A request whose client has gone (its context is cancelled: the
+// connection closed) is not a server error whatever err says — the
+// database call it was waiting for was cut off with it. It gets status
+// 499 (client closed request), which the access log records at info
+// level, once; nobody reads the body.
 func respondError(c *gin.Context, err error) {
+	if clientGone(c) {
+		c.Status(StatusClientClosedRequest)
+		c.Abort()
+		return
+	}
 	code := checklist.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {
@@ -68,6 +79,15 @@ func respondError(c *gin.Context, err error) {
 		c.Header("Retry-After", "2")
 	}
 	writeProblem(c, p)
+}
+
+// StatusClientClosedRequest is nginx's status for a request whose client
+// closed the connection before the answer.
+const StatusClientClosedRequest = 499
+
+// clientGone says whether the client of c has closed its connection.
+func clientGone(c *gin.Context) bool {
+	return c.Request.Context().Err() != nil
 }
 
 func writeProblem(c *gin.Context, p Problem) {

@@ -29,6 +29,8 @@ type manifestJSON struct {
 	Facilities map[string]*manifestEntry                 `json:"facilities,omitempty"`
 	Default    *manifestEntry                            `json:"default,omitempty"`
 	Kinds      map[checklist.FacilityKind]*manifestEntry `json:"kinds,omitempty"`
+	// Assignments (inspectors): their round assignments, by due date.
+	Assignments []tabletAssignmentJSON `json:"assignments,omitempty"`
 }
 
 func newManifestEntry(v *checklist.ApplicableVersion) *manifestEntry {
@@ -90,8 +92,13 @@ func (s *Server) checklistManifest(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
+	m := newManifestJSON(t.Manifest())
+	if m.Assignments, err = s.tabletAssignments(c.Request.Context(), principalOf(c), t); err != nil {
+		respondError(c, err)
+		return
+	}
 	var body bytes.Buffer
-	if err := jsonEncode(&body, newManifestJSON(t.Manifest())); err != nil {
+	if err := jsonEncode(&body, m); err != nil {
 		respondError(c, err)
 		return
 	}

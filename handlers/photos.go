@@ -3,7 +3,12 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"image"
+	_ "image/jpeg" // image.DecodeConfig of uploads
+	_ "image/png"
 	"io"
 	"mime"
 	"net/http"
@@ -12,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	_ "golang.org/x/image/webp"
 
 	"tenken/checklist"
 )
@@ -69,6 +75,15 @@ func (s *Server) uploadPhoto(c *gin.Context) {
 		respondError(c, checklist.Errorf(checklist.EUnavailable, "photo storage is not configured"))
 		return
 	}
+	limit := s.maxPhotoBytes()
+	// A declared size over the limit is refused before the body is
+	// touched: Go sends "100 Continue" only when a handler reads it, so a
+	// client that asked gets the 413 instead, and one that writes its body
+	// regardless sees the answer before its upload would break off.
+	if c.Request.ContentLength > limit+multipartOverhead {
+		respondError(c, checklist.Errorf(checklist.ETooLarge, "a photo may be at most %d bytes", limit))
+		return
+	}
 	// Check before reading megabytes: the caller may see the inspection,
 	// may change it, and it is not locked.
 	in, err := s.store.FindInspection(ctx, id)
@@ -96,7 +111,6 @@ func (s *Server) uploadPhoto(c *gin.Context) {
 		return
 	}
 
-	limit := s.maxPhotoBytes()
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit+multipartOverhead)
 	body, err := photoPart(c)
 	if err != nil {
@@ -110,15 +124,38 @@ func (s *Server) uploadPhoto(c *gin.Context) {
 		return
 	}
 	head = head[:n]
+	if full := in.PhotoRoom(); full != nil {
+		// Nothing more is stored; only a retry of a photo the
+		// inspection holds is answered as before.
+		s.replayPhoto(c, in, io.MultiReader(bytes.NewReader(head), body), item, limit, full)
+		return
+	}
 	contentType, ok := checklist.SniffImage(head)
 	if !ok {
 		respondError(c, checklist.Errorf(checklist.EUnsupportedType, "a photo must be a JPEG, PNG or WebP image; the uploaded bytes are none of these"))
 		return
 	}
+	// The image's header must decode, with a photo's dimensions: magic
+	// bytes alone are not a photo. The bytes read to decide go to the
+	// store with the rest.
+	var header bytes.Buffer
+	cfg, _, err := image.DecodeConfig(io.TeeReader(io.MultiReader(bytes.NewReader(head), io.LimitReader(body, maxPhotoHeader)), &header))
+	if err != nil {
+		if rerr := readError(err, limit); checklist.ErrorCode(rerr) == checklist.ETooLarge {
+			respondError(c, rerr)
+			return
+		}
+		respondError(c, checklist.Errorf(checklist.EUnsupportedType, "the photo's image header cannot be read as %s", contentType))
+		return
+	}
+	if err := checklist.CheckPhotoSize(cfg.Width, cfg.Height); err != nil {
+		respondError(c, err)
+		return
+	}
 	// Put tells a body that is too large or breaks off (413, 400) from
 	// its store failing (503 when the database does not answer, else
 	// 500): its error goes out as it is.
-	sha, size, err := s.cfg.Photos.Put(ctx, io.MultiReader(bytes.NewReader(head), body), limit)
+	sha, size, err := s.cfg.Photos.Put(ctx, io.MultiReader(&header, body), limit)
 	if err != nil {
 		respondError(c, err)
 		return
@@ -146,16 +183,47 @@ func (s *Server) uploadPhoto(c *gin.Context) {
 	if added {
 		status = http.StatusCreated
 	}
-	for _, p := range got.Photos {
+	if !respondPhoto(c, status, got, sha, item) {
+		respondError(c, errors.New("uploaded photo not recorded"))
+	}
+}
+
+// maxPhotoHeader bounds the bytes read to decode an image's header: a
+// JPEG's metadata segments come first, at most 64 KiB each.
+const maxPhotoHeader = 1 << 20
+
+// respondPhoto answers with photo sha of item on in, if in holds it.
+func respondPhoto(c *gin.Context, status int, in *checklist.Inspection, sha, item string) bool {
+	for _, p := range in.Photos {
 		if p.SHA256 == sha && p.ItemKey == item {
 			c.Header("Location", photoURL(sha))
 			respondJSON(c, status, photoUploadJSON{photoJSON: photoJSON{SHA256: p.SHA256, Item: p.ItemKey,
 				ContentType: p.ContentType, Size: p.Size, URL: photoURL(p.SHA256), UploadedAt: p.At, UploadedBy: p.By},
-				Revision: got.Revision})
-			return
+				Revision: in.Revision})
+			return true
 		}
 	}
-	respondError(c, errors.New("uploaded photo not recorded"))
+	return false
+}
+
+// replayPhoto answers an upload to an inspection that takes no more
+// photos: the bytes are hashed, not stored; a photo it already holds for
+// item (a retry whose answer was lost) is answered as before, anything
+// else with full, the cap's error.
+func (s *Server) replayPhoto(c *gin.Context, in *checklist.Inspection, body io.Reader, item string, limit int64, full error) {
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(body, limit+1))
+	if err != nil {
+		respondError(c, readError(err, limit))
+		return
+	}
+	if n > limit {
+		respondError(c, checklist.Errorf(checklist.ETooLarge, "a photo may be at most %d bytes", limit))
+		return
+	}
+	if !respondPhoto(c, http.StatusOK, in, hex.EncodeToString(h.Sum(nil)), item) {
+		s.failInspection(c, full)
+	}
 }
 
 // withInspection attaches in as the current copy of a conflict.

@@ -10,7 +10,7 @@ import (
 func (s *Server) routes() *gin.Engine {
 	r := newEngine()
 	s.trustProxies(r)
-	r.Use(securityHeaders, s.requestID, s.accessLog, recoverPanic)
+	r.Use(s.measure, securityHeaders, s.requestID, s.accessLog, recoverPanic)
 	r.NoRoute(notFound)
 	r.NoMethod(methodNotAllowed)
 
@@ -65,6 +65,7 @@ func (s *Server) routes() *gin.Engine {
 	s.inspectionRoutes(authed)
 	s.reportRoutes(authed)
 	s.actionRoutes(authed)
+	s.roundRoutes(authed)
 
 	s.consoleRoutes(r)
 

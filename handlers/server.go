@@ -29,6 +29,7 @@ type Store interface {
 	ReportStore
 	ActionStore
 	ConsoleStore
+	RoundStore
 }
 
 // Config holds the HTTP layer's settings. Zero fields take the defaults
@@ -66,6 +67,10 @@ type Config struct {
 	// data folder, or GridFS (--photos gridfs). nil answers photo uploads
 	// with 503.
 	Photos PhotoStore
+	// Metrics receive the request counts; nil means a set of the
+	// server's own (Server.Metrics returns it either way).
+	Metrics *Metrics
+
 	// MaxPhotoBytes bounds one photo; DefaultMaxPhotoBytes when zero.
 	MaxPhotoBytes int64
 
@@ -92,6 +97,8 @@ type Server struct {
 	versions   *versionCache // published versions, encoded, in memory
 	tokenCache *tokenCache   // access tokens verified lately
 	reports    reportCache
+	metrics    *Metrics
+	facilities facilityListCache // every facility, for rounds (rounds.go)
 }
 
 // NewServer wires the API around store and returns its http.Handler.
@@ -101,6 +108,9 @@ func NewServer(cfg Config, store Store) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
 	}
 	if cfg.Issuer == "" {
 		cfg.Issuer = DefaultIssuer
@@ -135,12 +145,16 @@ func NewServer(cfg Config, store Store) (*Server, error) {
 		tokens:     newTokenIssuer(cfg),
 		throttle:   newLoginThrottle(cfg.LoginThrottle),
 		tokenCache: newTokenCache(),
+		metrics:    cfg.Metrics,
 	}
 	s.versions = newVersionCache(func(ctx context.Context, id string, number int) (checklist.Version, error) {
 		return s.store.ChecklistVersion(ctx, id, number)
 	})
 	return s, nil
 }
+
+// Metrics returns the server's metrics.
+func (s *Server) Metrics() *Metrics { return s.metrics }
 
 // Handler returns the router with every route.
 func (s *Server) Handler() http.Handler { return s.routes() }

@@ -23,6 +23,8 @@ type syncJSON struct {
 	Checklists  syncChecklistsJSON `json:"checklists"`
 	Cursor      string             `json:"cursor"`
 	HasMore     bool               `json:"has_more"`
+	// Assignments (inspectors): all their round assignments, every page.
+	Assignments []tabletAssignmentJSON `json:"assignments,omitempty"`
 }
 
 // syncChecklistsJSON is what changed about the checklists that concern
@@ -103,6 +105,10 @@ func (s *Server) sync(c *gin.Context) {
 	}
 	out := syncJSON{Inspections: make([]inspectionJSON, 0, len(ins)), Facilities: make([]facilityJSON, 0, len(facs)),
 		Checklists: newSyncChecklistsJSON(tablet, since), HasMore: more}
+	if out.Assignments, err = s.tabletAssignments(ctx, p, tablet); err != nil {
+		respondError(c, err)
+		return
+	}
 	for _, in := range ins {
 		content, err := s.store.ChecklistContent(ctx, in.ChecklistID, in.Version)
 		if err != nil {

@@ -38,7 +38,11 @@ func TestDatabaseUnavailable(t *testing.T) {
 			emb.Stop()
 		}
 	})
-	db, err := storage.Open(ctx, emb.URI(), "unavailable")
+	// A short server selection: each request made while the database is
+	// down waits this long before its 503 (the default is 5 s).
+	quick := *u
+	quick.RawQuery = "serverSelectionTimeoutMS=500"
+	db, err := storage.Open(ctx, quick.String(), "unavailable")
 	if err != nil {
 		t.Fatal(err)
 	}

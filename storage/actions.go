@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -239,23 +240,26 @@ func (db *DB) ListActions(ctx context.Context, q checklist.ActionQuery) (_ []che
 // checkActions applies a counted inspection to the open actions of its
 // facility: a pass verifies them, a failure flags them. It runs after the
 // inspection is written; applying the same inspection again changes
-// nothing, so a retry is harmless. Errors are left for the next write:
-// the inspection itself is stored.
-func (db *DB) checkActions(ctx context.Context, in *checklist.Inspection) {
+// nothing, so a retry is harmless. Errors are returned: the inspection's
+// pending marker keeps the work for RepairFollowUps.
+func (db *DB) checkActions(ctx context.Context, in *checklist.Inspection) error {
 	if !in.Status.CountsInReports() {
-		return
+		return nil
 	}
 	open, err := db.ListActions(ctx, checklist.ActionQuery{FacilityIDs: []string{in.FacilityID}, OpenOnly: true})
 	if err != nil {
-		return
+		return err
 	}
+	var errs []error
 	for _, a := range open {
 		if _, ok := in.Answers[a.ItemKey]; !ok {
 			continue
 		}
-		_, _ = db.UpdateAction(ctx, a.ID, 0, checklist.SystemActor, func(a *checklist.Action) error {
+		_, err := db.UpdateAction(ctx, a.ID, 0, checklist.SystemActor, func(a *checklist.Action) error {
 			a.CheckAgainst(in, db.now())
 			return nil
 		})
+		errs = append(errs, err)
 	}
+	return errors.Join(errs...)
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -130,6 +131,19 @@ func VerifyArchive(path string) (*Manifest, error) {
 	return readArchive(context.Background(), path, nil, nil)
 }
 
+// Caps on what reading an archive holds in memory, whatever the archive
+// claims: a few kilobytes of gzip can expand to gigabytes of one line, or
+// to thousands of entries with megabyte names. Each cap is far above what
+// a backup of tenken's data has: documents are at most 16 MB (tenken's
+// inspections, 8 MB), a blob path is under 100 bytes, and one entry per
+// photo. Variables, so that tests can lower them.
+var (
+	maxArchiveLine     = 24 << 20 // one document's Extended JSON
+	maxArchiveEntries  = 200_000  // entries of one archive
+	maxArchiveName     = 256      // bytes of an entry's name
+	maxArchiveManifest = 32 << 20 // bytes of manifest.json
+)
+
 // archiveSinks receive an archive's content while readArchive checks it.
 // Each is called once per entry of its kind, and must consume r.
 type archiveSinks struct {
@@ -171,6 +185,12 @@ func readArchive(ctx context.Context, file string, m *Manifest, sinks *archiveSi
 			return nil, archiveErrorf(file, "damaged or truncated: %v", err)
 		}
 		name := hdr.Name
+		if len(name) > maxArchiveName {
+			return nil, archiveErrorf(file, "an entry's name is %d bytes long (at most %d)", len(name), maxArchiveName)
+		}
+		if len(found) >= maxArchiveEntries {
+			return nil, archiveErrorf(file, "more than %d entries", maxArchiveEntries)
+		}
 		if hdr.Typeflag != tar.TypeReg || !filepath.IsLocal(name) || path.Clean(name) != name {
 			return nil, archiveErrorf(file, "unexpected entry %q", name)
 		}
@@ -185,9 +205,12 @@ func readArchive(ctx context.Context, file string, m *Manifest, sinks *archiveSi
 		var s seen
 		switch {
 		case name == manifestName:
-			data, err := io.ReadAll(io.LimitReader(body, 1<<30))
+			data, err := io.ReadAll(io.LimitReader(body, int64(maxArchiveManifest)+1))
 			if err != nil {
 				return nil, archiveErrorf(file, "damaged or truncated: %v", err)
+			}
+			if len(data) > maxArchiveManifest {
+				return nil, archiveErrorf(file, "%s is larger than %d bytes", manifestName, maxArchiveManifest)
 			}
 			manifest = new(Manifest)
 			if err := json.Unmarshal(data, manifest); err != nil {
@@ -290,8 +313,12 @@ func readCollection(ctx context.Context, archive, name string, r io.Reader, m *M
 	var lineErr error
 	each := func(yield func(bson.Raw) error) error {
 		for {
-			line, err := br.ReadBytes('\n')
+			line, err := readLine(br, maxArchiveLine)
 			size += int64(len(line))
+			if errors.Is(err, errLineTooLong) {
+				lineErr = archiveErrorf(archive, "%s line %d is longer than %d bytes", name, docs+1, maxArchiveLine)
+				return lineErr
+			}
 			if err == io.EOF && len(line) == 0 {
 				return nil
 			}
@@ -341,6 +368,29 @@ func readCollection(ctx context.Context, archive, name string, r io.Reader, m *M
 		return 0, 0, err
 	}
 	return docs, size, nil
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine is bufio.Reader.ReadBytes('\n') that stops with errLineTooLong
+// once the line is longer than limit, instead of growing without bound.
+func readLine(br *bufio.Reader, limit int) ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		if len(line)+len(frag) > limit {
+			return line, errLineTooLong
+		}
+		if cap(line)-len(line) < len(frag) { // grow by doubling: few copies
+			grown := make([]byte, len(line), max(2*cap(line), len(line)+len(frag)))
+			copy(grown, line)
+			line = grown
+		}
+		line = append(line, frag...)
+		if err != bufio.ErrBufferFull {
+			return line, err
+		}
+	}
 }
 
 type countingReader struct {

@@ -62,7 +62,14 @@ func (b *Blobs) Put(_ context.Context, r io.Reader, limit int64) (sha string, si
 	}()
 	final := b.path(sha)
 	if _, err := os.Stat(final); err == nil {
-		return sha, size, nil // the same bytes are already stored
+		// The same bytes are already stored. Touched, so that the sweep
+		// of unreferenced blobs leaves them to the write about to
+		// reference them.
+		now := time.Now()
+		if err := os.Chtimes(final, now, now); err != nil {
+			return "", 0, fmt.Errorf("blob store: %w", err)
+		}
+		return sha, size, nil
 	}
 	if err := tmp.Sync(); err != nil {
 		return "", 0, fmt.Errorf("blob store: sync: %w", err)

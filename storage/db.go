@@ -7,11 +7,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
@@ -56,13 +58,18 @@ type DB struct {
 
 	// reportVers remembers the report data versions (reports.go).
 	reportVers reportVersions
+
+	// log receives follow-up failures and repairs (SetLogger).
+	log *slog.Logger
+	// rounds caches the assignments of rounds for the owner (rounds.go).
+	rounds roundCache
 }
 
 // Open connects to the MongoDB (or embedded server) at uri, uses the
 // database name, and ensures every index. It does not wait for the server
 // beyond the first ping, which must answer within the context's deadline.
-func Open(ctx context.Context, uri, name string) (*DB, error) {
-	db, err := Connect(ctx, uri, name)
+func Open(ctx context.Context, uri, name string, opts ...Option) (*DB, error) {
+	db, err := Connect(ctx, uri, name, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -77,14 +84,39 @@ func Open(ctx context.Context, uri, name string) (*DB, error) {
 	return db, nil
 }
 
+// Option changes how Open and Connect connect.
+type Option func(*options.ClientOptions)
+
+// WithCommandObserver has observe called after every database command the
+// driver completes, with the command's name, its duration and whether it
+// failed: cmd feeds the metrics from it, so storage holds no metrics code.
+func WithCommandObserver(observe func(command string, took time.Duration, failed bool)) Option {
+	return func(co *options.ClientOptions) {
+		co.SetMonitor(&event.CommandMonitor{
+			Succeeded: func(_ context.Context, e *event.CommandSucceededEvent) {
+				observe(e.CommandName, e.Duration, false)
+			},
+			Failed: func(_ context.Context, e *event.CommandFailedEvent) {
+				observe(e.CommandName, e.Duration, true)
+			},
+		})
+	}
+}
+
 // Connect is Open without ensuring indexes: it changes nothing in the
 // database, for tools such as backup and restore that copy it as it is.
-func Connect(ctx context.Context, uri, name string) (*DB, error) {
-	opts := options.Client().ApplyURI(uri).
+func Connect(ctx context.Context, uri, name string, opts ...Option) (*DB, error) {
+	// Defaults first, so that the connection string's own settings
+	// (serverSelectionTimeoutMS, connectTimeoutMS, appName) win.
+	co := options.Client().
 		SetServerSelectionTimeout(5 * time.Second).
 		SetConnectTimeout(5 * time.Second).
-		SetAppName("tenken")
-	client, err := mongo.Connect(opts)
+		SetAppName("tenken").
+		ApplyURI(uri)
+	for _, o := range opts {
+		o(co)
+	}
+	client, err := mongo.Connect(co)
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", redact(uri), err)
 	}

@@ -60,6 +60,9 @@ func startEmbedded(dir, addr string, logger *slog.Logger) (*Embedded, error) {
 	if err := os.MkdirAll(dbDir, 0o700); err != nil {
 		return nil, fmt.Errorf("embedded database folder: %w", err)
 	}
+	if err := os.Chmod(dbDir, 0o700); err != nil { // also a folder made before this rule
+		return nil, fmt.Errorf("embedded database folder: %w", err)
+	}
 	listener := ferretdb.ListenerConfig{TCP: addr}
 	if strings.Contains(addr, "/") {
 		if !strings.HasSuffix(addr, ".sock") {
@@ -79,6 +82,12 @@ func startEmbedded(dir, addr string, logger *slog.Logger) (*Embedded, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded database: %w", err)
+	}
+	if listener.Unix != "" {
+		// The server has no authentication: only this user may connect.
+		if err := os.Chmod(listener.Unix, 0o600); err != nil {
+			return nil, fmt.Errorf("embedded database socket: %w", err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Embedded{dbDir: dbDir, cancel: cancel, done: make(chan struct{})}

@@ -3,8 +3,10 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 
 	_ "modernc.org/sqlite" // the embedded server's own SQLite driver
@@ -14,13 +16,17 @@ import (
 // gives every collection an index for looking documents up by id. The
 // DB it returns is the owner of the data (see inspectionIndex): open one
 // per database and process.
-func (e *Embedded) Open(ctx context.Context, name string) (*DB, error) {
-	db, err := Open(ctx, e.uri, name)
+func (e *Embedded) Open(ctx context.Context, name string, opts ...Option) (*DB, error) {
+	db, err := Open(ctx, e.uri, name, opts...)
 	if err != nil {
 		return nil, err
 	}
 	db.owner = true
 	if err := e.indexIDs(ctx, name); err != nil {
+		_ = db.Close(context.Background())
+		return nil, fmt.Errorf("embedded database: %w", err)
+	}
+	if err := e.restrictFiles(); err != nil {
 		_ = db.Close(context.Background())
 		return nil, fmt.Errorf("embedded database: %w", err)
 	}
@@ -93,4 +99,21 @@ func redefineIndex(ctx context.Context, db *sql.DB, name, create string) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// restrictFiles makes the SQLite files of the data folder readable and
+// writable by this user only (SQLite creates them 0644, and gives its WAL
+// and shared-memory files the main file's mode): they hold password
+// hashes, and the server reading them has no authentication.
+func (e *Embedded) restrictFiles() error {
+	files, err := filepath.Glob(filepath.Join(e.dbDir, "*.sqlite*"))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }

@@ -285,6 +285,8 @@ func inspectionLock(id string) string { return "inspection:" + id }
 // The unique _id decides, so concurrent retries create exactly one.
 func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by checklist.Actor, req checklist.Idempotency) (_ *checklist.Inspection, created bool, err error) {
 	defer wrap(&err, "create inspection %s", in.ID)
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	unlock := db.locks.Lock(inspectionLock(in.ID))
 	defer unlock()
 
@@ -302,8 +304,7 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 		db.index.put(in)
 		e := &cachedDoc{doc: &doc}
 		db.cache.put(in.ID, e)
-		db.audits.enqueue(e)
-		db.reportChanged(ctx, in, in.FiscalYear, false)
+		db.followUpFailed(in.ID, db.afterInspectionWrite(ctx, in, e, in.FiscalYear, false, ""))
 		return in, true, nil
 	}
 	if !mongo.IsDuplicateKeyError(err) {
@@ -381,6 +382,8 @@ func (db *DB) loadInspection(ctx context.Context, id string) (*checklist.Inspect
 // ERevision) carry the current copy in Current.
 func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Actor, req checklist.Idempotency, change checklist.InspectionUpdate) (_ *checklist.Inspection, replayed bool, err error) {
 	defer wrap(&err, "update inspection %s", id)
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	unlock := db.locks.Lock(inspectionLock(id))
 	defer unlock()
 
@@ -435,24 +438,31 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		if len(raw) > maxInspectionDoc {
 			return nil, false, checklist.Errorf(checklist.ETooLarge, "the inspection would grow beyond %d MB", maxInspectionDoc>>20)
 		}
+		var token string // the pending marker of follow-ups a crash must not lose
+		if needsMarker(checklist.Status(stored.doc.Status), counted, in) {
+			if token, err = db.markPending(ctx, id, stored.doc.FiscalYear); err != nil {
+				return nil, false, err
+			}
+		}
 		unlockWrite := db.writeLock()
 		res, err := db.db.Collection(colInspections).ReplaceOne(ctx, db.guardFilter(id, before), bson.Raw(raw))
 		unlockWrite()
 		if err != nil {
-			// Whether it was written is unknown: forget the copy.
+			// Whether it was written is unknown: forget the copy, and
+			// read it again to finish its follow-ups if it was.
 			db.cache.drop(id)
 			db.index.unknown(id)
-			return nil, false, translate(err)
-		}
-		if res.MatchedCount == 0 {
+			if db.writtenAfterUnknown(ctx, id, doc.Outbox) == nil {
+				return nil, false, translate(err)
+			}
+		} else if res.MatchedCount == 0 {
 			db.cache.drop(id)
 			continue // another process wrote first: decide again on its result
 		}
 		db.index.put(in)
 		e := &cachedDoc{doc: &doc}
 		db.cache.put(id, e)
-		db.audits.enqueue(e)
-		db.reportChanged(ctx, in, stored.doc.FiscalYear, counted)
+		db.followUpFailed(id, db.afterInspectionWrite(ctx, in, e, stored.doc.FiscalYear, counted, token))
 		return in, false, nil
 	}
 	return nil, false, checklist.Errorf(checklist.EUnavailable, "the inspection is changing too often to be written; retry")
@@ -636,7 +646,9 @@ func (db *DB) ImportInspection(ctx context.Context, in *checklist.Inspection, tr
 		return translate(err)
 	}
 	db.index.put(in)
-	db.reportChanged(ctx, in, in.FiscalYear, false)
+	if err := db.reportFollowUps(ctx, in, in.FiscalYear, false); err != nil {
+		return err
+	}
 	for _, e := range trail {
 		if err := db.AppendAudit(ctx, e); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -60,8 +61,9 @@ func newToken() string {
 // bumpReportVersions gives keys fresh tokens. It runs after the data
 // changed, so a reader that saw the old token computed from data at
 // least as old as the change, and is invalidated by the new one.
-func (db *DB) bumpReportVersions(ctx context.Context, keys ...string) {
+func (db *DB) bumpReportVersions(ctx context.Context, keys ...string) error {
 	now := db.now()
+	var errs []error
 	for _, k := range keys {
 		tok := newToken()
 		unlock := db.writeLock()
@@ -74,11 +76,13 @@ func (db *DB) bumpReportVersions(ctx context.Context, keys ...string) {
 			// The database may or may not hold the new token: read it
 			// again next time.
 			db.reportVers.readAt = time.Time{}
+			errs = append(errs, fmt.Errorf("%s: %w", k, translate(err)))
 		} else if db.reportVers.tokens != nil {
 			db.reportVers.tokens[k] = tok
 		}
 		db.reportVers.mu.Unlock()
 	}
+	return errors.Join(errs...)
 }
 
 // ReportVersions returns every data version by key (ReportVersionKey,
@@ -395,26 +399,6 @@ func (db *DB) InsertInspections(ctx context.Context, ins []*checklist.Inspection
 	}
 	db.bumpReportVersions(ctx, keys...)
 	return nil
-}
-
-// reportChanged follows a write of inspection in (which was of fiscal
-// year before, and counted in reports before when countedBefore): its report row, the data versions of both years, and the
-// improvement actions of its facility. These are secondary writes after
-// the inspection itself; each is idempotent, and the next write of the
-// inspection repeats them.
-func (db *DB) reportChanged(ctx context.Context, in *checklist.Inspection, before int, countedBefore bool) {
-	if !countedBefore && !in.Status.CountsInReports() {
-		// A draft saved, created or discarded: no report sees it, and
-		// tablets save drafts every few seconds.
-		return
-	}
-	_ = db.putReportRow(ctx, in)
-	keys := []string{ReportVersionKey(in.FiscalYear)}
-	if before != in.FiscalYear {
-		keys = append(keys, ReportVersionKey(before))
-	}
-	db.bumpReportVersions(ctx, keys...)
-	db.checkActions(ctx, in)
 }
 
 // ensureReportRows writes the report rows of a database whose

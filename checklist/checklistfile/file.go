@@ -108,6 +108,13 @@ func decode(r io.Reader, validate func(checklist.Content) error) (checklist.Cont
 // returns the line of every field path it saw.
 func decodeDocument(data []byte) (document, map[string]int, error) {
 	var doc document
+	// yaml.v3 builds the whole tree before anything can count it, at
+	// ~300 bytes a node: an 8 MiB flow list of one-letter items is 4
+	// million nodes and over a gigabyte. So bound the nodes first.
+	if n := nodeBound(data); n > maxNodeBound {
+		return doc, nil, checklist.Errorf(checklist.ETooLarge,
+			"the file is not a checklist: it has %d YAML separators (at most %d: a checklist has a few per line)", n, maxNodeBound)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var root yaml.Node
 	if err := dec.Decode(&root); err != nil {
@@ -196,10 +203,14 @@ type walker struct {
 // has some 200,000 values. Aliases could make a small file expand to far
 // more, so the walk stops after maxNodes values or maxAliases aliases.
 const (
-	maxDepth    = 32
-	maxNodes    = 500_000
-	maxAliases  = 10_000
-	maxProblems = 100 // shape problems listed; beyond that the file is not a checklist at all
+	maxDepth = 32
+	maxNodes = 500_000
+	// maxNodeBound bounds nodeBound: 200,000 nodes of the YAML tree
+	// stay within ~60 MB, and the 500-item checklists MaxFileSize allows
+	// need a tenth of it.
+	maxNodeBound = 200_000
+	maxAliases   = 10_000
+	maxProblems  = 100 // shape problems listed; beyond that the file is not a checklist at all
 )
 
 func (w *walker) walk(n *yaml.Node, t reflect.Type, path string, depth int) {
@@ -547,3 +558,18 @@ func Default() checklist.Content { return defaultContent().Clone() }
 // DefaultYAML returns the bundled default checklist file as written, with
 // its comments.
 func DefaultYAML() []byte { return bytes.Clone(defaultYAML) }
+
+// nodeBound is an upper bound of the YAML nodes data can make, counted
+// without parsing: a node starts a line, or follows one of the characters
+// that separate or open nodes (also counted inside text, which only makes
+// the bound higher).
+func nodeBound(data []byte) int {
+	n := 1
+	for _, b := range data {
+		switch b {
+		case '\n', ',', '[', '{', ':', '-', '?', '&', '*', '!':
+			n++
+		}
+	}
+	return n
+}

@@ -23,7 +23,7 @@ const checklistUsage = `usage:
   tenken checklist export --checklist ID [--version N] [FILE]
       Write the draft, or version N, of checklist ID as a checklist file to
       FILE or standard output. Exporting and importing gives back exactly
-      the same content.`
+      the same content`
 
 // cliUser is who the file commands act as in the checklists' records and
 // the audit trail: whoever runs the command has the data folder anyway.

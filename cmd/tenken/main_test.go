@@ -114,6 +114,36 @@ func TestServe(t *testing.T) {
 			t.Fatalf("embedded database folder: %v", err)
 		}
 	})
+	t.Run("Metrics", func(t *testing.T) {
+		base, stdout, _ := startServe(t, map[string]string{"TENKEN_DATA": t.TempDir()}, "--metrics-addr", "127.0.0.1:0")
+		if got := getStatus(t, base+"/healthz"); got != http.StatusOK {
+			t.Fatalf("/healthz = %d", got)
+		}
+		var metrics string
+		for deadline := time.Now().Add(10 * time.Second); metrics == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if _, after, ok := strings.Cut(stdout.String(), "tenken metrics on "); ok {
+				metrics = strings.TrimSpace(strings.SplitN(after, "\n", 2)[0])
+			}
+		}
+		if metrics == "" || strings.HasPrefix(metrics, base) {
+			t.Fatalf("metrics at %q, want a listener apart from the API's %s", metrics, base)
+		}
+		resp, err := http.Get(metrics)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), `tenken_http_requests_total{method="GET",route="/healthz",status="200"} 1`) {
+			t.Errorf("metrics do not count the /healthz request:\n%.2000s", body)
+		}
+		if !strings.Contains(string(body), `tenken_database_command_duration_seconds_count{command="find",outcome="ok"}`) {
+			t.Errorf("metrics do not time the database commands:\n%.2000s", body)
+		}
+		if got := getStatus(t, base+"/metrics"); got != http.StatusNotFound {
+			t.Errorf("the API answers /metrics with %d, want 404", got)
+		}
+	})
 	t.Run("ErrUnknownCommand", func(t *testing.T) {
 		var out bytes.Buffer
 		err := run(context.Background(), []string{"nonsense"}, testEnv(nil), strings.NewReader(""), &out, &out)
@@ -141,12 +171,26 @@ func TestServe(t *testing.T) {
 	})
 }
 
+// TestMain removes the built binary and stops the shared test database
+// when the tests end, so a run leaves nothing in the temporary directory.
+func TestMain(m *testing.M) {
+	code := storagetest.Main(m)
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// binDir holds the binary buildBinary built, removed by TestMain.
+var binDir string
+
 // buildBinary builds the tenken binary once per test run.
 var buildBinary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "tenken-bin-")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "tenken")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {

@@ -26,6 +26,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	addr := fs.String("addr", envOr(e, "TENKEN_ADDR", "127.0.0.1:8080"), "listen address (env TENKEN_ADDR)")
 	demo := fs.Bool("demo", false, "on an empty database, create demo facilities, users and inspections")
 	demoInspections := fs.Bool("demo-inspections", true, "with --demo, also create two fiscal years of demo inspections")
+	metricsAddr := fs.String("metrics-addr", envOr(e, "TENKEN_METRICS_ADDR", ""), "serve Prometheus metrics at /metrics on this address, apart from the API (default off) (env TENKEN_METRICS_ADDR)")
 	photoStore := fs.String("photos", envOr(e, "TENKEN_PHOTOS", "disk"), "where photo bytes live: disk (the data folder) or gridfs (the database; needs MONGODB_URI) (env TENKEN_PHOTOS)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -40,11 +41,30 @@ func runServe(ctx context.Context, e env, args []string) error {
 	start := time.Now()
 	// The store first: it takes the data folder's lock, so a second serve
 	// on the folder stops before it touches anything, keys included.
-	store, closeStore, err := openStore(ctx, db, log)
+	metrics := handlers.NewMetrics()
+	store, closeStore, err := openStore(ctx, db, log, storage.WithCommandObserver(metrics.ObserveDatabase))
 	if err != nil {
 		return err
 	}
 	defer closeStore()
+	// One writer per FerretDB server (see storage.ClaimWriter); losing
+	// the lease stops this serve.
+	ctx, stopServe := context.WithCancelCause(ctx)
+	defer stopServe(nil)
+	lease, err := store.ClaimWriter(ctx, stopServe)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := lease.Release(); err != nil {
+			log.Warn("writer lease release", slog.String("error", err.Error()))
+		}
+	}()
+	store.SetLogger(log)
+	// Follow-ups a crash or a database hiccup left unfinished are
+	// repaired in the background: ready does not wait for them.
+	stopBackground := background(ctx, func(ctx context.Context) { store.RunFollowUpRepairs(ctx, followUpRepairEvery) })
+	defer stopBackground() // before closeStore
 	cfg, err := auth.handlersConfig(db.dataDir, log)
 	if err != nil {
 		return err
@@ -65,8 +85,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 				return fmt.Errorf("demo inspections: %w", err)
 			}
 		}
+		if err := seedDemoRound(ctx, store, time.Now(), log); err != nil {
+			return fmt.Errorf("demo round: %w", err)
+		}
 	}
 	cfg.Photos = photos
+	cfg.Metrics = metrics
+	if blobs, ok := photos.(*storage.Blobs); ok {
+		stopSweep := background(ctx, func(ctx context.Context) { sweepBlobs(ctx, blobs, store, log) })
+		defer stopSweep()
+	}
 	srv, err := handlers.NewServer(cfg, store)
 	if err != nil {
 		return err
@@ -90,6 +118,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
+	if *metricsAddr != "" {
+		stop, err := serveMetrics(*metricsAddr, srv, e, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	select {
 	case err := <-served:
 		return err
@@ -106,7 +141,78 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	if cause := context.Cause(ctx); errors.Is(cause, storage.ErrWriterLeaseLost) {
+		return cause
+	}
 	return nil
+}
+
+// serveMetrics serves /metrics on a listener of its own, so the API's
+// clients never reach it; bind it to loopback or an internal network.
+func serveMetrics(addr string, srv *handlers.Server, e env, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", srv.Metrics().Handler())
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener", slog.String("error", err.Error()))
+		}
+	}()
+	fmt.Fprintf(e.stdout, "tenken metrics on http://%s/metrics\n", ln.Addr())
+	return func() { _ = hs.Close() }, nil
+}
+
+// followUpRepairEvery is how often serve looks for inspection follow-ups
+// left unfinished (an empty collection, normally).
+const followUpRepairEvery = 5 * time.Minute
+
+// background runs fn in a goroutine until ctx is done or the returned
+// stop is called; stop waits for fn to return.
+func background(ctx context.Context, fn func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// Unreferenced photo blobs are removed once they are a day old (an
+// upload answered in the meantime references its blob), at start-up and
+// then daily.
+const (
+	blobSweepAge   = 24 * time.Hour
+	blobSweepEvery = 24 * time.Hour
+)
+
+// sweepBlobs removes, in the background, photo blobs that no inspection
+// references, and logs how many.
+func sweepBlobs(ctx context.Context, blobs *storage.Blobs, store *storage.DB, log *slog.Logger) {
+	referenced := func(ctx context.Context, sha string) (bool, error) {
+		fs, err := store.PhotoFacilities(ctx, sha)
+		return len(fs) > 0, err
+	}
+	for {
+		n, err := blobs.Sweep(ctx, time.Now().Add(-blobSweepAge), referenced)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("photo sweep", slog.Int("removed", n), slog.String("error", err.Error()))
+		} else if ctx.Err() == nil {
+			log.Info("photo sweep", slog.Int("removed", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(blobSweepEvery):
+		}
+	}
 }
 
 // checkPhotoStore refuses a --photos value serve cannot honour, before

@@ -31,23 +31,37 @@ func (c *dbConfig) bind(fs *flag.FlagSet, e env) {
 
 // openStore connects to MONGODB_URI, or starts the embedded server in the
 // data folder and connects to it. close releases both.
-func openStore(ctx context.Context, c dbConfig, log *slog.Logger) (db *storage.DB, close func(), err error) {
+func openStore(ctx context.Context, c dbConfig, log *slog.Logger, opts ...storage.Option) (db *storage.DB, close func(), err error) {
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("data folder: %w", err)
+	}
+	if c.uri == "" {
+		// The embedded database has no authentication: its folder,
+		// socket and files are this user's alone.
+		if err := os.Chmod(c.dataDir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("data folder: %w", err)
+		}
 	}
 	stopEmbedded := func() {}
 	openCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if c.uri != "" {
-		db, err = storage.Open(openCtx, c.uri, c.name)
+		db, err = storage.Open(openCtx, c.uri, c.name, opts...)
 	} else {
-		e, err := storage.StartEmbedded(c.dataDir, "127.0.0.1:0", embeddedLogger(log))
+		// Assign, not declare: a new err here would shadow the result, and
+		// a failed Open would return a nil store with no error.
+		var e *storage.Embedded
+		sock, serr := embeddedSocket(c.dataDir)
+		if serr != nil {
+			return nil, nil, serr
+		}
+		e, err = storage.StartEmbedded(c.dataDir, sock, embeddedLogger(log))
 		if err != nil {
 			return nil, nil, ownerHint(err)
 		}
 		stopEmbedded = e.Stop
 		log.Info("embedded database started", slog.String("folder", filepath.Join(c.dataDir, "db")))
-		db, err = e.Open(openCtx, c.name)
+		db, err = e.Open(openCtx, c.name, opts...)
 	}
 	if err != nil {
 		stopEmbedded()
@@ -59,6 +73,20 @@ func openStore(ctx context.Context, c dbConfig, log *slog.Logger) (db *storage.D
 		_ = db.Close(ctx)
 		stopEmbedded()
 	}, nil
+}
+
+// embeddedSocket is the Unix socket the embedded server listens on: in
+// the data folder, so that only its owner can connect (no TCP port that
+// any local process could reach). A socket path is limited to 107 bytes.
+func embeddedSocket(dataDir string) (string, error) {
+	abs, err := filepath.Abs(filepath.Join(dataDir, "db.sock"))
+	if err != nil {
+		return "", fmt.Errorf("data folder: %w", err)
+	}
+	if len(abs) > 100 {
+		return "", fmt.Errorf("data folder %s: its path is too long for the embedded database's socket (%s: over 100 bytes); use a shorter --data", dataDir, abs)
+	}
+	return abs, nil
 }
 
 // embeddedLogger passes on the embedded server's warnings and errors.

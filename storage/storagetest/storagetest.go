@@ -21,8 +21,23 @@ var (
 	once      sync.Once
 	sharedURI string
 	embedded  *storage.Embedded // nil when MONGODB_URI is set
+	folder    string            // the embedded server's data folder
 	startErr  error
 )
+
+// Main runs a package's tests (call it from TestMain) and then stops the
+// shared embedded server and removes its folder, so a test run leaves
+// nothing in the temporary directory.
+func Main(m *testing.M) int {
+	code := m.Run()
+	if embedded != nil {
+		embedded.Stop()
+	}
+	if folder != "" {
+		_ = os.RemoveAll(folder)
+	}
+	return code
+}
 
 // URI returns the connection string tests use, starting the shared
 // embedded server on first use when MONGODB_URI is not set.
@@ -38,14 +53,15 @@ func URI(t testing.TB) string {
 			startErr = err
 			return
 		}
+		folder = dir
 		quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 		e, err := storage.StartEmbedded(dir, "127.0.0.1:0", quiet)
 		if err != nil {
 			startErr = err
 			return
 		}
-		// The server lives as long as the test binary; its folder is
-		// in the temporary directory and removed with it.
+		// The server lives as long as the test binary; Main stops it
+		// and removes its folder.
 		sharedURI, embedded = e.URI(), e
 	})
 	if startErr != nil {

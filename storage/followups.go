@@ -1,0 +1,229 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"tenken/checklist"
+)
+
+// A write, once started, finishes: an inspection write and its follow-ups
+// (report row, report data versions, action checks, audit copy) run on a
+// context detached from the caller's, so a client that hangs up cannot
+// leave the inspection written and its report stale. Follow-ups that fail
+// are logged and stay recorded in a pending marker, which RepairFollowUps
+// (at start-up, in the background, and periodically) completes.
+
+// writeTimeout bounds one inspection write with its follow-ups once it no
+// longer depends on the caller.
+const writeTimeout = 30 * time.Second
+
+// colPending holds one marker per inspection whose follow-ups may be
+// unfinished: written before a write that changes reports or the status,
+// deleted when its follow-ups are done. It is empty in normal operation,
+// so reading it at start-up costs nothing.
+const colPending = "pending_followups"
+
+func init() { indexes[colPending] = nil }
+
+// pendingDoc marks inspection ID as having follow-ups to finish. Token
+// tells this write's marker from a later one's; FiscalYear is the year the
+// inspection had before the write (its old report row's year).
+type pendingDoc struct {
+	ID         string    `bson:"_id"`
+	Token      string    `bson:"token"`
+	FiscalYear int       `bson:"fiscal_year"`
+	At         time.Time `bson:"at"`
+}
+
+// writeContext detaches ctx from its caller's cancellation and gives it a
+// deadline of its own: everything after it runs to completion.
+func writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+}
+
+// SetLogger sets where storage reports follow-up failures and repairs.
+func (db *DB) SetLogger(l *slog.Logger) { db.log = l }
+
+func (db *DB) logger() *slog.Logger {
+	if db.log != nil {
+		return db.log
+	}
+	return slog.Default()
+}
+
+// needsMarker says whether a write of an inspection (status before,
+// counted in reports before) to in has follow-ups a crash must not lose:
+// report rows and versions, action checks, and the audit copy of a
+// lifecycle step, which may be the inspection's last write ever (an
+// approval). Draft saves need none: no report sees them, and the next
+// write of the draft copies their audit entry.
+func needsMarker(before checklist.Status, countedBefore bool, in *checklist.Inspection) bool {
+	return countedBefore || in.Status.CountsInReports() || before != in.Status
+}
+
+// markPending records that inspection in (of fiscal year before) is about
+// to be written with follow-ups; it returns the marker's token.
+func (db *DB) markPending(ctx context.Context, id string, before int) (string, error) {
+	tok := newToken()
+	unlock := db.writeLock()
+	_, err := db.db.Collection(colPending).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}},
+		pendingDoc{ID: id, Token: tok, FiscalYear: before, At: db.now()}, options.Replace().SetUpsert(true))
+	unlock()
+	return tok, translate(err)
+}
+
+// afterInspectionWrite runs the follow-ups of a write of inspection in
+// (stored as e; of fiscal year before and counted in reports before when
+// countedBefore), on a context of its own. With a marker token, the audit
+// entry is copied now and the marker deleted once everything succeeded;
+// without, the audit copier copies it. Every error is returned, joined.
+func (db *DB) afterInspectionWrite(ctx context.Context, in *checklist.Inspection, e *cachedDoc, before int, countedBefore bool, token string) error {
+	ctx, cancel := writeContext(ctx)
+	defer cancel()
+	errs := []error{db.reportFollowUps(ctx, in, before, countedBefore)}
+	if token == "" {
+		db.audits.enqueue(e)
+		return errors.Join(errs...)
+	}
+	if !db.copyOutbox(ctx, e.doc.Outbox) {
+		errs = append(errs, errors.New("audit copy failed"))
+	} else {
+		e.outboxCopied.Store(true)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return db.clearPending(ctx, in.ID, token)
+}
+
+// reportFollowUps updates what reports read after a write of in (which
+// was of fiscal year before, and counted in reports before when
+// countedBefore): its report row, the data versions of both years, and
+// the improvement actions of its facility. Each is idempotent.
+func (db *DB) reportFollowUps(ctx context.Context, in *checklist.Inspection, before int, countedBefore bool) error {
+	if !countedBefore && !in.Status.CountsInReports() {
+		// A draft saved, created or discarded: no report sees it, and
+		// tablets save drafts every few seconds.
+		return nil
+	}
+	var errs []error
+	if err := db.putReportRow(ctx, in); err != nil {
+		errs = append(errs, fmt.Errorf("report row: %w", err))
+	}
+	keys := []string{ReportVersionKey(in.FiscalYear)}
+	if before != in.FiscalYear {
+		keys = append(keys, ReportVersionKey(before))
+	}
+	if err := db.bumpReportVersions(ctx, keys...); err != nil {
+		errs = append(errs, fmt.Errorf("report versions: %w", err))
+	}
+	if err := db.checkActions(ctx, in); err != nil {
+		errs = append(errs, fmt.Errorf("action checks: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// clearPending deletes the marker of inspection id if it is still the one
+// with token (a later write may have replaced it).
+func (db *DB) clearPending(ctx context.Context, id, token string) error {
+	unlock := db.writeLock()
+	_, err := db.db.Collection(colPending).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "token", Value: token}})
+	unlock()
+	if err != nil {
+		return fmt.Errorf("pending marker: %w", translate(err))
+	}
+	return nil
+}
+
+// followUpFailed logs follow-ups that did not finish; the marker keeps
+// them for RepairFollowUps.
+func (db *DB) followUpFailed(id string, err error) {
+	if err != nil {
+		db.logger().Warn("inspection follow-ups incomplete; they are repaired later",
+			slog.String("inspection", id), slog.String("error", err.Error()))
+	}
+}
+
+// writtenAfterUnknown re-reads inspection id after a write whose outcome
+// is unknown (the database did not answer): it returns the stored copy
+// when it is the write that was attempted (its audit entry's id is in the
+// outbox), or nil.
+func (db *DB) writtenAfterUnknown(ctx context.Context, id string, attempted *auditDoc) *inspectionDoc {
+	ctx, cancel := writeContext(ctx)
+	defer cancel()
+	_, d, err := db.loadInspection(ctx, id)
+	if err != nil || d.Outbox == nil || attempted == nil || d.Outbox.ID != attempted.ID {
+		return nil
+	}
+	return d
+}
+
+// RepairFollowUps finishes the follow-ups that pending markers record —
+// left by a crash, or by a database that failed between an inspection
+// write and its follow-ups — and returns how many it repaired. It reads
+// the markers only, never every inspection.
+func (db *DB) RepairFollowUps(ctx context.Context) (repaired int, err error) {
+	defer wrap(&err, "repair follow-ups")
+	cur, err := db.db.Collection(colPending).Find(ctx, bson.D{})
+	if err != nil {
+		return 0, translate(err)
+	}
+	var marks []pendingDoc
+	if err := cur.All(ctx, &marks); err != nil {
+		return 0, translate(err)
+	}
+	var errs []error
+	for _, m := range marks {
+		if ctx.Err() != nil {
+			break
+		}
+		if err := db.repairOne(ctx, m); err != nil {
+			errs = append(errs, fmt.Errorf("inspection %s: %w", m.ID, err))
+			continue
+		}
+		repaired++
+	}
+	return repaired, errors.Join(errs...)
+}
+
+func (db *DB) repairOne(ctx context.Context, m pendingDoc) error {
+	unlock := db.locks.Lock(inspectionLock(m.ID))
+	defer unlock()
+	in, d, err := db.loadInspection(ctx, m.ID)
+	if checklist.ErrorCode(err) == checklist.ENotFound {
+		return db.clearPending(ctx, m.ID, m.Token)
+	}
+	if err != nil {
+		return err
+	}
+	// The row may be stale whatever the status is now: treat the
+	// inspection as counted before, so its row is rewritten or removed.
+	return db.afterInspectionWrite(ctx, in, &cachedDoc{doc: d}, m.FiscalYear, true, m.Token)
+}
+
+// RunFollowUpRepairs repairs pending follow-ups now and then every
+// interval until ctx is done, logging what it repaired. serve runs it in
+// the background, so start-up never waits for it.
+func (db *DB) RunFollowUpRepairs(ctx context.Context, interval time.Duration) {
+	for {
+		n, err := db.RepairFollowUps(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			db.logger().Warn("follow-up repair", slog.Int("repaired", n), slog.String("error", err.Error()))
+		case n > 0:
+			db.logger().Info("follow-up repair", slog.Int("repaired", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+	}
+}
