@@ -106,15 +106,20 @@ func (s *Server) loadRounds(c *gin.Context, fy int) (*roundsView, error) {
 	for _, u := range users {
 		v.Inspector[u.ID] = u.DisplayName
 	}
+	lang := s.consoleLang(c)
 	var labels, texts []string
 	var values []float64
 	for _, d := range v.Cov.Departments {
-		v.Departments = append(v.Departments, d.Department)
-		labels = append(labels, d.Department)
+		label := d.Department
+		if label == "" {
+			label = message(lang, "rounds.no_dept")
+		} else {
+			v.Departments = append(v.Departments, d.Department) // "" is the filters' "all"
+		}
+		labels = append(labels, label)
 		values = append(values, d.CoveredPercent())
 		texts = append(texts, fmtFloat(d.CoveredPercent(), 0)+"%")
 	}
-	lang := s.consoleLang(c)
 	v.Chart = newBarChart(message(lang, "rounds.chart"), labels, values, texts)
 	status := checklist.AssignmentStatus(v.Status)
 	if !slices.Contains(checklist.AssignmentStatuses, status) {
