@@ -632,4 +632,23 @@ func TestConsoleBrowserRounds(t *testing.T) {
 	}
 	browsertest.CheckAccessible(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-rounds")
+
+	// The interim workbook is one click away, with the session's cookie.
+	xlsx, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.querySelector('a[href$="/reports/interim?format=xlsx"]').href)
+		.then(r => r.ok ? r.arrayBuffer() : Promise.reject(r.status))
+		.then(b => { let s = ''; for (const c of new Uint8Array(b)) s += String.fromCharCode(c); return btoa(s); })`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("download the interim workbook: %v", err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, err := excelize.OpenReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("the interim download is no workbook: %v", err)
+	}
+	if sheets := wb.GetSheetList(); !slices.Contains(sheets, "部局別進捗") {
+		t.Errorf("interim workbook sheets %v lack 部局別進捗", sheets)
+	}
 }

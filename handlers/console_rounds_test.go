@@ -170,6 +170,16 @@ func TestConsoleRounds(t *testing.T) {
 			t.Errorf("due %s after the conflict", d)
 		}
 	})
+	t.Run("ReviewerDownloadsFinalXLSX", func(t *testing.T) {
+		resp, err := reviewer.Get(fmt.Sprintf("%s/%d/reports/final?format=xlsx", base, fy))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusOK || !strings.Contains(ct, "spreadsheet") {
+			t.Errorf("final XLSX: %d %s", resp.StatusCode, ct)
+		}
+	})
 	t.Run("AsOfInterimAndClose", func(t *testing.T) {
 		if st, _, page := get(t, reviewer, base+"?view=interim"); st != http.StatusOK || !strings.Contains(page, fmt.Sprintf("%d-09-30", fy)) {
 			t.Errorf("interim view: %d", st)
