@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 
@@ -24,6 +25,11 @@ func (s *Server) consoleRoundRoutes(in *gin.RouterGroup) {
 	in.POST("/rounds/:fy/:what", s.requireConsoleAdmin, s.consoleRoundWrite)
 }
 
+// roundRowsPerPage bounds the assignment table and the overdue list: a
+// round of the whole bureau has ~1,000 facilities, and a row with its
+// due-date form is ~0.7 KB.
+const roundRowsPerPage = 100
+
 // roundViews are the instants the coverage can be shown at.
 var roundViews = []string{"now", "interim", "final"}
 
@@ -38,7 +44,14 @@ type roundsView struct {
 	Cov     checklist.Coverage
 	Chart   barChart
 	Overdue []checklist.AssignmentState
-	Rows    []checklist.AssignmentState // the assignment table, filtered
+	Rows    []checklist.AssignmentState // the assignment table, filtered, this page
+	// OverdueMore is how many overdue facilities the list leaves out.
+	OverdueMore int
+	// Paging of the assignment table (1-based); Matching counts the
+	// filtered rows of every page.
+	Page, Pages, Matching int
+	PageNums              []int
+	PageQ                 string // the page's query without page, for the links
 	// Filters of the assignment table.
 	Department  string
 	Status      string
@@ -125,14 +138,29 @@ func (s *Server) loadRounds(c *gin.Context, fy int) (*roundsView, error) {
 	if !slices.Contains(checklist.AssignmentStatuses, status) {
 		status, v.Status = "", ""
 	}
+	var rows []checklist.AssignmentState
 	for _, a := range v.Cov.Filter(status) {
 		if v.Department == "" || a.Facility.Department == v.Department {
-			v.Rows = append(v.Rows, a)
+			rows = append(rows, a)
 		}
 	}
+	v.Matching = len(rows)
+	v.Pages = max(1, (len(rows)+roundRowsPerPage-1)/roundRowsPerPage)
+	v.Page, _ = strconv.Atoi(c.Query("page"))
+	v.Page = min(max(v.Page, 1), v.Pages)
+	for p := 1; p <= v.Pages; p++ {
+		v.PageNums = append(v.PageNums, p)
+	}
+	v.Rows = rows[(v.Page-1)*roundRowsPerPage : min(len(rows), v.Page*roundRowsPerPage)]
+	q := url.Values{"fy": {strconv.Itoa(fy)}, "view": {v.View}, "department": {v.Department}, "status": {v.Status}}
+	v.PageQ = q.Encode()
 	for _, a := range v.Cov.States {
 		if a.Overdue {
-			v.Overdue = append(v.Overdue, a)
+			if len(v.Overdue) < roundRowsPerPage {
+				v.Overdue = append(v.Overdue, a)
+			} else {
+				v.OverdueMore++
+			}
 		}
 	}
 	return v, nil

@@ -375,6 +375,8 @@ var consoleMessages = map[string][2]string{
 	"rounds.no_dept":          {"（部署なし）", "(no department)"},
 	"rounds.total":            {"合計", "Total"},
 	"rounds.overdue":          {"期限超過の施設", "Overdue facilities"},
+	"rounds.overdue_more":     {"ほかの期限超過の施設", "More overdue facilities"},
+	"rounds.pages":            {"割当のページ", "Pages of assignments"},
 	"rounds.no_overdue":       {"期限を過ぎた施設はありません。", "No facility is overdue."},
 	"rounds.progress":         {"進捗", "Progress"},
 	"rounds.bulk":             {"期限の一括変更", "Change due dates in bulk"},
