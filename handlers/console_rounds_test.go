@@ -96,6 +96,9 @@ func TestConsoleRounds(t *testing.T) {
 		if strings.Contains(page, `method="post" action="/console/rounds/`) {
 			t.Error("a reviewer sees a round form")
 		}
+		if _, _, en := get(t, reviewer, base+"?lang=en"); !strings.Contains(en, "Coverage by department") || !strings.Contains(en, "FY") {
+			t.Error("the English page")
+		}
 		for _, what := range []string{"bulk", "due", "status"} {
 			if st, _, _ := post(t, reviewer, write(what), url.Values{"_csrf": {tokR}, "department": {"商工部"}, "due_date": {fmt.Sprintf("%d-11-30", fy)}}); st != http.StatusForbidden {
 				t.Errorf("reviewer POST %s: %d, want 403", what, st)
