@@ -181,7 +181,7 @@ func (s *Server) consoleRounds(c *gin.Context) {
 		s.consoleError(c, err)
 		return
 	}
-	v.Done = doneOf(c, "open", "status", "due", "bulk")
+	v.Done = doneOf(c, "open", "status", "due", "exclude", "include", "bulk")
 	s.render(c, http.StatusOK, "rounds.html", "rounds.title", v)
 }
 
@@ -201,8 +201,16 @@ func (s *Server) consoleRoundWrite(c *gin.Context) {
 	case "status":
 		st := c.PostForm("status")
 		_, err = s.doUpdateRound(ctx, fy, updateRoundRequest{Revision: rev, Status: &st}, by)
-	case "due":
-		err = s.doChangeAssignment(ctx, fy, c.PostForm("facility_id"), changeAssignmentRequest{Revision: rev, DueDate: c.PostForm("due_date")}, by)
+	case "due": // the row's form: its due date, or its exclude/include button
+		req := changeAssignmentRequest{Revision: rev, DueDate: c.PostForm("due_date")}
+		if ex := c.PostForm("excluded"); ex != "" {
+			b := ex == "true"
+			req.DueDate, req.Excluded, what = "", &b, "exclude"
+			if !b {
+				what = "include"
+			}
+		}
+		err = s.doChangeAssignment(ctx, fy, c.PostForm("facility_id"), req, by)
 	case "bulk":
 		_, err = s.doBulkChange(ctx, fy, bulkChangeRequest{DueDate: c.PostForm("due_date"),
 			Select: selectorJSON{Department: c.PostForm("department"), Kind: c.PostForm("kind")}}, by, s.now())

@@ -173,6 +173,44 @@ func TestConsoleRounds(t *testing.T) {
 			t.Errorf("due %s after the conflict", d)
 		}
 	})
+	t.Run("ExcludeAndInclude", func(t *testing.T) {
+		withdrawn := func(id string) string {
+			t.Helper()
+			as, err := e.db.RoundAssignments(ctx, fy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range as {
+				if a.FacilityID == id {
+					return a.Withdrawn
+				}
+			}
+			t.Fatalf("no assignment of %s", id)
+			return ""
+		}
+		as, _ := e.db.RoundAssignments(ctx, fy)
+		a := as[len(as)-1]
+		form := url.Values{"_csrf": {tokA}, "facility_id": {a.FacilityID}, "revision": {strconv.FormatInt(a.Revision, 10)},
+			"due_date": {a.Due.String()}, "excluded": {"true"}}
+		if st, loc, _ := post(t, admin, write("due"), form); st != http.StatusSeeOther || !strings.HasSuffix(loc, "done=exclude") {
+			t.Fatalf("exclude: %d → %q", st, loc)
+		}
+		if w := withdrawn(a.FacilityID); w != checklist.WithdrawnByAdmin {
+			t.Fatalf("withdrawn %q after excluding", w)
+		}
+		_, _, page := get(t, admin, base+"?status=withdrawn")
+		if !strings.Contains(page, "管理者が除外") || !strings.Contains(page, `name="excluded" value="false"`) {
+			t.Error("the excluded row is not shown with its include button")
+		}
+		form.Set("revision", strconv.FormatInt(a.Revision+1, 10))
+		form.Set("excluded", "false")
+		if st, loc, _ := post(t, admin, write("due"), form); st != http.StatusSeeOther || !strings.HasSuffix(loc, "done=include") {
+			t.Fatalf("include: %d → %q", st, loc)
+		}
+		if w := withdrawn(a.FacilityID); w != "" {
+			t.Errorf("withdrawn %q after including", w)
+		}
+	})
 	t.Run("ReviewerDownloadsFinalXLSX", func(t *testing.T) {
 		resp, err := reviewer.Get(fmt.Sprintf("%s/%d/reports/final?format=xlsx", base, fy))
 		if err != nil {
