@@ -34,17 +34,20 @@ const roundRowsPerPage = 100
 var roundViews = []string{"now", "interim", "final"}
 
 type roundsView struct {
-	FY      int
-	Years   []int
-	Exists  bool
-	R       checklist.Round
-	View    string // now, interim or final
-	AtDate  string // the day the coverage is at (its end, in Tokyo)
-	Views   []string
-	Cov     checklist.Coverage
-	Chart   barChart
-	Overdue []checklist.AssignmentState
-	Rows    []checklist.AssignmentState // the assignment table, filtered, this page
+	FY     int
+	Years  []int
+	Exists bool
+	R      checklist.Round
+	View   string // now, interim or final
+	AtDate string // the day the coverage is at (its end, in Tokyo)
+	// BeforeOpening: the view's instant precedes the opening, so the
+	// round held no assignment then.
+	BeforeOpening bool
+	Views         []string
+	Cov           checklist.Coverage
+	Chart         barChart
+	Overdue       []checklist.AssignmentState
+	Rows          []checklist.AssignmentState // the assignment table, filtered, this page
 	// OverdueMore is how many overdue facilities the list leaves out.
 	OverdueMore int
 	// Paging of the assignment table (1-based); Matching counts the
@@ -110,6 +113,7 @@ func (s *Server) loadRounds(c *gin.Context, fy int) (*roundsView, error) {
 		return nil, err
 	}
 	v.Cov = st.coverage
+	v.BeforeOpening = at.Before(r.OpenedAt)
 	v.AtDate = checklist.DateOf(at.Add(-1)).String()
 	users, err := s.allUsers(ctx, checklist.RoleInspector)
 	if err != nil {

@@ -222,11 +222,16 @@ func TestConsoleRounds(t *testing.T) {
 		}
 	})
 	t.Run("AsOfInterimAndClose", func(t *testing.T) {
-		if st, _, page := get(t, reviewer, base+"?view=interim"); st != http.StatusOK || !strings.Contains(page, fmt.Sprintf("%d-09-30", fy)) {
+		st, _, page := get(t, reviewer, base+"?view=interim&lang=ja")
+		if st != http.StatusOK || !strings.Contains(page, fmt.Sprintf("%d-09-30", fy)) {
 			t.Errorf("interim view: %d", st)
 		}
+		// Opened today: as of a past interim the round held nothing, and says so.
+		if past := e.clk.Now().After(checklist.EndOf(checklist.DefaultInterim(fy))); past != strings.Contains(page, "まだ開始されていませんでした") {
+			t.Errorf("interim view before the opening: note shown %v, want %v", !past, past)
+		}
 		r, _ := e.db.FindRound(ctx, fy)
-		st, _, _ := post(t, admin, write("status"), url.Values{"_csrf": {tokA}, "status": {"closed"}, "revision": {strconv.FormatInt(r.Revision, 10)}})
+		st, _, _ = post(t, admin, write("status"), url.Values{"_csrf": {tokA}, "status": {"closed"}, "revision": {strconv.FormatInt(r.Revision, 10)}})
 		if r2, _ := e.db.FindRound(ctx, fy); st != http.StatusSeeOther || r2.Status != checklist.RoundClosed {
 			t.Errorf("close: %d, status %s", st, r2.Status)
 		}

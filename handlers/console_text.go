@@ -372,6 +372,7 @@ var consoleMessages = map[string][2]string{
 	"rounds.added_tag":                {"年度途中に追加", "added during the year"},
 	"rounds.covered":                  {"点検済み", "Inspected"},
 	"rounds.approved_pct":             {"承認率", "Approved"},
+	"rounds.before_opening":           {"この時点ではラウンドはまだ開始されていませんでした。", "The round had not been opened yet at this date."},
 	"rounds.no_dept":                  {"（部署なし）", "(no department)"},
 	"rounds.total":                    {"合計", "Total"},
 	"rounds.overdue":                  {"期限超過の施設", "Overdue facilities"},
