@@ -171,7 +171,7 @@ func (s *Server) loadRounds(c *gin.Context, fy int) (*roundsView, error) {
 }
 
 // roundFY is the page's fiscal year: ?fy=, else this one.
-func (s *Server) roundFY(c *gin.Context, param string) int {
+func (s *Server) roundFY(param string) int {
 	if fy, err := strconv.Atoi(param); err == nil && fy >= 2000 && fy <= 2200 {
 		return fy
 	}
@@ -180,7 +180,7 @@ func (s *Server) roundFY(c *gin.Context, param string) int {
 
 // consoleRounds shows the round of ?fy= (this fiscal year by default).
 func (s *Server) consoleRounds(c *gin.Context) {
-	v, err := s.loadRounds(c, s.roundFY(c, c.Query("fy")))
+	v, err := s.loadRounds(c, s.roundFY(c.Query("fy")))
 	if err != nil {
 		s.consoleError(c, err)
 		return
