@@ -77,6 +77,7 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 	in.GET("/good-practices", s.consoleGallery)
 	in.GET("/reports", s.consoleReports)
 	in.GET("/reports/export", s.planExport)
+	s.consoleRoundRoutes(in)
 
 	admin := in.Group("/admin", s.requireConsoleAdmin)
 	admin.GET("/users", s.consoleUsers)

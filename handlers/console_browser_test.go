@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -572,5 +573,82 @@ func TestConsoleBrowserChecklists(t *testing.T) {
 	browse(t, ctx, base+"/console/admin/checklists/svc?from=1&to=2", http.StatusOK)
 	if s := textOf(t, ctx, "#h-versions ~ table.diff"); !strings.Contains(s, "signage.braille") {
 		t.Errorf("v1 → v2 diff: %q", s)
+	}
+}
+
+// The round page in the browser: an admin opens the round, sees the
+// coverage by department, and moves one department's due dates in bulk.
+// axe-core on each state of the page; console-rounds.png.
+func TestConsoleBrowserRounds(t *testing.T) {
+	b := browsertest.Start(t)
+	e := newConsoleEnv(t)
+	base := e.srv.URL
+	fy := checklist.FiscalYear(e.clk.Now())
+	ctx := b.Context(t, 90*time.Second)
+	signInBrowser(t, ctx, base, "/console/rounds", e.newUser(checklist.RoleAdmin).Username)
+	browsertest.CheckAccessible(t, ctx)
+	submitWith(t, ctx, `form[action$="/open"] button`)
+	if s := textOf(t, ctx, ".notice"); !strings.Contains(s, "開始しました") {
+		t.Fatalf("after opening: %q", s)
+	}
+	if s := textOf(t, ctx, "#coverage"); !strings.Contains(s, "商工部") || !strings.Contains(s, "雇用就業部") || !strings.Contains(s, "合計") {
+		t.Errorf("coverage table: %q", s)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('svg.chart rect').length`); n < 2 {
+		t.Errorf("%d bars in the chart", n)
+	}
+	browsertest.CheckAccessible(t, ctx)
+
+	due := strconv.Itoa(fy) + "-11-30"
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("b-dept"), "商工部"),
+		chromedp.SetValue(chromedp.ID("b-due"), due),
+	); err != nil {
+		t.Fatal(err)
+	}
+	submitWith(t, ctx, `#bulk button`)
+	if s := textOf(t, ctx, ".notice"); !strings.Contains(s, "一括変更しました") {
+		t.Fatalf("after the bulk change: %q", s)
+	}
+	as, err := e.db.RoundAssignments(context.Background(), fy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := 0
+	for _, a := range as {
+		f, err := e.db.FindFacility(context.Background(), a.FacilityID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (f.Department == "商工部") != (a.Due.String() == due) {
+			t.Errorf("%s (%s) due %s", f.Code, f.Department, a.Due)
+		}
+		if f.Department == "商工部" {
+			moved++
+		}
+	}
+	if n := eval[int](t, ctx, `[...document.querySelectorAll('#assignments input[type=date]')].filter(i => i.value === '`+due+`').length`); moved == 0 || n != moved {
+		t.Errorf("the table shows %d rows due %s, want %d", n, due, moved)
+	}
+	browsertest.CheckAccessible(t, ctx)
+	browsertest.Screenshot(t, ctx, "console-rounds")
+
+	// The interim workbook is one click away, with the session's cookie.
+	xlsx, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.querySelector('a[href$="/reports/interim?format=xlsx"]').href)
+		.then(r => r.ok ? r.arrayBuffer() : Promise.reject(r.status))
+		.then(b => { let s = ''; for (const c of new Uint8Array(b)) s += String.fromCharCode(c); return btoa(s); })`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("download the interim workbook: %v", err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, err := excelize.OpenReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("the interim download is no workbook: %v", err)
+	}
+	if sheets := wb.GetSheetList(); !slices.Contains(sheets, "部局別進捗") {
+		t.Errorf("interim workbook sheets %v lack 部局別進捗", sheets)
 	}
 }

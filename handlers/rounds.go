@@ -538,29 +538,49 @@ func (s *Server) openRound(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	r, as, known, err := s.doOpenRound(ctx, req, actorOf(c))
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	// The coverage of what was just written: the facilities and
+	// assignments are in hand, so only the inspections are read.
+	ins, err := s.store.RoundInspections(ctx, r.FiscalYear)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	states := make([]checklist.InspectionState, 0, len(ins))
+	for _, in := range ins {
+		states = append(states, checklist.InspectionNow(in))
+	}
+	cov := checklist.ComputeCoverage(r, as, known, states, s.now())
+	c.Header("Location", "/v1/rounds/"+strconv.Itoa(r.FiscalYear))
+	respondJSON(c, http.StatusCreated, roundDetailJSON{roundJSON: newRoundJSON(r), Coverage: newCoverageJSON(cov)})
+}
+
+// doOpenRound opens the round req asks for (the API's and the console's
+// one way): it returns the round, its assignments and every facility by
+// id, or the problems, with nothing written.
+func (s *Server) doOpenRound(ctx context.Context, req openRoundRequest, by checklist.Actor) (checklist.Round, []checklist.Assignment, map[string]checklist.Facility, error) {
 	var p checklist.Problems
 	interim := parseOptionalDateField(&p, "interim_date", req.InterimDate)
 	final := parseOptionalDateField(&p, "final_date", req.FinalDate)
 	due := parseOptionalDateField(&p, "default_due_date", req.DefaultDueDate)
 	if err := p.Err("the round is not valid"); err != nil {
-		respondError(c, err)
-		return
+		return checklist.Round{}, nil, nil, err
 	}
-	by := actorOf(c)
 	r, err := checklist.NewRound(req.FiscalYear, interim, final, due, by, s.now())
 	if err != nil {
-		respondError(c, err)
-		return
+		return r, nil, nil, err
 	}
 	facilities, err := s.allFacilities(ctx)
 	if err != nil {
-		respondError(c, err)
-		return
+		return r, nil, nil, err
 	}
 	a, versions, inspectors, err := s.assignmentDefaults(ctx)
 	if err != nil {
-		respondError(c, err)
-		return
+		return r, nil, nil, err
 	}
 	as := checklist.OpenRound(r, facilities, a, versions, inspectors, by)
 	index := make(map[string]int, len(as))
@@ -601,28 +621,13 @@ func (s *Server) openRound(c *gin.Context) {
 		}
 	}
 	if err := p.Err("the round cannot be opened"); err != nil {
-		respondError(c, err)
-		return
+		return r, nil, nil, err
 	}
 	if err := s.store.OpenRound(ctx, r, as, by); err != nil {
-		respondError(c, err)
-		return
+		return r, nil, nil, err
 	}
 	s.roundsChanged(r.FiscalYear)
-	// The coverage of what was just written: the facilities and
-	// assignments are in hand, so only the inspections are read.
-	ins, err := s.store.RoundInspections(ctx, r.FiscalYear)
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	states := make([]checklist.InspectionState, 0, len(ins))
-	for _, in := range ins {
-		states = append(states, checklist.InspectionNow(in))
-	}
-	cov := checklist.ComputeCoverage(r, as, known, states, s.now())
-	c.Header("Location", "/v1/rounds/"+strconv.Itoa(r.FiscalYear))
-	respondJSON(c, http.StatusCreated, roundDetailJSON{roundJSON: newRoundJSON(r), Coverage: newCoverageJSON(cov)})
+	return r, as, known, nil
 }
 
 // addProblems adds err's field problems under prefix.
@@ -686,6 +691,24 @@ func (s *Server) updateRound(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
+	r, err := s.doUpdateRound(c.Request.Context(), fy, req, actorOf(c))
+	if err != nil {
+		var e *checklist.Error
+		if errors.As(err, &e) {
+			if cur, ok := e.Current.(checklist.Round); ok {
+				e.Current = newRoundJSON(cur)
+			}
+		}
+		respondError(c, err)
+		return
+	}
+	respondJSON(c, http.StatusOK, newRoundJSON(r))
+}
+
+// doUpdateRound changes round fy as req says, based on req.Revision (the
+// API's and the console's one way); a stale revision's error carries the
+// current round.
+func (s *Server) doUpdateRound(ctx context.Context, fy int, req updateRoundRequest, by checklist.Actor) (checklist.Round, error) {
 	var p checklist.Problems
 	var ch checklist.RoundChange
 	date := func(field string, v *string) *checklist.Date {
@@ -711,25 +734,16 @@ func (s *Server) updateRound(c *gin.Context) {
 		p.Add("revision", checklist.CodeRequired, "revision is required: the revision the change is based on")
 	}
 	if err := p.Err("the round change is not valid"); err != nil {
-		respondError(c, err)
-		return
+		return checklist.Round{}, err
 	}
-	by := actorOf(c)
-	r, err := s.store.UpdateRound(c.Request.Context(), fy, req.Revision, by, func(r checklist.Round) (checklist.Round, error) {
+	r, err := s.store.UpdateRound(ctx, fy, req.Revision, by, func(r checklist.Round) (checklist.Round, error) {
 		return ch.Apply(r, by, s.now())
 	})
 	if err != nil {
-		var e *checklist.Error
-		if errors.As(err, &e) {
-			if cur, ok := e.Current.(checklist.Round); ok {
-				e.Current = newRoundJSON(cur)
-			}
-		}
-		respondError(c, err)
-		return
+		return r, err
 	}
 	s.roundsChanged(fy)
-	respondJSON(c, http.StatusOK, newRoundJSON(r))
+	return r, nil
 }
 
 type changeAssignmentRequest struct {
@@ -752,14 +766,22 @@ func (s *Server) changeAssignment(c *gin.Context) {
 		return
 	}
 	id := c.Param("facility_id")
-	ctx := c.Request.Context()
+	if err := s.doChangeAssignment(c.Request.Context(), fy, id, req, actorOf(c)); err != nil {
+		respondError(c, err)
+		return
+	}
+	s.respondAssignment(c, fy, id)
+}
+
+// doChangeAssignment changes facility id's assignment in round fy as req
+// says, based on req.Revision (the API's and the console's one way).
+func (s *Server) doChangeAssignment(ctx context.Context, fy int, id string, req changeAssignmentRequest, by checklist.Actor) error {
 	f, err := s.store.FindFacility(ctx, id)
 	if checklist.ErrorCode(err) == checklist.ENotFound {
 		err = noAssignment(fy, id)
 	}
 	if err != nil {
-		respondError(c, err)
-		return
+		return err
 	}
 	var p checklist.Problems
 	if req.Revision < 1 {
@@ -767,8 +789,7 @@ func (s *Server) changeAssignment(c *gin.Context) {
 	}
 	_, _, inspectors, err := s.assignmentDefaults(ctx)
 	if err != nil {
-		respondError(c, err)
-		return
+		return err
 	}
 	ch := assignmentChange(&p, "", req.DueDate, req.InspectorIDs, req.Excluded, f, inspectors)
 	for i := range p { // top-level fields of this body
@@ -777,10 +798,8 @@ func (s *Server) changeAssignment(c *gin.Context) {
 		}
 	}
 	if err := p.Err("the assignment change is not valid"); err != nil {
-		respondError(c, err)
-		return
+		return err
 	}
-	by := actorOf(c)
 	found := false
 	_, err = s.store.ChangeAssignments(ctx, fy, by, func(r checklist.Round, cur []checklist.Assignment) ([]checklist.Assignment, error) {
 		for _, a := range cur {
@@ -803,11 +822,10 @@ func (s *Server) changeAssignment(c *gin.Context) {
 		err = noAssignment(fy, id)
 	}
 	if err != nil {
-		respondError(c, err)
-		return
+		return err
 	}
 	s.roundsChanged(fy)
-	s.respondAssignment(c, fy, id)
+	return nil
 }
 
 // respondAssignment answers with facility id's assignment as it is now.
@@ -866,6 +884,39 @@ func (s *Server) bulkChangeAssignments(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	now := s.now()
+	written, err := s.doBulkChange(ctx, fy, req, actorOf(c), now)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	out := bulkChangeJSON{Changed: len(written), Assignments: make([]assignmentJSON, 0, len(written))}
+	r, err := s.store.FindRound(ctx, fy)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	st, err := s.roundAt(ctx, r, now)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	changed := map[string]bool{}
+	for _, a := range written {
+		changed[a.FacilityID] = true
+	}
+	for _, a := range st.coverage.States {
+		if changed[a.FacilityID] {
+			out.Assignments = append(out.Assignments, newAssignmentJSON(a))
+		}
+	}
+	respondJSON(c, http.StatusOK, out)
+}
+
+// doBulkChange applies one change to every assignment of round fy that
+// req's selector picks (the API's and the console's one way): all are
+// checked before any is written.
+func (s *Server) doBulkChange(ctx context.Context, fy int, req bulkChangeRequest, by checklist.Actor, now time.Time) ([]checklist.Assignment, error) {
 	sel := checklist.AssignmentSelector{FacilityIDs: req.Select.FacilityIDs, Department: req.Select.Department,
 		Kind: checklist.FacilityKind(req.Select.Kind), All: req.Select.All}
 	var p checklist.Problems
@@ -874,8 +925,7 @@ func (s *Server) bulkChangeAssignments(c *gin.Context) {
 	}
 	facilities, err := s.allFacilities(ctx)
 	if err != nil {
-		respondError(c, err)
-		return
+		return nil, err
 	}
 	byID := make(map[string]checklist.Facility, len(facilities))
 	for _, f := range facilities {
@@ -905,11 +955,8 @@ func (s *Server) bulkChangeAssignments(c *gin.Context) {
 		}
 	}
 	if err := p.Err("the bulk change is not valid"); err != nil {
-		respondError(c, err)
-		return
+		return nil, err
 	}
-	by := actorOf(c)
-	now := s.now()
 	written, err := s.store.ChangeAssignments(ctx, fy, by, func(r checklist.Round, cur []checklist.Assignment) ([]checklist.Assignment, error) {
 		if err := ch.Validate(r); err != nil {
 			return nil, err
@@ -929,34 +976,10 @@ func (s *Server) bulkChangeAssignments(c *gin.Context) {
 		}
 		return out, nil
 	})
-	if err != nil {
-		respondError(c, err)
-		return
-	}
 	if len(written) > 0 {
 		s.roundsChanged(fy)
 	}
-	out := bulkChangeJSON{Changed: len(written), Assignments: make([]assignmentJSON, 0, len(written))}
-	r, err := s.store.FindRound(ctx, fy)
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	st, err := s.roundAt(ctx, r, now)
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	changed := map[string]bool{}
-	for _, a := range written {
-		changed[a.FacilityID] = true
-	}
-	for _, a := range st.coverage.States {
-		if changed[a.FacilityID] {
-			out.Assignments = append(out.Assignments, newAssignmentJSON(a))
-		}
-	}
-	respondJSON(c, http.StatusOK, out)
+	return written, err
 }
 
 // tabletAssignmentJSON is one line of a tablet's "to do this year" list.
