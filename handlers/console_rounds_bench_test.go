@@ -14,10 +14,7 @@ import (
 	"time"
 
 	"tenken/checklist"
-	"tenken/checklist/checklistfile"
-	"tenken/checklist/demodata"
 	"tenken/handlers"
-	"tenken/storage/storagetest"
 )
 
 // BenchmarkConsoleRounds measures the round page of an admin (every form
@@ -31,35 +28,8 @@ import (
 func BenchmarkConsoleRounds(b *testing.B) {
 	const facilities = 300
 	ctx := context.Background()
-	db := storagetest.Open(b)
-	content := checklistfile.Default()
-	v, err := checklist.Publish(defaultChecklistID, content, 1, time.Now(), "admin")
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := db.PutChecklistVersion(ctx, v); err != nil {
-		b.Fatal(err)
-	}
-	var ids []string
-	for i := range facilities {
-		f, err := db.CreateFacility(ctx, checklist.Facility{Code: fmt.Sprintf("R-%04d", i+1), Kind: checklist.KindPublicHall,
-			Department: fmt.Sprintf("部 %d", i%8), Active: true,
-			Name: checklist.FacilityName{JA: fmt.Sprintf("施設 %d", i+1), EN: fmt.Sprintf("Facility %d", i+1)}}, checklist.SystemActor)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ids = append(ids, f.ID)
-	}
+	db := roundsBureau(b, facilities)
 	fy := checklist.FiscalYear(time.Now())
-	g := demodata.New(demodata.Options{ChecklistID: defaultChecklistID, Version: 1, Content: &content,
-		Facilities: ids, FirstYear: fy, Years: 1, PerYear: 1, Seed: 1, Today: checklist.DateOf(time.Now())})
-	ins, err := g.All()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := db.InsertInspections(ctx, ins); err != nil {
-		b.Fatal(err)
-	}
 	if _, err := handlers.CreateUser(ctx, db, checklist.User{Username: "bench-admin", Role: checklist.RoleAdmin}, testPassword, checklist.SystemActor); err != nil {
 		b.Fatal(err)
 	}

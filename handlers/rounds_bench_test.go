@@ -15,6 +15,7 @@ import (
 	"tenken/checklist/checklistfile"
 	"tenken/checklist/demodata"
 	"tenken/handlers"
+	"tenken/storage"
 	"tenken/storage/storagetest"
 )
 
@@ -29,35 +30,8 @@ import (
 func BenchmarkRounds(b *testing.B) {
 	const facilities = 1000
 	ctx := context.Background()
-	db := storagetest.Open(b)
-	content := checklistfile.Default()
-	v, err := checklist.Publish(defaultChecklistID, content, 1, time.Now(), "admin")
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := db.PutChecklistVersion(ctx, v); err != nil {
-		b.Fatal(err)
-	}
-	var ids []string
-	for i := range facilities {
-		f, err := db.CreateFacility(ctx, checklist.Facility{Code: fmt.Sprintf("R-%04d", i+1), Kind: checklist.KindPublicHall,
-			Department: fmt.Sprintf("部 %d", i%8), Active: true,
-			Name: checklist.FacilityName{JA: fmt.Sprintf("施設 %d", i+1), EN: fmt.Sprintf("Facility %d", i+1)}}, checklist.SystemActor)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ids = append(ids, f.ID)
-	}
+	db := roundsBureau(b, facilities)
 	fy := checklist.FiscalYear(time.Now())
-	g := demodata.New(demodata.Options{ChecklistID: defaultChecklistID, Version: 1, Content: &content,
-		Facilities: ids, FirstYear: fy, Years: 1, PerYear: 1, Seed: 1, Today: checklist.DateOf(time.Now())})
-	ins, err := g.All()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := db.InsertInspections(ctx, ins); err != nil {
-		b.Fatal(err)
-	}
 	srv, err := handlers.NewServer(handlers.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, db)
 	if err != nil {
 		b.Fatal(err)
@@ -115,4 +89,41 @@ func BenchmarkRounds(b *testing.B) {
 			do("GET", fmt.Sprintf("/v1/rounds/%d/reports/interim?format=xlsx", fy), "", http.StatusOK)
 		}
 	})
+}
+
+// roundsBureau is a database with the default checklist published and n
+// facilities in 8 departments, each with one inspection of this fiscal
+// year: the bureau the round benchmarks open rounds over.
+func roundsBureau(b *testing.B, n int) *storage.DB {
+	b.Helper()
+	ctx := context.Background()
+	db := storagetest.Open(b)
+	content := checklistfile.Default()
+	v, err := checklist.Publish(defaultChecklistID, content, 1, time.Now(), "admin")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := db.PutChecklistVersion(ctx, v); err != nil {
+		b.Fatal(err)
+	}
+	var ids []string
+	for i := range n {
+		f, err := db.CreateFacility(ctx, checklist.Facility{Code: fmt.Sprintf("R-%04d", i+1), Kind: checklist.KindPublicHall,
+			Department: fmt.Sprintf("部 %d", i%8), Active: true,
+			Name: checklist.FacilityName{JA: fmt.Sprintf("施設 %d", i+1), EN: fmt.Sprintf("Facility %d", i+1)}}, checklist.SystemActor)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, f.ID)
+	}
+	g := demodata.New(demodata.Options{ChecklistID: defaultChecklistID, Version: 1, Content: &content,
+		Facilities: ids, FirstYear: checklist.FiscalYear(time.Now()), Years: 1, PerYear: 1, Seed: 1, Today: checklist.DateOf(time.Now())})
+	ins, err := g.All()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := db.InsertInspections(ctx, ins); err != nil {
+		b.Fatal(err)
+	}
+	return db
 }
