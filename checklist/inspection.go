@@ -2,7 +2,6 @@ package checklist
 
 import (
 	"slices"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -396,14 +395,4 @@ func checkComment(p *Problems, field, s string, required bool) {
 	default:
 		checkString(p, field, s)
 	}
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

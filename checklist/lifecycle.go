@@ -2,6 +2,7 @@ package checklist
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -87,7 +88,7 @@ func (in *Inspection) transition(action string, by Actor, now time.Time, reason 
 		From: from, To: r.to, At: stamp.At, By: by.UserID, ByName: by.Name, Role: by.Role,
 		Reason: reason, Items: items, Revision: stamp.Revision,
 	})
-	return InspectionChange{Action: action, From: from, To: r.to, Reason: reason, Items: sortedKeys(items)}
+	return InspectionChange{Action: action, From: from, To: r.to, Reason: reason, Items: slices.Sorted(maps.Keys(items))}
 }
 
 // Submit sends a draft for review. Every required visible item must be
@@ -128,7 +129,7 @@ func (in *Inspection) Return(c *Content, comment string, items map[string]string
 	}
 	var p Problems
 	checkComment(&p, "comment", comment, false)
-	for _, k := range sortedKeys(items) {
+	for _, k := range slices.Sorted(maps.Keys(items)) {
 		field := "item_comments[" + k + "]"
 		if _, ok := c.Item(k); !ok {
 			p.Add(field, CodeUnknownItem, "checklist %s version %d has no item %q", in.ChecklistID, in.Version, k)

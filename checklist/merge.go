@@ -2,6 +2,7 @@ package checklist
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 )
@@ -61,7 +62,7 @@ func (in *Inspection) ApplySave(c *Content, s Save, by Actor, now time.Time) (In
 	}
 
 	// Each answer on its own: the item exists and the answer fits it.
-	keys := sortedKeys(s.Answers)
+	keys := slices.Sorted(maps.Keys(s.Answers))
 	changes := make(map[string]*Answer, len(keys)) // normalized; nil clears
 	for _, k := range keys {
 		path := answerPath(k)
@@ -110,7 +111,7 @@ func (in *Inspection) ApplySave(c *Content, s Save, by Actor, now time.Time) (In
 	}
 	visible := c.Visible(merged)
 	var hidden []string // answered items the merge hides: cleared with the save
-	for _, k := range sortedKeys(merged) {
+	for _, k := range slices.Sorted(maps.Keys(merged)) {
 		if visible[k] {
 			continue
 		}
@@ -138,7 +139,7 @@ func (in *Inspection) ApplySave(c *Content, s Save, by Actor, now time.Time) (In
 
 	stamp := in.touch(by, now)
 	touched := make([]string, 0, len(changes)+len(hidden))
-	for _, k := range sortedKeys(changes) {
+	for _, k := range slices.Sorted(maps.Keys(changes)) {
 		a := changes[k]
 		touched = append(touched, k)
 		if a == nil {

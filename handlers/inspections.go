@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -318,7 +319,7 @@ type saveRequest struct {
 func decodeAnswers(raw map[string]json.RawMessage) (map[string]*checklist.Answer, error) {
 	out := make(map[string]*checklist.Answer, len(raw))
 	var p checklist.Problems
-	for _, k := range sortedKeys(raw) {
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		b := bytes.TrimSpace(raw[k])
 		if string(b) == "null" {
 			out[k] = nil
@@ -580,13 +581,4 @@ func decodeCursor(list, s string, n int) ([]string, bool) {
 		return nil, false
 	}
 	return parts[1:], true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

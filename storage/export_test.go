@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
@@ -52,7 +54,7 @@ func (db *DB) EnsureReportRows(ctx context.Context) error {
 func (db *DB) InsertTypedAnswers(ctx context.Context, in *checklist.Inspection) error {
 	d := toInspectionDoc(in)
 	d.AnswersJSON = ""
-	for _, k := range sortedKeys(in.Answers) {
+	for _, k := range slices.Sorted(maps.Keys(in.Answers)) {
 		d.Answers = append(d.Answers, toAnswerDoc(k, in.Answers[k]))
 	}
 	_, err := db.db.Collection(colInspections).InsertOne(ctx, d)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -210,7 +212,7 @@ func toInspectionDoc(in *checklist.Inspection) inspectionDoc {
 		UpdatedAt: in.Updated.At, UpdatedBy: in.Updated.By,
 	}
 	answers := make([]answerDoc, 0, len(in.Answers))
-	for _, k := range sortedKeys(in.Answers) {
+	for _, k := range slices.Sorted(maps.Keys(in.Answers)) {
 		answers = append(answers, toAnswerDoc(k, in.Answers[k]))
 	}
 	js, err := json.Marshal(answers)
@@ -218,7 +220,7 @@ func toInspectionDoc(in *checklist.Inspection) inspectionDoc {
 		panic(fmt.Sprintf("inspection %s: answers: %v", in.ID, err)) // plain values only: cannot happen
 	}
 	d.AnswersJSON = string(js)
-	for _, k := range sortedKeys(in.Cleared) {
+	for _, k := range slices.Sorted(maps.Keys(in.Cleared)) {
 		s := in.Cleared[k]
 		d.Cleared = append(d.Cleared, clearedDoc{Key: k, Revision: s.Revision, UpdatedAt: s.At, UpdatedBy: s.By})
 	}
@@ -284,15 +286,6 @@ func (d *inspectionDoc) toDomain() (*checklist.Inspection, error) {
 		in.Applied = append(in.Applied, parseApplied(a))
 	}
 	return in, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func inspectionLock(id string) string { return "inspection:" + id }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -202,7 +203,7 @@ type rowFinding struct {
 func toReportRow(in *checklist.Inspection) reportRowDoc {
 	var b strings.Builder
 	var fs []rowFinding
-	for _, k := range sortedKeys(in.Answers) {
+	for _, k := range slices.Sorted(maps.Keys(in.Answers)) {
 		o := in.Answers[k].Outcome
 		b.WriteString(k)
 		for _, n := range []int{bit(o.Answered), bit(o.Failed), bit(o.NA)} {
