@@ -57,14 +57,8 @@ type dashboardView struct {
 func (s *Server) consoleDashboard(c *gin.Context) {
 	ctx := c.Request.Context()
 	fy := s.consoleYear(c)
-	vers, err := s.store.ReportVersions(ctx)
-	if err != nil {
-		s.consoleError(c, err)
-		return
-	}
-	years, err := s.persistentYears(ctx, fy, vers)
-	if err != nil {
-		s.consoleError(c, err)
+	years, ok := s.consoleReportYears(c, fy)
+	if !ok {
 		return
 	}
 	cur := years[len(years)-1]
@@ -208,16 +202,9 @@ func trendOf(d float64) string {
 // consoleFacilities lists facilities with their latest score and its
 // change since the year before.
 func (s *Server) consoleFacilities(c *gin.Context) {
-	ctx := c.Request.Context()
 	fy := s.consoleYear(c)
-	vers, err := s.store.ReportVersions(ctx)
-	if err != nil {
-		s.consoleError(c, err)
-		return
-	}
-	years, err := s.persistentYears(ctx, fy, vers)
-	if err != nil {
-		s.consoleError(c, err)
+	years, ok := s.consoleReportYears(c, fy)
+	if !ok {
 		return
 	}
 	cur := years[len(years)-1]
@@ -272,14 +259,8 @@ func (s *Server) consoleFacility(c *gin.Context) {
 		return
 	}
 	fy := checklist.FiscalYear(s.now())
-	vers, err := s.store.ReportVersions(ctx)
-	if err != nil {
-		s.consoleError(c, err)
-		return
-	}
-	years, err := s.persistentYears(ctx, fy, vers)
-	if err != nil {
-		s.consoleError(c, err)
+	years, ok := s.consoleReportYears(c, fy)
+	if !ok {
 		return
 	}
 	v := facilityView{Facility: f, ItemText: itemTexts(years[len(years)-1])}
@@ -319,4 +300,20 @@ func (s *Server) consoleFacility(c *gin.Context) {
 		return
 	}
 	s.render(c, http.StatusOK, "facility.html", "fac.one", v)
+}
+
+// consoleReportYears reads the report data of the fiscal years ending at
+// fy that the persistent-problem rule looks at (the last is fy), as the
+// plan export does; on an error it renders the error page.
+func (s *Server) consoleReportYears(c *gin.Context, fy int) ([]*checklist.YearData, bool) {
+	ctx := c.Request.Context()
+	vers, err := s.store.ReportVersions(ctx)
+	if err == nil {
+		var years []*checklist.YearData
+		if years, err = s.persistentYears(ctx, fy, vers); err == nil {
+			return years, true
+		}
+	}
+	s.consoleError(c, err)
+	return nil, false
 }
