@@ -225,15 +225,20 @@ func (l *loader) call(ctx context.Context, op, token, method, path string, body,
 	}
 	start := time.Now()
 	res, err := l.client.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return 0, nil, ctx.Err() // the run ended mid-request: not a server error
-		}
+	var data []byte
+	if err == nil {
+		data, err = io.ReadAll(res.Body)
+		res.Body.Close()
+	}
+	if err != nil && ctx.Err() != nil {
+		// The run ended mid-request, before or while the answer was
+		// read: not a server error.
+		return 0, nil, ctx.Err()
+	}
+	if res == nil {
 		l.record(op, time.Since(start), err)
 		return 0, nil, err
 	}
-	data, err := io.ReadAll(res.Body)
-	res.Body.Close()
 	elapsed := time.Since(start)
 	if err == nil && len(want) > 0 && !contains(want, res.StatusCode) {
 		err = fmt.Errorf("%s %s: %d %.200s", method, path, res.StatusCode, data)
