@@ -130,7 +130,7 @@ func NewAction(a Action, by Actor, now time.Time) (Action, error) {
 func checkActionFields(p *Problems, a Action) {
 	checkActionText(p, "title", a.Title, MaxActionTitle, true)
 	checkActionText(p, "owner", a.Owner, MaxActionOwner, false)
-	if a.TargetFiscalYear < 2000 || a.TargetFiscalYear > 2200 {
+	if !ValidFiscalYear(a.TargetFiscalYear) {
 		p.Add("target_fiscal_year", "range", "target_fiscal_year must be a fiscal year such as 2027")
 	}
 	if !a.Due.IsZero() && a.TargetFiscalYear != 0 && FiscalYearOfDate(a.Due) > a.TargetFiscalYear {

@@ -29,7 +29,7 @@ func TestActionStatusChanges(t *testing.T) {
 		from checklist.ActionStatus
 		to   checklist.ActionStatus
 		by   checklist.Actor
-		code string
+		code checklist.Code
 	}{
 		{"OK", checklist.ActionPlanned, checklist.ActionInProgress, inspectorActor, ""},
 		{"OKDone", checklist.ActionInProgress, checklist.ActionDone, inspectorActor, ""},

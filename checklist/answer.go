@@ -502,11 +502,13 @@ func (c Content) Score(answers map[string]Answer) Score {
 	return total
 }
 
+// percent is Percent for a score, nil (not 0) when nothing scores: a
+// section without scored items has no percentage rather than 0 %.
 func percent(points, maxPoints float64) *float64 {
 	if maxPoints <= 0 {
 		return nil
 	}
-	p := 100 * points / maxPoints
+	p := Percent(points, maxPoints)
 	return &p
 }
 

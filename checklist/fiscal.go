@@ -2,6 +2,7 @@ package checklist
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -21,6 +22,24 @@ func FiscalYear(t time.Time) int {
 		return t.Year()
 	}
 	return t.Year() - 1
+}
+
+// The fiscal years tenken accepts anywhere — in queries, rounds, action
+// targets: wide enough for every record and plan, narrow enough that a
+// typo (226, 20266) is refused rather than stored.
+const (
+	MinFiscalYear = 2000
+	MaxFiscalYear = 2200
+)
+
+// ValidFiscalYear reports whether fy is within MinFiscalYear..MaxFiscalYear.
+func ValidFiscalYear(fy int) bool { return fy >= MinFiscalYear && fy <= MaxFiscalYear }
+
+// ParseFiscalYear reads a fiscal year written in digits ("2026"); false
+// when s is not a valid one.
+func ParseFiscalYear(s string) (int, bool) {
+	fy, err := strconv.Atoi(s)
+	return fy, err == nil && ValidFiscalYear(fy)
 }
 
 // FiscalYearOfDate returns the fiscal year of a calendar date in Japan.

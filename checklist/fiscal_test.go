@@ -89,3 +89,30 @@ func TestFiscalYearLabel(t *testing.T) {
 		}
 	}
 }
+
+func TestParseFiscalYear(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"2026", 2026, true},
+		{"2000", checklist.MinFiscalYear, true},
+		{"2200", checklist.MaxFiscalYear, true},
+		{"1999", 1999, false},
+		{"2201", 2201, false},
+		{"226", 226, false},
+		{"", 0, false},
+		{"2026.0", 0, false},
+		{"FY2026", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := checklist.ParseFiscalYear(tt.in)
+		if ok != tt.ok || ok && got != tt.want {
+			t.Errorf("ParseFiscalYear(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+		if ok && !checklist.ValidFiscalYear(got) {
+			t.Errorf("ValidFiscalYear(%d) disagrees with ParseFiscalYear", got)
+		}
+	}
+}

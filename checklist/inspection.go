@@ -46,12 +46,13 @@ const (
 	MaxIdempotencyKeyLen = 128
 )
 
-// Actor is who performs a change: the domain checks roles, the HTTP
-// layer checks facility access before calling in.
+// Actor is who performs a change. Facilities are the facilities an
+// inspector is bound to: what Inspection.CheckAccess lets them see.
 type Actor struct {
-	UserID string
-	Name   string
-	Role   Role
+	UserID     string
+	Name       string
+	Role       Role
+	Facilities []string
 }
 
 // Stamp records when and by whom something last changed, and at which

@@ -62,7 +62,7 @@ func (in *Inspection) CanEdit(by Actor) error {
 
 // stateError refuses a write in the wrong status with code, naming the
 // status. An approved inspection is locked: that is said in so many words.
-func stateError(in *Inspection, code, rule string) error {
+func stateError(in *Inspection, code Code, rule string) error {
 	if in.Status == StatusApproved {
 		return Errorf(code, "the inspection is approved and locked; a reviewer must reopen it first (%s)", rule)
 	}

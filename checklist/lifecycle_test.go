@@ -77,7 +77,7 @@ func TestLifecycle(t *testing.T) {
 		from   checklist.Status
 		action string
 		by     checklist.Actor
-		want   string           // error code, or ok
+		want   checklist.Code   // error code, or ok
 		to     checklist.Status // when ok
 	}{
 		{checklist.StatusDraft, "submit", inspector, ok, checklist.StatusSubmitted},
@@ -206,7 +206,7 @@ func TestNewInspection(t *testing.T) {
 		id    string
 		date  checklist.Date
 		by    checklist.Actor
-		code  string
+		code  checklist.Code
 		field string
 	}{
 		{"ErrIDNotUUID", "abc", d, inspector, checklist.EInvalid, "id"},
@@ -260,7 +260,7 @@ func TestWasApplied(t *testing.T) {
 		req     checklist.Idempotency
 		rev     int64
 		applied bool
-		code    string
+		code    checklist.Code
 	}{
 		{checklist.Idempotency{Key: "u/k1", Fingerprint: "f1"}, 5, true, ""},
 		{checklist.Idempotency{Key: "u/k1", Fingerprint: "f2"}, 0, false, checklist.EInvalid},

@@ -185,3 +185,25 @@ func (in *Inspection) clear(k string, stamp Stamp) {
 	delete(in.Answers, k)
 	in.Cleared[k] = stamp
 }
+
+// SaveOnCreate applies answers to a new inspection (revision 1) under the
+// rules of a save, as part of its creation: a tablet that has answers
+// when it first reaches the server sends one write, not two. The answers
+// carry the creation's stamp, so the inspection stays at revision 1 and
+// its history has one entry for the one write. It returns the items set.
+func (in *Inspection) SaveOnCreate(c *Content, answers map[string]*Answer, by Actor, now time.Time) ([]string, error) {
+	if in.Revision != 1 {
+		return nil, fmt.Errorf("inspection %s: answers on creation need revision 1, not %d", in.ID, in.Revision)
+	}
+	created := in.Updated
+	ch, err := in.ApplySave(c, Save{BaseRevision: 1, Answers: answers}, by, now)
+	if err != nil {
+		return nil, err
+	}
+	in.Revision, in.Updated = 1, created
+	for k, r := range in.Answers {
+		r.Stamp = created
+		in.Answers[k] = r
+	}
+	return ch.Items, nil
+}

@@ -5,42 +5,14 @@ import (
 	"testing"
 
 	"tenken/checklist"
+	"tenken/checklist/checklisttest"
 )
 
-func ptr(f float64) *float64 { return &f }
-
-// inspectionContent is a small checklist with every kind of rule an
-// inspection meets: required items, fail rules needing a comment and a
-// photo, bounds, options and a show-if.
+// inspectionContent is the shared test checklist (checklisttest), with
+// every kind of rule an inspection meets.
 func inspectionContent(t *testing.T) *checklist.Content {
 	t.Helper()
-	tx := func(ja string) checklist.Text { return checklist.Text{Ja: ja} }
-	c := checklist.Content{
-		Title: tx("サービス点検"),
-		Sections: []checklist.Section{
-			{Key: "signage", Title: tx("案内表示"), Items: []checklist.Item{
-				{Key: "signage.entrance", Text: tx("入口の案内表示は見やすいか"), Type: checklist.TypeYesNo, Required: true,
-					Points: 2, FailRule: &checklist.FailRule{Answer: "no"}, FailedNeedsComment: true, FailedNeedsPhoto: true},
-				{Key: "signage.clarity", Text: tx("表示の分かりやすさ"), Type: checklist.TypeRating,
-					Scale:  []checklist.Text{tx("悪い"), tx("やや悪い"), tx("普通"), tx("良い"), tx("とても良い")},
-					Points: 4, FailRule: &checklist.FailRule{AtOrBelow: 2}},
-			}},
-			{Key: "flyers", Title: tx("チラシ・ポスター"), Items: []checklist.Item{
-				{Key: "flyers.rack", Text: tx("チラシラックがあるか"), Type: checklist.TypeYesNo, AllowNA: true, Required: true,
-					Points: 1, FailRule: &checklist.FailRule{Answer: "no"}},
-				{Key: "flyers.expired_count", Text: tx("期限切れのチラシの枚数"), Type: checklist.TypeNumber,
-					Number: &checklist.NumberSpec{Min: ptr(0), Max: ptr(50), Integer: true},
-					Points: 1, FailRule: &checklist.FailRule{Max: ptr(0)}, FailedNeedsComment: true,
-					ShowIf: &checklist.ShowIf{Item: "flyers.rack", Equals: "yes"}},
-				{Key: "flyers.layout", Text: tx("分野別・時期別に整理されているか"), Type: checklist.TypeSingleChoice,
-					Options: []checklist.Option{{Key: "field", Label: tx("分野別")}, {Key: "period", Label: tx("時期別")}, {Key: "none", Label: tx("未整理")}},
-					Points:  1, FailRule: &checklist.FailRule{AnyOf: []string{"none"}}},
-				{Key: "flyers.languages", Text: tx("対応言語"), Type: checklist.TypeMultiChoice,
-					Options: []checklist.Option{{Key: "ja", Label: tx("日本語")}, {Key: "en", Label: tx("英語")}, {Key: "zh", Label: tx("中国語")}}},
-				{Key: "flyers.note", Text: tx("備考"), Type: checklist.TypeText},
-			}},
-		},
-	}
+	c := checklisttest.Content(1)
 	if err := c.Validate(); err != nil {
 		t.Fatalf("test content: %v", err)
 	}
@@ -148,10 +120,10 @@ func TestApplySave(t *testing.T) {
 
 	t.Run("ErrRevisionOnAClearedItem", func(t *testing.T) {
 		in := draft(t)
-		mustSave(t, in, c, 1, map[string]*checklist.Answer{"flyers.note": answer(checklist.StringValue("a"))})
-		mustSave(t, in, c, 2, map[string]*checklist.Answer{"flyers.note": nil})
+		mustSave(t, in, c, 1, map[string]*checklist.Answer{"notes.n01": answer(checklist.StringValue("a"))})
+		mustSave(t, in, c, 2, map[string]*checklist.Answer{"notes.n01": nil})
 		_, err := in.ApplySave(c, checklist.Save{BaseRevision: 2, Answers: map[string]*checklist.Answer{
-			"flyers.note": answer(checklist.StringValue("b"))}}, inspector, t0)
+			"notes.n01": answer(checklist.StringValue("b"))}}, inspector, t0)
 		if checklist.ErrorCode(err) != checklist.ERevision {
 			t.Fatalf("a stale save to a cleared item: %v, want a conflict", err)
 		}

@@ -15,10 +15,25 @@ type Idempotency struct {
 }
 
 // InspectionUpdate is a domain function applied to a freshly read
-// inspection at time now. It returns what it changed, for the audit
-// trail; to refuse, it returns an error and the inspection is not
-// written.
-type InspectionUpdate func(in *Inspection, now time.Time) (InspectionChange, error)
+// inspection, with the checklist content the inspection is pinned to, at
+// time now. It returns what it changed, for the audit trail; to refuse,
+// it returns an error and the inspection is not written.
+//
+// It must be pure — no I/O, no calls back into the store or the request:
+// storage runs it under the inspection's lock and may run it again on a
+// fresher copy. Whatever else it needs (the caller, a precondition, the
+// request's changes) is resolved before and captured.
+type InspectionUpdate func(in *Inspection, content *Content, now time.Time) (InspectionChange, error)
+
+// InspectionWrite is the outcome of an inspection write: the inspection
+// as stored, the checklist content it is pinned to (so that the answer is
+// rendered without another lookup), and whether the write had already
+// been applied (a retry, replayed).
+type InspectionWrite struct {
+	Inspection *Inspection
+	Content    *Content
+	Replayed   bool
+}
 
 // InspectionQuery selects inspections for a list. A nil FacilityIDs means
 // every facility; an empty non-nil one means none (an inspector with no

@@ -103,7 +103,7 @@ func NewRound(fy int, interim, final, due Date, by Actor, now time.Time) (Round,
 // final.
 func (r Round) Validate() error {
 	var p Problems
-	if r.FiscalYear < 2000 || r.FiscalYear > 2200 {
+	if !ValidFiscalYear(r.FiscalYear) {
 		p.Add("fiscal_year", "range", "fiscal_year must be a fiscal year such as 2026")
 		return p.Err("the round is not valid")
 	}

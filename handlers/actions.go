@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -19,17 +18,6 @@ type ActionStore interface {
 	FindAction(ctx context.Context, id string) (checklist.Action, error)
 	UpdateAction(ctx context.Context, id string, revision int64, by checklist.Actor, change func(*checklist.Action) error) (checklist.Action, error)
 	ListActions(ctx context.Context, q checklist.ActionQuery) ([]checklist.Action, error)
-}
-
-// actionRoutes registers the improvement cycle's routes.
-func (s *Server) actionRoutes(authed *gin.RouterGroup) {
-	authed.POST("/actions", requireRole(checklist.RoleReviewer, checklist.RoleAdmin), s.createAction)
-	authed.GET("/actions", s.listActions)
-	authed.GET("/actions/:id", s.getAction)
-	authed.PATCH("/actions/:id", s.updateAction)
-	authed.POST("/actions/:id/progress", s.reportProgress)
-	authed.POST("/actions/:id/good-practice", requireRole(checklist.RoleReviewer, checklist.RoleAdmin), s.markGoodPractice)
-	authed.GET("/good-practices", s.listGoodPractices)
 }
 
 type progressJSON struct {
@@ -159,7 +147,7 @@ func (s *Server) newAction(ctx context.Context, req createActionRequest, by chec
 		// An action made from a finding names the inspection: the item
 		// must have failed there, at that facility.
 		in, err := s.store.FindInspection(ctx, req.SourceInspectionID)
-		if checklist.ErrorCode(err) == checklist.ENotFound {
+		if errors.Is(err, checklist.ENotFound) {
 			err = checklist.Errorf(checklist.EInvalid, "source_inspection_id names no inspection")
 		}
 		if err != nil {
@@ -200,9 +188,8 @@ func (s *Server) getAction(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if etagMatches(c.GetHeader("If-None-Match"), revisionETag(a.Revision)) {
-		c.Header("ETag", revisionETag(a.Revision))
-		c.Status(http.StatusNotModified)
+	c.Header("ETag", revisionETag(a.Revision))
+	if notModified(c, revisionETag(a.Revision)) {
 		return
 	}
 	respondAction(c, http.StatusOK, a)
@@ -212,13 +199,7 @@ func (s *Server) listActions(c *gin.Context) {
 	p := principalOf(c)
 	q := checklist.ActionQuery{ItemKey: c.Query("item_key")}
 	var probs checklist.Problems
-	if v := c.Query("target_fiscal_year"); v != "" {
-		fy, err := strconv.Atoi(v)
-		if err != nil || fy < 2000 || fy > 2200 {
-			probs.Add("target_fiscal_year", "range", "target_fiscal_year must be a fiscal year such as 2027")
-		}
-		q.TargetFiscalYear = fy
-	}
+	q.TargetFiscalYear = optionalFiscalYearParam(c, "target_fiscal_year", &probs)
 	if v := c.Query("status"); v != "" {
 		if !checklist.ActionStatus(v).Valid() {
 			probs.Add("status", "enum", "status must be planned, in_progress, done, verified or dropped")
@@ -298,7 +279,7 @@ func (s *Server) goodPracticePhotos(ctx context.Context, a checklist.Action) ([]
 		return nil, nil
 	}
 	in, err := s.store.FindInspection(ctx, a.SourceInspectionID)
-	if checklist.ErrorCode(err) == checklist.ENotFound {
+	if errors.Is(err, checklist.ENotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -356,7 +337,7 @@ func (s *Server) listGoodPractices(c *gin.Context) {
 		name, ok := names[a.FacilityID]
 		if !ok {
 			f, err := s.store.FindFacility(ctx, a.FacilityID)
-			if err != nil && checklist.ErrorCode(err) != checklist.ENotFound {
+			if err != nil && !errors.Is(err, checklist.ENotFound) {
 				respondError(c, err)
 				return
 			}

@@ -51,15 +51,15 @@ func (e *reportEnv) inspect(t *testing.T, seed uint64, facility string, date che
 	if _, _, err := e.db.CreateInspection(ctx, in, inspector, checklist.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
-	out, _, err := e.db.UpdateInspection(ctx, in.ID, inspector, checklist.Idempotency{},
-		func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
-			return in.Submit(&e.content, inspector, now)
+	w, err := e.db.UpdateInspection(ctx, in.ID, inspector, checklist.Idempotency{},
+		func(in *checklist.Inspection, c *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
+			return in.Submit(c, inspector, now)
 		})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.ins = append(e.ins, out)
-	return out
+	e.ins = append(e.ins, w.Inspection)
+	return w.Inspection
 }
 
 type actionView struct {

@@ -15,9 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"tenken/auth"
 	"tenken/checklist"
 	"tenken/handlers"
 	"tenken/storage"
+	"tenken/storage/blobs"
 	"tenken/storage/storagetest"
 )
 
@@ -26,11 +28,11 @@ type testAPI struct {
 	t   *testing.T
 	srv *httptest.Server
 	db  *storage.DB
-	cfg handlers.Config     // as given to NewServer
-	key handlers.SigningKey // the key that signs access tokens
-	clk *testClock          // the server's clock; advance it to expire tokens
-	api *handlers.Server    // the server behind srv
-	seq atomic.Int64        // numbers the users and facilities helpers create
+	cfg handlers.Config  // as given to NewServer
+	key auth.SigningKey  // the key that signs access tokens
+	clk *testClock       // the server's clock; advance it to expire tokens
+	api *handlers.Server // the server behind srv
+	seq atomic.Int64     // numbers the users and facilities helpers create
 }
 
 // testPassword is the password of every user the helpers create.
@@ -57,11 +59,11 @@ var photoStoreKinds = []string{"disk", "gridfs"}
 func newTestAPIOn(t *testing.T, photos string, configure func(*handlers.Config)) *testAPI {
 	t.Helper()
 	db := storagetest.Open(t)
-	key, err := handlers.GenerateSigningKey()
+	key, err := auth.GenerateSigningKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := handlers.NewKeySet(key)
+	keys, err := auth.NewKeySet(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,13 +75,13 @@ func newTestAPIOn(t *testing.T, photos string, configure func(*handlers.Config))
 	}
 	switch photos {
 	case "disk":
-		b, err := storage.NewBlobs(t.TempDir())
+		b, err := blobs.NewDisk(t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
 		cfg.Photos = b
 	case "gridfs":
-		g, err := storage.NewGridFSPhotos(context.Background(), db, t.TempDir())
+		g, err := blobs.NewGridFS(context.Background(), db, t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +129,7 @@ func (a *testAPI) newUser(role checklist.Role, facilityIDs ...string) checklist.
 	if role == checklist.RoleInspector && len(facilityIDs) == 0 {
 		facilityIDs = []string{a.createFacility(fmt.Sprintf("AUTO-%d", a.seq.Add(1)))}
 	}
-	u, err := handlers.CreateUser(context.Background(), a.db, checklist.User{
+	u, err := auth.CreateUser(context.Background(), a.db, checklist.User{
 		Username: fmt.Sprintf("%s-%d", role, a.seq.Add(1)), Role: role, FacilityIDs: facilityIDs,
 	}, testPassword, checklist.SystemActor)
 	if err != nil {
@@ -250,7 +252,7 @@ func (r response) decode(t testing.TB, v any) {
 }
 
 // problem decodes a problem response and checks its media type and code.
-func (r response) problem(t *testing.T, status int, code string) handlers.Problem {
+func (r response) problem(t *testing.T, status int, code checklist.Code) handlers.Problem {
 	t.Helper()
 	r.wantStatus(t, status)
 	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {

@@ -37,9 +37,14 @@ func appFile(c *gin.Context) {
 	case "index.html":
 		documentHeaders(c)
 	}
-	if etagMatches(c.GetHeader("If-None-Match"), a.ETag) {
-		c.Status(http.StatusNotModified)
+	if notModified(c, a.ETag) {
 		return
 	}
 	c.Data(http.StatusOK, a.ContentType, a.Body)
+}
+
+// slashRedirect sends /app and /console, typed without their slash, to
+// the app's and the console's home (the router does not add slashes).
+func slashRedirect(c *gin.Context) {
+	c.Redirect(http.StatusMovedPermanently, c.Request.URL.Path+"/")
 }

@@ -70,6 +70,12 @@ func TestAppFiles(t *testing.T) {
 		}
 	}
 
+	for _, path := range []string{"/app", "/console"} {
+		if rec := get(path); rec.Code != http.StatusMovedPermanently || rec.Header().Get("Location") != path+"/" {
+			t.Errorf("GET %s: %d to %q, want 301 to %s/", path, rec.Code, rec.Header().Get("Location"), path)
+		}
+	}
+
 	sw := get("/app/sw.js")
 	if sw.Header().Get("Service-Worker-Allowed") != "/app/" || strings.Contains(sw.Body.String(), "__BUILD__") {
 		t.Errorf("sw.js: Service-Worker-Allowed %q; build marker replaced: %v", sw.Header().Get("Service-Worker-Allowed"), !strings.Contains(sw.Body.String(), "__BUILD__"))

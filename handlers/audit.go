@@ -29,24 +29,15 @@ func (s *Server) listAudit(c *gin.Context) {
 		}
 		q.Since = t
 	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 200 {
-			p.Add("limit", "range", "limit must be an integer from 1 to 200")
-		}
-		q.Limit = n
-	}
-	if v := c.Query("cursor"); v != "" {
-		parts, ok := decodeCursor("audit", v, 2)
-		ms, err := strconv.ParseInt(safeIndex(parts, 0), 10, 64)
-		if !ok || err != nil {
-			p.Add("cursor", "invalid", "cursor is not one this list returned")
+	q.Limit = limitParam(c, &p)
+	if parts := cursorParam(c, &p, "cursor", "audit", 2); parts != nil {
+		if ms, err := strconv.ParseInt(parts[0], 10, 64); err != nil {
+			p.Add("cursor", "invalid", "cursor is not a cursor this list returned; start again without it")
 		} else {
 			q.BeforeAt, q.BeforeID = time.UnixMilli(ms).UTC(), parts[1]
 		}
 	}
-	if len(p) > 0 {
-		respondError(c, &checklist.Error{Code: checklist.EBadRequest, Message: "the query is not valid", Fields: p})
+	if refuseQuery(c, p) {
 		return
 	}
 	entries, more, err := s.store.ListAudit(c.Request.Context(), q)

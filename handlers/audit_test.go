@@ -322,8 +322,8 @@ func TestAuditActionWrites(t *testing.T) {
 	today := checklist.DateOf(e.clk.Now())
 	failed := e.inspect(t, 201, own, today, item, true)
 	reviewer := checklist.Actor{UserID: "reviewer", Role: checklist.RoleReviewer}
-	if _, _, err := e.db.UpdateInspection(t.Context(), failed.ID, reviewer, checklist.Idempotency{},
-		func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
+	if _, err := e.db.UpdateInspection(t.Context(), failed.ID, reviewer, checklist.Idempotency{},
+		func(in *checklist.Inspection, _ *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
 			return in.Approve(reviewer, now)
 		}); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"tenken/auth"
 	"tenken/checklist"
 )
 
@@ -30,26 +31,11 @@ type SessionStore interface {
 	RevokeSession(ctx context.Context, family string) error
 }
 
-// Principal is the authenticated caller of a request.
-type Principal struct {
-	UserID     string
-	Username   string
-	Role       checklist.Role
-	Facilities []string  // facility ids an inspector is bound to
-	IssuedAt   time.Time // when the credential was issued (iat)
-}
-
-// CanAccessFacility reports whether p may read or write data of facility id:
-// admins and reviewers see every facility, inspectors only their own.
-func (p Principal) CanAccessFacility(id string) bool {
-	return p.Role == checklist.RoleAdmin || p.Role == checklist.RoleReviewer || slices.Contains(p.Facilities, id)
-}
-
 const principalKey = "principal"
 
 // authenticate requires a valid bearer access token and stores the
-// caller's Principal in the context. The token carries the role and
-// facilities; checkCredential refuses it once the account has changed
+// caller's auth.Principal in the context. The token carries the role and
+// facilities; auth.Credentials refuses it once the account has changed
 // since it was issued, or is disabled.
 func (s *Server) authenticate(c *gin.Context) {
 	scheme, token, _ := strings.Cut(c.GetHeader("Authorization"), " ")
@@ -58,14 +44,14 @@ func (s *Server) authenticate(c *gin.Context) {
 		respondError(c, checklist.Errorf(checklist.EUnauthorized, "send an access token: Authorization: Bearer <token>"))
 		return
 	}
-	p, err := s.verifyAccessToken(strings.TrimSpace(token))
+	p, err := s.tokens.Verify(strings.TrimSpace(token))
 	if err != nil {
 		logger(c).Info("access token refused", slog.String("reason", err.Error()))
 		c.Header("WWW-Authenticate", `Bearer realm="tenken", error="invalid_token"`)
 		respondError(c, checklist.Errorf(checklist.EUnauthorized, "the access token is not valid or has expired"))
 		return
 	}
-	if err := s.checkCredential(c.Request.Context(), p.UserID, p.IssuedAt); err != nil {
+	if err := s.credentials.Check(c.Request.Context(), p.UserID, p.IssuedAt); err != nil {
 		if checklist.ErrorCode(err) == checklist.EUnauthorized {
 			logger(c).Info("access token refused", slog.String("user", p.UserID), slog.String("reason", err.Error()))
 			c.Header("WWW-Authenticate", `Bearer realm="tenken", error="invalid_token"`)
@@ -90,9 +76,9 @@ func requireRole(roles ...checklist.Role) gin.HandlerFunc {
 }
 
 // principalOf returns the request's authenticated caller.
-func principalOf(c *gin.Context) Principal {
+func principalOf(c *gin.Context) auth.Principal {
 	p, _ := c.Get(principalKey)
-	pr, _ := p.(Principal)
+	pr, _ := p.(auth.Principal)
 	return pr
 }
 
@@ -185,19 +171,17 @@ func (s *Server) checkCredentials(ctx context.Context, username, password string
 	switch checklist.ErrorCode(err) {
 	case "":
 	case checklist.ENotFound:
-		if err := s.throttle.hashes.do(ctx, func() { _, _ = checkPassword(dummyHash(), password) }); err != nil {
-			return checklist.User{}, err
-		}
-		return checklist.User{}, errBadLogin()
+		hash = "" // checked against a dummy: as slow as a wrong password
 	default:
 		return checklist.User{}, err
 	}
 	var ok bool
-	if qerr := s.throttle.hashes.do(ctx, func() { ok, err = checkPassword(hash, password) }); qerr != nil {
-		return checklist.User{}, qerr
+	var hashErr error
+	if err := s.throttle.hashes.do(ctx, func() { ok, hashErr = auth.CheckPassword(hash, password) }); err != nil {
+		return checklist.User{}, err
 	}
-	if err != nil {
-		return checklist.User{}, fmt.Errorf("user %s: %w", u.ID, err)
+	if hashErr != nil {
+		return checklist.User{}, fmt.Errorf("user %s: %w", u.ID, hashErr)
 	}
 	if !ok || u.Disabled {
 		return checklist.User{}, errBadLogin()
@@ -220,7 +204,7 @@ func (s *Server) refresh(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	t, err := s.store.FindRefreshToken(ctx, hashRefreshToken(token))
+	t, err := s.store.FindRefreshToken(ctx, auth.HashRefreshToken(token))
 	if err != nil {
 		respondError(c, err)
 		return
@@ -245,12 +229,12 @@ func (s *Server) refresh(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	grant, err := newRefreshGrant()
+	grant, err := auth.NewRefreshGrant()
 	if err != nil {
 		respondError(c, err)
 		return
 	}
-	next, nextHash := deriveRefreshToken(token, grant)
+	next, nextHash := auth.DeriveRefreshToken(token, grant)
 	use, replayed, err := s.store.ConsumeRefreshToken(ctx, checklist.RefreshUse{
 		Token: t, UsedAt: now, Grant: grant, AccessID: uuid.NewString(),
 		Next: checklist.RefreshToken{Hash: nextHash, Family: t.Family, UserID: t.UserID, IssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL)},
@@ -264,7 +248,7 @@ func (s *Server) refresh(c *gin.Context) {
 	}
 	c.Set(userIDKey, u.ID)
 	if replayed {
-		next, nextHash = deriveRefreshToken(token, use.Grant)
+		next, nextHash = auth.DeriveRefreshToken(token, use.Grant)
 		if nextHash != use.Next.Hash {
 			respondError(c, fmt.Errorf("refresh replay in family %s: the derived successor does not match the recorded one", t.Family))
 			return
@@ -275,7 +259,7 @@ func (s *Server) refresh(c *gin.Context) {
 	// The access token is minted from what the use recorded, so a replay
 	// returns the same one (same iat, jti, key and claims) unless the
 	// user's role or facilities changed in between.
-	access, exp, err := s.tokens.issueAt(u, u.CredentialIssuedAt(use.UsedAt), use.AccessID)
+	access, exp, err := s.tokens.IssueAt(u, u.CredentialIssuedAt(use.UsedAt), use.AccessID)
 	if err != nil {
 		respondError(c, err)
 		return
@@ -294,7 +278,7 @@ func (s *Server) logout(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	t, err := s.store.FindRefreshToken(ctx, hashRefreshToken(token))
+	t, err := s.store.FindRefreshToken(ctx, auth.HashRefreshToken(token))
 	switch checklist.ErrorCode(err) {
 	case "":
 		if err := s.store.RevokeSession(ctx, t.Family); err != nil {
@@ -331,7 +315,7 @@ func (s *Server) decodeRefreshToken(c *gin.Context) (string, bool) {
 // writes the token response.
 func (s *Server) respondTokens(c *gin.Context, u checklist.User) {
 	ctx := c.Request.Context()
-	refresh, hash, err := newRefreshToken()
+	refresh, hash, err := auth.NewRefreshToken()
 	if err != nil {
 		respondError(c, err)
 		return
@@ -342,7 +326,7 @@ func (s *Server) respondTokens(c *gin.Context, u checklist.User) {
 		respondError(c, err)
 		return
 	}
-	access, exp, err := s.tokens.issueAt(u, u.CredentialIssuedAt(now), uuid.NewString())
+	access, exp, err := s.tokens.IssueAt(u, u.CredentialIssuedAt(now), uuid.NewString())
 	if err != nil {
 		respondError(c, err)
 		return

@@ -23,9 +23,11 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"tenken/auth"
+	"tenken/auth/authtest"
 	"tenken/checklist"
 	"tenken/handlers"
-	"tenken/storage"
+	"tenken/storage/archive"
 )
 
 func TestLogin(t *testing.T) {
@@ -72,7 +74,7 @@ func TestLogin(t *testing.T) {
 		name   string
 		body   any
 		status int
-		code   string
+		code   checklist.Code
 		field  string
 	}{
 		{"ErrEmptyBody", "", 400, "bad_request", ""},
@@ -99,7 +101,7 @@ func TestLogin(t *testing.T) {
 		// Without the dummy hash an unknown user answers in about a
 		// millisecond and a wrong password in tens: a 20x gap. The bound
 		// is loose because the machine is shared.
-		handlers.UseProductionPasswordCost(t)
+		authtest.UseProductionPasswordCost(t)
 		// A server of its own, throttling loosely, so that 429 does not
 		// answer instead.
 		a2 := newTestAPIWith(t, func(c *handlers.Config) {
@@ -342,7 +344,7 @@ func TestRefresh(t *testing.T) {
 	})
 	t.Run("ErrExpired", func(t *testing.T) {
 		tk := api.login(api.newUser(checklist.RoleReviewer).Username, testPassword)
-		api.clk.Advance(handlers.DefaultRefreshTTL + time.Second)
+		api.clk.Advance(auth.DefaultRefreshTTL + time.Second)
 		refresh(tk.RefreshToken).problem(t, http.StatusUnauthorized, "unauthorized")
 		api.request("GET", "/v1/me", nil, bearer(tk.AccessToken)).problem(t, http.StatusUnauthorized, "unauthorized")
 	})
@@ -371,7 +373,7 @@ func TestRefresh(t *testing.T) {
 		name, path string
 		body       any
 		status     int
-		code       string
+		code       checklist.Code
 	}{
 		{"ErrRefreshUnknown", "/v1/auth/refresh", map[string]string{"refresh_token": "never-issued"}, 401, "unauthorized"},
 		{"ErrRefreshMissing", "/v1/auth/refresh", `{}`, 422, "invalid"},
@@ -444,7 +446,7 @@ func TestTokenAttacks(t *testing.T) {
 	now := api.clk.Now()
 	valid := func() jwt.MapClaims {
 		return jwt.MapClaims{
-			"iss": handlers.DefaultIssuer, "aud": handlers.DefaultAudience, "sub": u.ID,
+			"iss": auth.DefaultIssuer, "aud": auth.DefaultAudience, "sub": u.ID,
 			"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
 			"role": "inspector", "facility_ids": u.FacilityIDs, "preferred_username": u.Username,
 		}
@@ -540,7 +542,7 @@ func TestTokenAttacks(t *testing.T) {
 	t.Run("AccessTokenExpiresWithClock", func(t *testing.T) {
 		tk := api.tokenFor(checklist.RoleReviewer)
 		api.request("GET", "/v1/me", nil, bearer(tk)).wantStatus(t, http.StatusOK)
-		api.clk.Advance(handlers.DefaultAccessTTL + time.Minute)
+		api.clk.Advance(auth.DefaultAccessTTL + time.Minute)
 		api.request("GET", "/v1/me", nil, bearer(tk)).problem(t, http.StatusUnauthorized, "unauthorized")
 	})
 }
@@ -548,7 +550,7 @@ func TestTokenAttacks(t *testing.T) {
 // TestKeyRotation: a token signed by the old key still verifies after a
 // new key takes over signing, until the old key leaves the set.
 // sibling is another server on a's database and clock, with keys.
-func (a *testAPI) sibling(t *testing.T, keys *handlers.KeySet) *testAPI {
+func (a *testAPI) sibling(t *testing.T, keys *auth.KeySet) *testAPI {
 	t.Helper()
 	cfg := a.cfg
 	cfg.Keys = keys
@@ -564,11 +566,11 @@ func (a *testAPI) sibling(t *testing.T, keys *handlers.KeySet) *testAPI {
 }
 
 func TestKeyRotation(t *testing.T) {
-	oldKey, _ := handlers.GenerateSigningKey()
-	newKey, _ := handlers.GenerateSigningKey()
-	oldSet, _ := handlers.NewKeySet(oldKey)
-	retired := handlers.SigningKey{ID: oldKey.ID, Public: oldKey.Public}
-	rotated, err := handlers.NewKeySet(retired, newKey)
+	oldKey, _ := auth.GenerateSigningKey()
+	newKey, _ := auth.GenerateSigningKey()
+	oldSet, _ := auth.NewKeySet(oldKey)
+	retired := auth.SigningKey{ID: oldKey.ID, Public: oldKey.Public}
+	rotated, err := auth.NewKeySet(retired, newKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -592,11 +594,11 @@ func TestKeyRotation(t *testing.T) {
 	}
 
 	// Once the old key is dropped, its tokens stop working.
-	dropped, _ := handlers.NewKeySet(newKey)
+	dropped, _ := auth.NewKeySet(newKey)
 	gone := before.sibling(t, dropped)
 	gone.request("GET", "/v1/facilities", nil, bearer(oldToken)).problem(t, http.StatusUnauthorized, "unauthorized")
 
-	if _, err := handlers.NewKeySet(retired); err == nil {
+	if _, err := auth.NewKeySet(retired); err == nil {
 		t.Fatal("a key set without a private key was accepted")
 	}
 }
@@ -616,7 +618,7 @@ func TestRefreshTokensNotStoredInClear(t *testing.T) {
 	refresh(tk.RefreshToken, &again)
 	refresh(again.RefreshToken, &next)
 	var buf bytes.Buffer
-	if _, err := api.db.Backup(context.Background(), &buf, storage.BackupOptions{}); err != nil {
+	if _, err := archive.Backup(context.Background(), api.db, &buf, archive.BackupOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	zr, err := gzip.NewReader(&buf)
@@ -677,7 +679,7 @@ func TestLoginHashQueue(t *testing.T) {
 	api := newTestAPIWith(t, func(c *handlers.Config) {
 		c.LoginThrottle = handlers.ThrottleConfig{AccountBurst: 1000, ClientBurst: 1000, HashSlots: 1, HashQueue: 2}
 	})
-	handlers.UseProductionPasswordCost(t)
+	authtest.UseProductionPasswordCost(t)
 	u := api.newUser(checklist.RoleReviewer)
 	statuses := make(chan response, 24)
 	var wg sync.WaitGroup

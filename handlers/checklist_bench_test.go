@@ -19,6 +19,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"tenken/auth"
 	"tenken/checklist"
 	"tenken/checklist/checklistfile"
 	"tenken/handlers"
@@ -40,7 +41,7 @@ import (
 // directly as "ratio" (≥ 0.70 is the target).
 //
 // tenken runs with its full middleware (security headers, request id,
-// access log formatted as JSON, panic recovery), token authentication and
+// access log formatted as JSON as serve writes it, panic recovery), token authentication and
 // the in-memory version cache; only the log's output is discarded.
 
 // benchWorkers is the number of concurrent clients.
@@ -59,16 +60,16 @@ func newDownloadFixture(b *testing.B) *downloadFixture {
 	b.Helper()
 	ctx := context.Background()
 	db := storagetest.Open(b)
-	key, err := handlers.GenerateSigningKey()
+	key, err := auth.GenerateSigningKey()
 	if err != nil {
 		b.Fatal(err)
 	}
-	keys, err := handlers.NewKeySet(key)
+	keys, err := auth.NewKeySet(key)
 	if err != nil {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	s, err := handlers.NewServer(handlers.Config{Logger: log, Keys: keys}, db)
+	s, err := handlers.NewServer(handlers.Config{Logger: log, AccessLog: io.Discard, Keys: keys}, db) // as serve does
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func newDownloadFixture(b *testing.B) *downloadFixture {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := handlers.CreateUser(ctx, db, checklist.User{Username: "bench-inspector", Role: checklist.RoleInspector,
+	if _, err := auth.CreateUser(ctx, db, checklist.User{Username: "bench-inspector", Role: checklist.RoleInspector,
 		FacilityIDs: []string{facility.ID}}, testPassword, checklist.SystemActor); err != nil {
 		b.Fatal(err)
 	}

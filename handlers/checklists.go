@@ -254,8 +254,7 @@ func (s *Server) getDraft(c *gin.Context) {
 	c.Header("ETag", etag)
 	c.Header("Cache-Control", "private, no-cache")
 	c.Header("Vary", "Accept")
-	if etagMatches(c.GetHeader("If-None-Match"), etag) {
-		c.Status(http.StatusNotModified)
+	if notModified(c, etag) {
 		return
 	}
 	if yaml {
@@ -273,15 +272,9 @@ func (s *Server) getDraft(c *gin.Context) {
 func (s *Server) replaceDraft(c *gin.Context) {
 	id := c.Param("id")
 	ctx := c.Request.Context()
-	ifMatch, hasIfMatch, badTag := revisionFromIfMatch(c.GetHeader("If-Match"))
-	if badTag != nil {
-		cur, err := s.store.FindChecklist(ctx, id)
-		if err != nil {
-			respondError(c, err)
-			return
-		}
-		badTag.Current = cur
-		respondError(c, badTag)
+	pre, hasIfMatch, err := ifMatchRevisions(c, ".yaml")
+	if err != nil {
+		respondError(c, err)
 		return
 	}
 	yaml, err := isYAMLBody(c)
@@ -319,13 +312,10 @@ func (s *Server) replaceDraft(c *gin.Context) {
 		}
 	}
 	if hasIfMatch {
-		if ifMatch == anyRevision {
-			cur, err := s.store.FindChecklist(ctx, id)
-			if err != nil {
-				respondError(c, err)
-				return
-			}
-			ifMatch = cur.Revision
+		ifMatch, err := s.draftRevision(ctx, id, pre)
+		if err != nil {
+			respondError(c, err)
+			return
 		}
 		if req.Revision != nil && *req.Revision != ifMatch {
 			respondError(c, fieldBad("revision", "mismatch", "the revision field and If-Match name different revisions"))
@@ -527,30 +517,23 @@ func versionNumber(c *gin.Context) (int, error) {
 	return n, nil
 }
 
-// anyRevision is what If-Match: * stands for.
-const anyRevision = -1
-
-// revisionFromIfMatch reads the draft revision an If-Match header names
-// (see draftETag); present is false without the header. A weak tag never
-// matches (If-Match compares strongly), and a tag that is no draft's
-// revision matches nothing: both are 412.
-func revisionFromIfMatch(h string) (rev int, present bool, err *checklist.Error) {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0, false, nil
+// draftRevision is the revision of draft id that a replace conditional
+// on pre (If-Match) is based on: the one revision it names, which the
+// store's revision guard then checks; otherwise (any, or several) the
+// current revision if pre allows it, else 412 with the current draft.
+func (s *Server) draftRevision(ctx context.Context, id string, pre checklist.Precondition) (int, error) {
+	if len(pre.Revisions) == 1 {
+		return int(pre.Revisions[0]), nil
 	}
-	if h == "*" {
-		return anyRevision, true, nil
+	cur, err := s.store.FindChecklist(ctx, id)
+	if err != nil {
+		return 0, err
 	}
-	first, _, _ := strings.Cut(h, ",")
-	tag := strings.TrimSpace(first)
-	tag = strings.TrimSuffix(strings.TrimPrefix(tag, `"`), `"`)
-	tag = strings.TrimSuffix(tag, ".yaml")
-	n, convErr := strconv.Atoi(tag)
-	if strings.HasPrefix(strings.TrimSpace(first), "W/") || convErr != nil || n < 1 {
-		return 0, true, checklist.Errorf(checklist.EPrecondition, "If-Match %s names no revision of this draft; send the ETag a GET returned", h)
+	if !pre.Allows(int64(cur.Revision)) {
+		return 0, &checklist.Error{Code: checklist.EPrecondition, Current: cur,
+			Message: "If-Match names no current revision of this draft; send the ETag a GET returned"}
 	}
-	return n, true, nil
+	return cur.Revision, nil
 }
 
 // asPreconditionFailed turns a stale-revision error into 412, keeping its

@@ -319,7 +319,7 @@ func TestChecklistAuthoringErrors(t *testing.T) {
 		body    any
 		headers []string
 		status  int
-		code    string
+		code    checklist.Code
 		fields  []string
 	}{
 		{"CreateErrBadJSON", "POST", "/v1/checklists", `{"id": "x", "content": {`, nil, 400, checklist.EBadRequest, nil},

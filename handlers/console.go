@@ -23,6 +23,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"tenken/auth"
 	"tenken/checklist"
 	"tenken/web/console"
 )
@@ -52,47 +53,6 @@ const consoleKey = "console"
 // consoleCSP lets console pages load their own style sheet, script and
 // images and nothing else; inline SVG needs no exception.
 var consoleCSP = fullSlice("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-
-// consoleRoutes registers the console's pages.
-func (s *Server) consoleRoutes(r *gin.Engine) {
-	g := r.Group("/console", consoleHeaders)
-	g.GET("/static/*file", serveConsoleStatic)
-	g.GET("/login", s.consoleLoginPage)
-	g.POST("/login", s.consoleLogin)
-	g.POST("/logout", s.consoleLogout)
-
-	in := g.Group("", s.consoleAuth)
-	in.GET("/", s.consoleDashboard)
-	in.GET("/queue", s.consoleQueue)
-	in.GET("/inspections/:id", s.consoleInspection)
-	in.GET("/inspections/:id/print", s.consolePrint)
-	in.POST("/inspections/:id/:action", s.consoleTransition)
-	in.GET("/photos/:sha256", s.downloadPhoto)
-	in.GET("/facilities", s.consoleFacilities)
-	in.GET("/facilities/:id", s.consoleFacility)
-	in.GET("/plan", s.consolePlan)
-	in.POST("/actions", s.consoleCreateAction)
-	in.GET("/actions/:id", s.consoleAction)
-	in.POST("/actions/:id/:what", s.consoleActionWrite)
-	in.GET("/good-practices", s.consoleGallery)
-	in.GET("/reports", s.consoleReports)
-	in.GET("/reports/export", s.planExport)
-	s.consoleRoundRoutes(in)
-
-	admin := in.Group("/admin", s.requireConsoleAdmin)
-	admin.GET("/users", s.consoleUsers)
-	admin.POST("/users", s.consoleCreateUser)
-	admin.GET("/users/:id", s.consoleUser)
-	admin.POST("/users/:id/:what", s.consoleUserWrite)
-	admin.GET("/facilities", s.consoleAdminFacilities)
-	admin.POST("/facilities", s.consoleCreateFacility)
-	admin.GET("/facilities/:id", s.consoleAdminFacility)
-	admin.POST("/facilities/:id", s.consoleUpdateFacility)
-	admin.GET("/checklists", s.consoleChecklists)
-	admin.GET("/checklists/:id", s.consoleChecklist)
-	admin.GET("/checklists/:id/yaml", s.consoleChecklistYAML)
-	admin.POST("/checklists/:id/:what", s.consoleChecklistWrite)
-}
 
 // consoleHeaders replaces the API's CSP with the console's and adds the
 // headers of a document.
@@ -165,7 +125,7 @@ func (s *Server) checkConsoleSession(ctx context.Context, cookie string) (checkl
 		return sess, checklist.User{}, err
 	}
 	u, err := s.store.FindUser(ctx, sess.UserID)
-	if checklist.ErrorCode(err) == checklist.ENotFound {
+	if errors.Is(err, checklist.ENotFound) {
 		u, err = checklist.User{}, nil
 	}
 	if err != nil {
@@ -175,10 +135,10 @@ func (s *Server) checkConsoleSession(ctx context.Context, cookie string) (checkl
 	if err == nil {
 		// The same rule as access tokens: a session started before the
 		// user's last disable, role or facility change is over.
-		err = s.checkCredential(ctx, u.ID, sess.CreatedAt)
+		err = s.credentials.Check(ctx, u.ID, sess.CreatedAt)
 	}
 	if err != nil {
-		if !sess.Revoked && checklist.ErrorCode(err) == checklist.EUnauthorized {
+		if !sess.Revoked && errors.Is(err, checklist.EUnauthorized) {
 			if rerr := s.store.RevokeSession(ctx, sess.ID); rerr != nil {
 				return sess, u, rerr
 			}
@@ -190,7 +150,7 @@ func (s *Server) checkConsoleSession(ctx context.Context, cookie string) (checkl
 
 // consoleAuth requires a live console session. Without one a page
 // redirects to the sign-in form; an inspector sees only the pointer to
-// the tablet app. On success the request carries the Principal the API
+// the tablet app. On success the request carries the auth.Principal the API
 // handlers read, so they can serve console routes too (photos).
 func (s *Server) consoleAuth(c *gin.Context) {
 	cookie, _ := c.Cookie(sessionCookie)
@@ -200,7 +160,7 @@ func (s *Server) consoleAuth(c *gin.Context) {
 	}
 	sess, u, err := s.checkConsoleSession(c.Request.Context(), cookie)
 	if err != nil {
-		if checklist.ErrorCode(err) != checklist.EUnauthorized {
+		if !errors.Is(err, checklist.EUnauthorized) {
 			s.consoleError(c, err)
 			return
 		}
@@ -211,7 +171,7 @@ func (s *Server) consoleAuth(c *gin.Context) {
 	}
 	cs := &consoleSession{Session: sess, User: u, CSRF: csrfToken(cookie, "session")}
 	c.Set(consoleKey, cs)
-	c.Set(principalKey, Principal{UserID: u.ID, Username: u.Username, Role: u.Role, Facilities: u.FacilityIDs})
+	c.Set(principalKey, auth.Principal{UserID: u.ID, Username: u.Username, Role: u.Role, Facilities: u.FacilityIDs})
 	c.Set(userIDKey, u.ID)
 	if u.Role == checklist.RoleInspector {
 		s.render(c, http.StatusForbidden, "inspector.html", "inspector.title", nil)
@@ -300,7 +260,7 @@ func (s *Server) consoleLogin(c *gin.Context) {
 	case errors.Is(err, context.Canceled):
 		c.AbortWithStatus(499)
 		return
-	case checklist.ErrorCode(err) == checklist.EUnauthorized:
+	case errors.Is(err, checklist.EUnauthorized):
 		v.Error = "login.bad"
 		s.showLogin(c, http.StatusUnauthorized, v)
 		return
@@ -539,7 +499,7 @@ func (s *Server) consoleError(c *gin.Context, err error) {
 		c.Abort()
 		return
 	}
-	v := consoleErrorView{Message: "error." + code}
+	v := consoleErrorView{Message: "error." + string(code)}
 	var e *checklist.Error
 	if errors.As(err, &e) {
 		v.Detail = e.Message

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"tenken/auth"
 	"tenken/checklist"
 )
 
@@ -79,7 +80,7 @@ func (s *Server) consoleUsers(c *gin.Context) {
 func (s *Server) consoleCreateUser(c *gin.Context) {
 	f := userForm{Username: c.PostForm("username"), DisplayName: c.PostForm("display_name"),
 		Role: checklist.Role(c.PostForm("role")), FacilityIDs: c.PostFormArray("facility_ids")}
-	_, err := CreateUser(c.Request.Context(), s.store, checklist.User{Username: f.Username, DisplayName: f.DisplayName,
+	_, err := auth.CreateUser(c.Request.Context(), s.store, checklist.User{Username: f.Username, DisplayName: f.DisplayName,
 		Role: f.Role, FacilityIDs: f.FacilityIDs}, c.PostForm("password"), actorOf(c))
 	if err != nil {
 		code := checklist.ErrorCode(err)
@@ -150,13 +151,13 @@ func (s *Server) consoleUserWrite(c *gin.Context) {
 		change := checklist.UserChange{DisplayName: &name, Role: &role, FacilityIDs: &ids, Disabled: &disabled}
 		_, err = s.changeUser(ctx, id, rev, by, change)
 	case "password":
-		err = s.setPassword(ctx, id, c.PostForm("password"), by)
+		err = auth.SetPassword(ctx, s.store, id, c.PostForm("password"), by)
 	default:
 		err = checklist.Errorf(checklist.ENotFound, "no such form %s", what)
 	}
 	if err != nil {
 		code := checklist.ErrorCode(err)
-		if !slices.Contains([]string{checklist.EInvalid, checklist.EConflict, checklist.ERevision, checklist.EForbidden}, code) {
+		if !slices.Contains([]checklist.Code{checklist.EInvalid, checklist.EConflict, checklist.ERevision, checklist.EForbidden}, code) {
 			s.consoleError(c, err)
 			return
 		}

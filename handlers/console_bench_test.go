@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"tenken/auth"
 	"tenken/checklist"
 	"tenken/checklist/checklistfile"
 	"tenken/checklist/demodata"
@@ -60,7 +61,7 @@ func BenchmarkConsole(b *testing.B) {
 	if err := db.InsertInspections(ctx, append(ins, extra)); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := handlers.CreateUser(ctx, db, checklist.User{Username: "bench-reviewer", Role: checklist.RoleReviewer}, testPassword, checklist.SystemActor); err != nil {
+	if _, err := auth.CreateUser(ctx, db, checklist.User{Username: "bench-reviewer", Role: checklist.RoleReviewer}, testPassword, checklist.SystemActor); err != nil {
 		b.Fatal(err)
 	}
 	s, err := handlers.NewServer(handlers.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, db)

@@ -17,10 +17,7 @@ import (
 
 // consoleYear is the fiscal year a page shows: ?fy= or the current one.
 func (s *Server) consoleYear(c *gin.Context) int {
-	if fy, err := strconv.Atoi(c.Query("fy")); err == nil && fy >= 2000 && fy <= 2200 {
-		return fy
-	}
-	return checklist.FiscalYear(s.now())
+	return s.roundFY(c.Query("fy"))
 }
 
 type statusCount struct {
@@ -63,7 +60,7 @@ func (s *Server) consoleDashboard(c *gin.Context) {
 	}
 	cur := years[len(years)-1]
 	v := dashboardView{FY: fy, PrevFY: fy - 1, Facility: facilitiesByID(cur), ChangeCount: map[string]int{}}
-	for y := checklist.FiscalYear(s.now()); y >= fy-3 && y >= 2000; y-- {
+	for y := checklist.FiscalYear(s.now()); y >= fy-3 && y >= checklist.MinFiscalYear; y-- {
 		v.Years = append(v.Years, y)
 	}
 	var percents []float64

@@ -80,7 +80,7 @@ func TestConsoleMessages(t *testing.T) {
 	}
 	for code := range statusOf {
 		if code != checklist.EInternal {
-			keys = append(keys, "error."+code)
+			keys = append(keys, "error."+string(code))
 		}
 	}
 	for _, k := range keys {

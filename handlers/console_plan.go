@@ -64,7 +64,7 @@ func (s *Server) facilityMap(c *gin.Context) (map[string]checklist.Facility, err
 // target fiscal year and status.
 func (s *Server) consolePlan(c *gin.Context) {
 	v := planView{Status: c.Query("status")}
-	if fy, err := strconv.Atoi(c.Query("fy")); err == nil {
+	if fy, ok := checklist.ParseFiscalYear(c.Query("fy")); ok {
 		v.FY = fy
 	}
 	now := checklist.FiscalYear(s.now())
@@ -120,7 +120,7 @@ func (s *Server) loadAction(c *gin.Context) (*actionView, error) {
 		return nil, err
 	}
 	f, err := s.store.FindFacility(c.Request.Context(), a.FacilityID)
-	if err != nil && checklist.ErrorCode(err) != checklist.ENotFound {
+	if err != nil && !errors.Is(err, checklist.ENotFound) {
 		return nil, err
 	}
 	texts, err := s.consoleItemTexts(c)
@@ -221,7 +221,7 @@ func (s *Server) consoleCreateAction(c *gin.Context) {
 		Owner: c.PostForm("owner"), TargetFiscalYear: fy, DueDate: c.PostForm("due_date"), SourceInspectionID: c.PostForm("source_inspection_id")}
 	a, err := s.newAction(c.Request.Context(), req, actorOf(c))
 	if err != nil {
-		if checklist.ErrorCode(err) == checklist.EInvalid && req.SourceInspectionID != "" {
+		if errors.Is(err, checklist.EInvalid) && req.SourceInspectionID != "" {
 			v, lerr := s.loadInspection(c, req.SourceInspectionID)
 			if lerr != nil {
 				s.consoleError(c, lerr)

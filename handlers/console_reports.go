@@ -40,7 +40,7 @@ func (s *Server) consoleReports(c *gin.Context) {
 		s.consoleError(c, checklist.Errorf(checklist.ENotFound, "no report %s", v.Kind))
 		return
 	}
-	for y := checklist.FiscalYear(s.now()); y >= v.FY-3 && y >= 2000; y-- {
+	for y := checklist.FiscalYear(s.now()); y >= v.FY-3 && y >= checklist.MinFiscalYear; y-- {
 		v.Years = append(v.Years, y)
 	}
 	vers, err := s.store.ReportVersions(ctx)

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"cmp"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -114,15 +115,15 @@ func (s *Server) loadInspection(c *gin.Context, id string) (*inspectionView, err
 	if err != nil {
 		return nil, err
 	}
-	if !principalOf(c).CanAccessFacility(in.FacilityID) {
-		return nil, notVisible(id)
+	if err := in.CheckAccess(actorOf(c)); err != nil {
+		return nil, err
 	}
 	content, err := s.store.ChecklistContent(ctx, in.ChecklistID, in.Version)
 	if err != nil {
 		return nil, err
 	}
 	f, err := s.store.FindFacility(ctx, in.FacilityID)
-	if err != nil && checklist.ErrorCode(err) != checklist.ENotFound {
+	if err != nil && !errors.Is(err, checklist.ENotFound) {
 		return nil, err
 	}
 	v := &inspectionView{In: in, Facility: f, Content: content, Sections: checklist.ReviewSections(in, content),
@@ -197,18 +198,11 @@ func (s *Server) consoleTransition(c *gin.Context) {
 	case checklist.ActionReopen:
 		req.Reason = strings.TrimSpace(c.PostForm("reason"))
 	}
-	ctx := c.Request.Context()
-	p, by := principalOf(c), actorOf(c)
-	_, _, err = s.store.UpdateInspection(ctx, id, by, checklist.Idempotency{}, func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
-		if !p.CanAccessFacility(in.FacilityID) {
-			return checklist.InspectionChange{}, notVisible(id)
-		}
-		content, err := s.store.ChecklistContent(ctx, in.ChecklistID, in.Version)
-		if err != nil {
-			return checklist.InspectionChange{}, err
-		}
-		return applyTransition(action, req, in, content, by, now)
-	})
+	by := actorOf(c)
+	_, err = s.store.UpdateInspection(c.Request.Context(), id, by, checklist.Idempotency{}, checklist.Guard(by, checklist.Precondition{},
+		func(in *checklist.Inspection, content *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
+			return applyTransition(action, req, in, content, by, now)
+		}))
 	switch code := checklist.ErrorCode(err); code {
 	case "":
 		c.Redirect(http.StatusSeeOther, "/console/inspections/"+id+"?done="+action)
@@ -220,9 +214,9 @@ func (s *Server) consoleTransition(c *gin.Context) {
 			return
 		}
 		if code == checklist.ERevision || code == checklist.EConflict || code == checklist.EPrecondition {
-			v.Conflict = err.Error()
+			v.Conflict = problemText(err)
 		} else {
-			v.Problem = err.Error()
+			v.Problem = problemText(err)
 		}
 		s.render(c, statusOf[code], "inspection.html", "inspection.title", v)
 	default:

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -17,13 +18,6 @@ import (
 // due dates one by one or in bulk. Every write goes through the same
 // functions as the /v1/rounds handlers (doOpenRound, doUpdateRound,
 // doChangeAssignment, doBulkChange).
-
-// consoleRoundRoutes registers the round page under the signed-in group.
-func (s *Server) consoleRoundRoutes(in *gin.RouterGroup) {
-	in.GET("/rounds", s.consoleRounds)
-	in.GET("/rounds/:fy/reports/:milestone", s.roundReport) // the API's handler, with the console session
-	in.POST("/rounds/:fy/:what", s.requireConsoleAdmin, s.consoleRoundWrite)
-}
 
 // roundRowsPerPage bounds the assignment table and the overdue list: a
 // round of the whole bureau has ~1,000 facilities, and a row with its
@@ -96,7 +90,7 @@ func (s *Server) loadRounds(c *gin.Context, fy int) (*roundsView, error) {
 	v.Years = slices.Compact(years)
 
 	r, err := s.store.FindRound(ctx, fy)
-	if checklist.ErrorCode(err) == checklist.ENotFound {
+	if errors.Is(err, checklist.ENotFound) {
 		return v, nil
 	}
 	if err != nil {
@@ -170,9 +164,11 @@ func (s *Server) loadRounds(c *gin.Context, fy int) (*roundsView, error) {
 	return v, nil
 }
 
-// roundFY is the page's fiscal year: ?fy=, else this one.
+// roundFY is a console page's fiscal year: param (?fy=) when it is a
+// valid one, else this one. A page does not refuse a bad ?fy=: it shows
+// the current year.
 func (s *Server) roundFY(param string) int {
-	if fy, err := strconv.Atoi(param); err == nil && fy >= 2000 && fy <= 2200 {
+	if fy, ok := checklist.ParseFiscalYear(param); ok {
 		return fy
 	}
 	return checklist.FiscalYear(s.now())

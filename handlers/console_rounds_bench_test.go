@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"tenken/auth"
 	"tenken/checklist"
 	"tenken/handlers"
 )
@@ -30,7 +31,7 @@ func BenchmarkConsoleRounds(b *testing.B) {
 	ctx := context.Background()
 	db := roundsBureau(b, facilities)
 	fy := checklist.FiscalYear(time.Now())
-	if _, err := handlers.CreateUser(ctx, db, checklist.User{Username: "bench-admin", Role: checklist.RoleAdmin}, testPassword, checklist.SystemActor); err != nil {
+	if _, err := auth.CreateUser(ctx, db, checklist.User{Username: "bench-admin", Role: checklist.RoleAdmin}, testPassword, checklist.SystemActor); err != nil {
 		b.Fatal(err)
 	}
 	s, err := handlers.NewServer(handlers.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, db)

@@ -66,9 +66,9 @@ func TestExportsAreSafeInExcel(t *testing.T) {
 	if _, _, err := api.db.CreateInspection(ctx, in, inspector, checklist.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := api.db.UpdateInspection(ctx, in.ID, inspector, checklist.Idempotency{},
-		func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
-			return in.Submit(&content, inspector, now)
+	if _, err := api.db.UpdateInspection(ctx, in.ID, inspector, checklist.Idempotency{},
+		func(in *checklist.Inspection, c *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
+			return in.Submit(c, inspector, now)
 		}); err != nil {
 		t.Fatal(err)
 	}

@@ -141,8 +141,10 @@ func TestManyDroppedClients(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The report shows the facility's latest counted inspection (by date,
-	// then last change): its row must carry that inspection's stored status,
-	// which a dropped approval left stale before.
+	// then last change, then the larger id: checklist.ReportInspection.Later;
+	// concurrent approvals often share a millisecond): its row must carry
+	// that inspection's stored status, which a dropped approval left stale
+	// before.
 	approved := 0
 	var latest *checklist.Inspection
 	for _, id := range submitted {
@@ -150,7 +152,8 @@ func TestManyDroppedClients(t *testing.T) {
 		if in.Status == checklist.StatusApproved {
 			approved++
 		}
-		if latest == nil || in.Updated.At.After(latest.Updated.At) {
+		if latest == nil || in.Updated.At.After(latest.Updated.At) ||
+			in.Updated.At.Equal(latest.Updated.At) && in.ID > latest.ID {
 			latest = in
 		}
 	}

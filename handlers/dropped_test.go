@@ -32,7 +32,7 @@ func waitGone(ctx context.Context) {
 	}
 }
 
-func (g goneStore) UpdateInspection(ctx context.Context, id string, by checklist.Actor, req checklist.Idempotency, change checklist.InspectionUpdate) (*checklist.Inspection, bool, error) {
+func (g goneStore) UpdateInspection(ctx context.Context, id string, by checklist.Actor, req checklist.Idempotency, change checklist.InspectionUpdate) (checklist.InspectionWrite, error) {
 	waitGone(ctx)
 	return g.DB.UpdateInspection(ctx, id, by, req, change)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // statusOf is the one map from domain error codes to HTTP statuses.
-var statusOf = map[string]int{
+var statusOf = map[checklist.Code]int{
 	checklist.EBadRequest:      http.StatusBadRequest,
 	checklist.EInvalid:         http.StatusUnprocessableEntity,
 	checklist.EUnauthorized:    http.StatusUnauthorized,
@@ -37,7 +37,7 @@ type Problem struct {
 	Title     string                 `json:"title"`
 	Status    int                    `json:"status"`
 	Detail    string                 `json:"detail,omitempty"`
-	Code      string                 `json:"code"`
+	Code      checklist.Code         `json:"code"`
 	Errors    []checklist.FieldError `json:"errors,omitempty"`
 	Current   any                    `json:"current,omitempty"`
 	RequestID string                 `json:"request_id,omitempty"`

@@ -89,7 +89,7 @@ func (s *Server) planExport(c *gin.Context) {
 	}
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, name, format))
 	keys := func(vers map[string]string) []string {
-		return append(persistentKeys(fy)(vers), actionsVersionKey)
+		return append(persistentKeys(fy)(vers), checklist.ReportVersionActions)
 	}
 	s.serveReport(c, "plan", keys, func(ctx context.Context, vers map[string]string) (cachedBody, error) {
 		pd, err := s.planData(ctx, fy, facilityID, vers)
@@ -386,7 +386,9 @@ func xlsxBytes(tables []table) ([]byte, error) {
 			return nil, err
 		}
 	}
-	f.SetActiveSheet(0)
+	// No SetActiveSheet: the first sheet is active in a new file, and
+	// the call parses every streamed sheet back and writes it again —
+	// most of a big plan export's time.
 	var buf bytes.Buffer
 	if err := f.Write(&buf); err != nil {
 		return nil, err

@@ -154,7 +154,7 @@ func TestFacilitiesAPI(t *testing.T) {
 		name, method, path string
 		body               any
 		status             int
-		code               string
+		code               checklist.Code
 		field              string
 	}{
 		{"ErrCreateBadJSON", "POST", "/v1/facilities", `{"code":"X1",`, 400, "bad_request", ""},

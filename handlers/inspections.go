@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -25,7 +24,7 @@ import (
 type InspectionStore interface {
 	CreateInspection(ctx context.Context, in *checklist.Inspection, by checklist.Actor, req checklist.Idempotency) (*checklist.Inspection, bool, error)
 	FindInspection(ctx context.Context, id string) (*checklist.Inspection, error)
-	UpdateInspection(ctx context.Context, id string, by checklist.Actor, req checklist.Idempotency, change checklist.InspectionUpdate) (*checklist.Inspection, bool, error)
+	UpdateInspection(ctx context.Context, id string, by checklist.Actor, req checklist.Idempotency, change checklist.InspectionUpdate) (checklist.InspectionWrite, error)
 	ListInspections(ctx context.Context, q checklist.InspectionQuery) (checklist.InspectionPage, error)
 	ChangedInspections(ctx context.Context, facilities []string, since time.Time, afterID string, limit int) ([]*checklist.Inspection, bool, error)
 	ChangedFacilities(ctx context.Context, within []string, since time.Time) ([]checklist.Facility, error)
@@ -36,36 +35,10 @@ type InspectionStore interface {
 	ListAudit(ctx context.Context, q checklist.AuditQuery) ([]checklist.AuditEntry, bool, error)
 }
 
-// inspectionRoutes registers the inspection API on authed, the group of
-// routes that require an access token.
-func (s *Server) inspectionRoutes(authed *gin.RouterGroup) {
-	authed.GET("/inspections", s.listInspections)
-	authed.PUT("/inspections/:id", s.createInspection)
-	authed.GET("/inspections/:id", s.getInspection)
-	authed.PATCH("/inspections/:id", s.saveAnswers)
-	authed.POST("/inspections/:id/submit", s.transitionHandler(checklist.ActionSubmit))
-	authed.POST("/inspections/:id/resubmit", s.transitionHandler(checklist.ActionResubmit))
-	authed.POST("/inspections/:id/return", s.transitionHandler(checklist.ActionReturn))
-	authed.POST("/inspections/:id/approve", s.transitionHandler(checklist.ActionApprove))
-	authed.POST("/inspections/:id/reopen", s.transitionHandler(checklist.ActionReopen))
-	authed.POST("/inspections/:id/discard", s.transitionHandler(checklist.ActionDiscard))
-	authed.POST("/inspections/:id/photos", s.uploadPhoto)
-	authed.GET("/photos/:sha256", s.downloadPhoto)
-	authed.GET("/sync", s.sync)
-	authed.GET("/audit", requireRole(checklist.RoleAdmin), s.listAudit)
-}
-
 // actorOf is the caller as the domain sees them.
 func actorOf(c *gin.Context) checklist.Actor {
 	p := principalOf(c)
-	return checklist.Actor{UserID: p.UserID, Name: p.Username, Role: p.Role}
-}
-
-// notVisible is the answer for an inspection the caller may not see: the
-// same as for one that does not exist, so ids of other facilities'
-// inspections cannot be probed.
-func notVisible(id string) error {
-	return checklist.Errorf(checklist.ENotFound, "no inspection %s", id)
+	return checklist.Actor{UserID: p.UserID, Name: p.Username, Role: p.Role, Facilities: p.Facilities}
 }
 
 // failInspection answers err; a conflict's current copy is rendered as
@@ -74,7 +47,7 @@ func (s *Server) failInspection(c *gin.Context, err error) {
 	var e *checklist.Error
 	if errors.As(err, &e) {
 		if in, ok := e.Current.(*checklist.Inspection); ok {
-			if principalOf(c).CanAccessFacility(in.FacilityID) {
+			if in.CheckAccess(actorOf(c)) == nil {
 				content, _ := s.store.ChecklistContent(c.Request.Context(), in.ChecklistID, in.Version)
 				e.Current = newInspectionJSON(in, content)
 			} else {
@@ -85,15 +58,11 @@ func (s *Server) failInspection(c *gin.Context, err error) {
 	respondError(c, err)
 }
 
-// respondInspection writes the inspection with its revision as ETag.
-func (s *Server) respondInspection(c *gin.Context, status int, in *checklist.Inspection, replayed bool) {
+// respondInspection writes the inspection, rendered with content (the
+// checklist version it is pinned to), with its revision as ETag.
+func respondInspection(c *gin.Context, status int, in *checklist.Inspection, content *checklist.Content, replayed bool) {
 	if prefersMinimal(c) {
 		respondMinimal(c, status, in, replayed)
-		return
-	}
-	content, err := s.store.ChecklistContent(c.Request.Context(), in.ChecklistID, in.Version)
-	if err != nil {
-		s.failInspection(c, err)
 		return
 	}
 	c.Header("ETag", revisionETag(in.Revision))
@@ -104,9 +73,16 @@ func (s *Server) respondInspection(c *gin.Context, status int, in *checklist.Ins
 	respondJSON(c, status, newInspectionJSON(in, content))
 }
 
-// revisionETag is the entity tag of an inspection at revision: it changes
-// with every write.
-func revisionETag(rev int64) string { return `"` + strconv.FormatInt(rev, 10) + `"` }
+// respondStored writes an inspection the handler read, looking up the
+// content it is pinned to (immutable, so a memory read once read).
+func (s *Server) respondStored(c *gin.Context, status int, in *checklist.Inspection, replayed bool) {
+	content, err := s.store.ChecklistContent(c.Request.Context(), in.ChecklistID, in.Version)
+	if err != nil {
+		s.failInspection(c, err)
+		return
+	}
+	respondInspection(c, status, in, content, replayed)
+}
 
 // idempotency reads the client's idempotency key (the Idempotency-Key
 // header, or saveID from the body) and fingerprints the request. Keys
@@ -158,46 +134,49 @@ func readJSONBody(c *gin.Context, v any, optional bool) ([]byte, error) {
 	return raw, nil
 }
 
-// checkIfMatch refuses a write when the client sent If-Match with an
-// entity tag other than the inspection's current revision.
-func checkIfMatch(c *gin.Context, in *checklist.Inspection) error {
-	im := strings.TrimSpace(c.GetHeader("If-Match"))
-	if im == "" || im == "*" {
-		return nil
-	}
-	for _, tag := range strings.Split(im, ",") {
-		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == revisionETag(in.Revision) {
-			return nil
-		}
-	}
-	return checklist.Errorf(checklist.EPrecondition, "If-Match %s does not match the inspection's revision %d", im, in.Revision)
+// createRequest is the body of PUT /v1/inspections/{id}. Answers, when
+// given, are saved with the creation (as a save on revision 1 would be):
+// a tablet that has them sends one write instead of two.
+type createRequest struct {
+	FacilityID     string                     `json:"facility_id"`
+	ChecklistID    string                     `json:"checklist_id"`
+	Version        int                        `json:"version"`
+	InspectionDate string                     `json:"inspection_date"`
+	Answers        map[string]json.RawMessage `json:"answers"`
 }
 
-// createRequest is the body of PUT /v1/inspections/{id}.
-type createRequest struct {
-	FacilityID     string `json:"facility_id"`
-	ChecklistID    string `json:"checklist_id"`
-	Version        int    `json:"version"`
-	InspectionDate string `json:"inspection_date"`
-}
+// createKey is the idempotency key a create with answers records, so that
+// its retry is told from another create of the same id. It has a space,
+// which no client's key may have, so it never meets one.
+const createKey = "create inspection"
 
 // createInspection creates the inspection with the client's id, or, when
 // it already exists with the same facility, version and date, returns it:
-// a tablet may retry a create any number of times.
+// a tablet may retry a create any number of times. A create that carries
+// answers is answered so on retry only if the inspection was created by
+// that same request (the same body); otherwise its answers would be lost
+// silently, so it is 409 with the current copy, to be saved with PATCH.
 func (s *Server) createInspection(c *gin.Context) {
 	ctx := c.Request.Context()
 	id := strings.ToLower(c.Param("id"))
 	var req createRequest
-	if _, err := readJSONBody(c, &req, false); err != nil {
+	body, err := readJSONBody(c, &req, false)
+	if err != nil {
 		respondError(c, err)
 		return
 	}
 	p := principalOf(c)
+	by := actorOf(c)
 	date, dateErr := checklist.ParseDate(req.InspectionDate)
-	in, err := checklist.NewInspection(id, req.FacilityID, req.ChecklistID, req.Version, date, actorOf(c), s.cfg.Now())
+	in, err := checklist.NewInspection(id, req.FacilityID, req.ChecklistID, req.Version, date, by, s.cfg.Now())
 	if dateErr != nil && req.InspectionDate != "" {
 		err = mergeFieldError(err, "inspection_date", "format", dateErr.Error())
 	}
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	answers, err := decodeAnswers(req.Answers)
 	if err != nil {
 		respondError(c, err)
 		return
@@ -206,49 +185,71 @@ func (s *Server) createInspection(c *gin.Context) {
 		respondError(c, checklist.Errorf(checklist.EForbidden, "you are not assigned to facility %s", req.FacilityID))
 		return
 	}
+	var idem checklist.Idempotency
+	if len(answers) > 0 {
+		sum := sha256.Sum256(body)
+		idem = checklist.Idempotency{Key: p.UserID + "/" + createKey, Fingerprint: hex.EncodeToString(sum[:])}
+	}
 	// A retry is answered with what exists, even if the version has been
 	// retired since the first attempt.
 	existing, err := s.store.FindInspection(ctx, in.ID)
 	switch {
-	case err == nil && existing.SameCreation(in):
-		s.respondInspection(c, http.StatusOK, existing, true)
-		return
 	case err == nil:
-		s.failInspection(c, &checklist.Error{Code: checklist.EConflict,
-			Message: "an inspection with this id already exists with a different facility, checklist version or date",
-			Current: existing})
+		s.replayCreate(c, existing, in, idem)
 		return
 	case checklist.ErrorCode(err) != checklist.ENotFound:
 		respondError(c, err)
 		return
 	}
-	if err := s.checkCreatable(ctx, req); err != nil {
+	content, err := s.checkCreatable(ctx, req)
+	if err != nil {
 		respondError(c, err)
 		return
 	}
-	got, created, err := s.store.CreateInspection(ctx, in, actorOf(c), checklist.Idempotency{})
-	if err != nil {
+	if len(answers) > 0 {
+		if _, err := in.SaveOnCreate(content, answers, by, s.cfg.Now()); err != nil {
+			respondError(c, err)
+			return
+		}
+	}
+	got, created, err := s.store.CreateInspection(ctx, in, by, idem)
+	switch {
+	case err != nil:
 		s.failInspection(c, err)
-		return
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
+	case !created: // a concurrent create of the same id came first
+		s.replayCreate(c, got, in, idem)
+	default:
 		c.Header("Location", "/v1/inspections/"+got.ID)
+		respondInspection(c, http.StatusCreated, got, content, false)
 	}
-	s.respondInspection(c, status, got, !created)
+}
+
+// replayCreate answers a create of an id that exists: 200 with it when
+// the request is a retry of its creation, else 409 with it.
+func (s *Server) replayCreate(c *gin.Context, existing, in *checklist.Inspection, idem checklist.Idempotency) {
+	msg := "an inspection with this id already exists with a different facility, checklist version or date"
+	if existing.SameCreation(in) {
+		_, applied, _ := existing.WasApplied(idem)
+		if idem.Key == "" || applied {
+			s.respondStored(c, http.StatusOK, existing, true)
+			return
+		}
+		msg = "an inspection with this id already exists, created without these answers: save them with PATCH"
+	}
+	s.failInspection(c, &checklist.Error{Code: checklist.EConflict, Message: msg, Current: existing})
 }
 
 // checkCreatable checks that the facility exists and is active and that
-// the version is published and not retired.
-func (s *Server) checkCreatable(ctx context.Context, req createRequest) error {
+// the version is published and not retired, and returns the version's
+// content, which the new inspection is pinned to.
+func (s *Server) checkCreatable(ctx context.Context, req createRequest) (*checklist.Content, error) {
 	var p checklist.Problems
 	f, err := s.store.FindFacility(ctx, req.FacilityID)
 	switch code := checklist.ErrorCode(err); {
 	case code == checklist.ENotFound:
 		p.Add("facility_id", "unknown_facility", "there is no facility %s", req.FacilityID)
 	case err != nil:
-		return err
+		return nil, err
 	case !f.Active:
 		p.Add("facility_id", "inactive_facility", "facility %s is inactive", f.Code)
 	}
@@ -257,11 +258,14 @@ func (s *Server) checkCreatable(ctx context.Context, req createRequest) error {
 	case code == checklist.ENotFound:
 		p.Add("version", "unknown_version", "checklist %s has no published version %d", req.ChecklistID, req.Version)
 	case err != nil:
-		return err
+		return nil, err
 	case v.Retired:
 		p.Add("version", "retired_version", "version %d of checklist %s is retired; use the current version", req.Version, req.ChecklistID)
 	}
-	return p.Err("the inspection cannot be created")
+	if err := p.Err("the inspection cannot be created"); err != nil {
+		return nil, err
+	}
+	return &v.Content, nil
 }
 
 // mergeFieldError adds one field problem to err (an EInvalid error or nil).
@@ -290,20 +294,16 @@ func (s *Server) getInspection(c *gin.Context) {
 		s.failInspection(c, err)
 		return
 	}
-	if !principalOf(c).CanAccessFacility(in.FacilityID) {
-		respondError(c, notVisible(id))
+	if err := in.CheckAccess(actorOf(c)); err != nil {
+		respondError(c, err)
 		return
 	}
-	etag := revisionETag(in.Revision)
-	for _, tag := range strings.Split(c.GetHeader("If-None-Match"), ",") {
-		if t := strings.TrimPrefix(strings.TrimSpace(tag), "W/"); t == etag || t == "*" {
-			c.Header("ETag", etag)
-			c.Header("Cache-Control", "private, no-cache")
-			c.Status(http.StatusNotModified)
-			return
-		}
+	c.Header("ETag", revisionETag(in.Revision))
+	c.Header("Cache-Control", "private, no-cache")
+	if notModified(c, revisionETag(in.Revision)) {
+		return
 	}
-	s.respondInspection(c, http.StatusOK, in, false)
+	s.respondStored(c, http.StatusOK, in, false)
 }
 
 // saveRequest is the body of PATCH /v1/inspections/{id}: the revision
@@ -382,48 +382,36 @@ func (s *Server) saveAnswers(c *gin.Context) {
 	})
 }
 
-// change is a domain function with the inspection's pinned content.
+// change is a domain function of a write by the caller, by, with the
+// inspection's pinned content.
 type change func(in *checklist.Inspection, content *checklist.Content, by checklist.Actor, now time.Time) (checklist.InspectionChange, error)
 
-// update runs fn on inspection id through the store's revision-guarded
-// read-modify-write, after checking the caller may see the inspection
-// and any If-Match, and answers with the result.
+// update writes inspection id by fn and answers with the result. The
+// write goes one way: everything it depends on is resolved here first —
+// the caller as a domain Actor, If-Match as a checklist.Precondition —
+// and captured in a pure function (checklist.Guard: access, then the
+// precondition, then fn); storage runs it under its revision guard with
+// the inspection and its pinned content, and hands both back, so the
+// answer is rendered without another read. The content is the one input
+// not resolved here: which version it is, is known only once the
+// inspection is read (see storage's UpdateInspection). A failed
+// precondition comes back with the current copy, as a conflict does.
 func (s *Server) update(c *gin.Context, id string, idem checklist.Idempotency, fn change) {
-	ctx := c.Request.Context()
-	p := principalOf(c)
-	by := actorOf(c)
-	in, replayed, err := s.store.UpdateInspection(ctx, id, by, idem, func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
-		if !p.CanAccessFacility(in.FacilityID) {
-			return checklist.InspectionChange{}, notVisible(id)
-		}
-		if err := checkIfMatch(c, in); err != nil {
-			return checklist.InspectionChange{}, err
-		}
-		content, err := s.store.ChecklistContent(ctx, in.ChecklistID, in.Version)
-		if err != nil {
-			return checklist.InspectionChange{}, err
-		}
-		return fn(in, content, by, now)
-	})
+	pre, _, err := ifMatchRevisions(c, "")
 	if err != nil {
-		if checklist.ErrorCode(err) == checklist.EPrecondition {
-			err = withCurrent(err, ctx, s, id)
-		}
+		respondError(c, err)
+		return
+	}
+	by := actorOf(c)
+	w, err := s.store.UpdateInspection(c.Request.Context(), id, by, idem, checklist.Guard(by, pre,
+		func(in *checklist.Inspection, content *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
+			return fn(in, content, by, now)
+		}))
+	if err != nil {
 		s.failInspection(c, err)
 		return
 	}
-	s.respondInspection(c, http.StatusOK, in, replayed)
-}
-
-// withCurrent attaches the current inspection to a precondition failure.
-func withCurrent(err error, ctx context.Context, s *Server, id string) error {
-	var e *checklist.Error
-	if errors.As(err, &e) && e.Current == nil {
-		if in, ferr := s.store.FindInspection(ctx, id); ferr == nil {
-			e.Current = in
-		}
-	}
-	return err
+	respondInspection(c, http.StatusOK, w.Inspection, w.Content, w.Replayed)
 }
 
 // transitionRequest is the body of the lifecycle actions; every field is
@@ -504,36 +492,18 @@ func (s *Server) listInspections(c *gin.Context) {
 	p := principalOf(c)
 	q := checklist.InspectionQuery{}
 	var probs checklist.Problems
-	if v := c.Query("fiscal_year"); v != "" {
-		fy, err := strconv.Atoi(v)
-		if err != nil || fy < 2000 || fy > 2200 {
-			probs.Add("fiscal_year", "range", "fiscal_year must be a year such as 2026")
-		}
-		q.FiscalYear = fy
-	}
+	q.FiscalYear = optionalFiscalYearParam(c, "fiscal_year", &probs)
 	if v := c.Query("status"); v != "" {
 		if !checklist.Status(v).Valid() {
 			probs.Add("status", "enum", "status must be draft, submitted, returned, approved or discarded")
 		}
 		q.Status = checklist.Status(v)
 	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 200 {
-			probs.Add("limit", "range", "limit must be an integer from 1 to 200")
-		}
-		q.Limit = n
+	q.Limit = limitParam(c, &probs)
+	if parts := cursorParam(c, &probs, "cursor", "inspections", 2); parts != nil {
+		q.AfterDate, q.AfterID = parts[0], parts[1]
 	}
-	if v := c.Query("cursor"); v != "" {
-		parts, ok := decodeCursor("inspections", v, 2)
-		if !ok {
-			probs.Add("cursor", "invalid", "cursor is not one this list returned")
-		} else {
-			q.AfterDate, q.AfterID = parts[0], parts[1]
-		}
-	}
-	if len(probs) > 0 {
-		respondError(c, &checklist.Error{Code: checklist.EBadRequest, Message: "the query is not valid", Fields: probs})
+	if refuseQuery(c, probs) {
 		return
 	}
 	if p.Role == checklist.RoleInspector {
@@ -564,21 +534,4 @@ func (s *Server) listInspections(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "private, no-cache")
 	respondJSON(c, http.StatusOK, out)
-}
-
-// Cursors are opaque to clients: a list name and a position, base64url.
-func encodeCursor(list string, parts ...string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(list + "|" + strings.Join(parts, "|")))
-}
-
-func decodeCursor(list, s string, n int) ([]string, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, false
-	}
-	parts := strings.Split(string(b), "|")
-	if len(parts) != n+1 || parts[0] != list {
-		return nil, false
-	}
-	return parts[1:], true
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"tenken/checklist"
+	"tenken/checklist/checklisttest"
 	"tenken/handlers"
 )
 
@@ -30,44 +31,9 @@ const testChecklistID = "service-quality"
 // concurrent writers to spread over.
 const noteItems = 20
 
-func fptr(f float64) *float64 { return &f }
-
-// testChecklistContent is a small checklist with every rule an inspection
-// meets: required items, failed answers needing a comment and a photo,
-// bounds, options and a show-if; plus free-text notes.
-func testChecklistContent() checklist.Content {
-	tx := func(ja string) checklist.Text { return checklist.Text{Ja: ja} }
-	notes := make([]checklist.Item, noteItems)
-	for i := range notes {
-		notes[i] = checklist.Item{Key: fmt.Sprintf("notes.n%02d", i+1), Text: tx(fmt.Sprintf("メモ %d", i+1)), Type: checklist.TypeText}
-	}
-	return checklist.Content{
-		Title: tx("サービス点検"),
-		Sections: []checklist.Section{
-			{Key: "signage", Title: tx("案内表示"), Items: []checklist.Item{
-				{Key: "signage.entrance", Text: tx("入口の案内表示は見やすいか"), Type: checklist.TypeYesNo, Required: true,
-					Points: 2, FailRule: &checklist.FailRule{Answer: "no"}, FailedNeedsComment: true, FailedNeedsPhoto: true},
-				{Key: "signage.clarity", Text: tx("表示の分かりやすさ"), Type: checklist.TypeRating,
-					Scale:  []checklist.Text{tx("悪い"), tx("やや悪い"), tx("普通"), tx("良い"), tx("とても良い")},
-					Points: 4, FailRule: &checklist.FailRule{AtOrBelow: 2}},
-			}},
-			{Key: "flyers", Title: tx("チラシ・ポスター"), Items: []checklist.Item{
-				{Key: "flyers.rack", Text: tx("チラシラックがあるか"), Type: checklist.TypeYesNo, AllowNA: true, Required: true,
-					Points: 1, FailRule: &checklist.FailRule{Answer: "no"}},
-				{Key: "flyers.expired_count", Text: tx("期限切れのチラシの枚数"), Type: checklist.TypeNumber,
-					Number: &checklist.NumberSpec{Min: fptr(0), Max: fptr(50), Integer: true},
-					Points: 1, FailRule: &checklist.FailRule{Max: fptr(0)}, FailedNeedsComment: true,
-					ShowIf: &checklist.ShowIf{Item: "flyers.rack", Equals: "yes"}},
-				{Key: "flyers.layout", Text: tx("分野別・時期別に整理されているか"), Type: checklist.TypeSingleChoice,
-					Options: []checklist.Option{{Key: "field", Label: tx("分野別")}, {Key: "period", Label: tx("時期別")}, {Key: "none", Label: tx("未整理")}},
-					Points:  1, FailRule: &checklist.FailRule{AnyOf: []string{"none"}}},
-				{Key: "flyers.languages", Text: tx("対応言語"), Type: checklist.TypeMultiChoice,
-					Options: []checklist.Option{{Key: "ja", Label: tx("日本語")}, {Key: "en", Label: tx("英語")}, {Key: "zh", Label: tx("中国語")}}},
-			}},
-			{Key: "notes", Title: tx("メモ"), Items: notes},
-		},
-	}
-}
+// testChecklistContent is the shared test checklist (checklisttest) with
+// noteItems free-text notes.
+func testChecklistContent() checklist.Content { return checklisttest.Content(noteItems) }
 
 // inspectionEnv is an API with a published checklist, two facilities and
 // a user of each role.
@@ -716,7 +682,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		headers  []string
 		auth     string
 		status   int
-		code     string
+		code     checklist.Code
 		field    string // a field the problem must name, if any
 		contains string // text the detail or a field message must hold
 	}{

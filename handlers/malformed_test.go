@@ -25,7 +25,7 @@ func TestMalformedRequests(t *testing.T) {
 		name, method, path, body string
 		headers                  []string
 		status                   int
-		code                     string
+		code                     checklist.Code
 	}{
 		{"LoginNoContentType", "POST", "/v1/auth/login", "", []string{"Content-Type: "}, 415, "unsupported_media_type"},
 		{"LoginTextPlain", "POST", "/v1/auth/login", `{"username":"a","password":"b"}`, []string{"Content-Type: text/plain"}, 415, "unsupported_media_type"},

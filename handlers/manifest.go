@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"tenken/auth"
 	"tenken/checklist"
 )
 
@@ -63,7 +64,7 @@ func newManifestJSON(m checklist.Manifest) manifestJSON {
 // needs, for the manifest and the sync feed: the applicability, every
 // version (without content) and an inspector's facilities — three small
 // queries.
-func (s *Server) tabletChecklists(ctx context.Context, p Principal) (checklist.TabletChecklists, error) {
+func (s *Server) tabletChecklists(ctx context.Context, p auth.Principal) (checklist.TabletChecklists, error) {
 	a, err := s.store.FindApplicability(ctx)
 	if err != nil {
 		return checklist.TabletChecklists{}, err
@@ -114,8 +115,7 @@ func (s *Server) checklistManifest(c *gin.Context) {
 	}
 	c.Header("ETag", m.etag)
 	c.Header("Cache-Control", "private, no-cache")
-	if etagMatches(c.GetHeader("If-None-Match"), m.etag) {
-		c.Status(http.StatusNotModified)
+	if notModified(c, m.etag) {
 		return
 	}
 	c.Data(http.StatusOK, "application/json; charset=utf-8", m.body)

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"tenken/auth"
 	"tenken/checklist"
 	"tenken/checklist/checklistfile"
 	"tenken/handlers"
@@ -40,7 +41,7 @@ func BenchmarkManifest(b *testing.B) {
 		}
 		ids = append(ids, f.ID)
 	}
-	if _, err := handlers.CreateUser(ctx, db, checklist.User{Username: "manifest-inspector", Role: checklist.RoleInspector,
+	if _, err := auth.CreateUser(ctx, db, checklist.User{Username: "manifest-inspector", Role: checklist.RoleInspector,
 		FacilityIDs: ids}, testPassword, checklist.SystemActor); err != nil {
 		b.Fatal(err)
 	}

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	lru "github.com/hashicorp/golang-lru/v2"
 
+	"tenken/auth"
 	"tenken/checklist"
 )
 
@@ -40,12 +42,12 @@ type cachedManifest struct {
 
 type manifestCache struct {
 	mu      sync.Mutex
-	gen     uint64 // counts invalidations: a manifest built across one is not kept
-	entries map[string]cachedManifest
+	gen     uint64                             // counts invalidations: a manifest built across one is not kept
+	entries *lru.Cache[string, cachedManifest] // made on first use; least recently polled goes first
 }
 
 // manifestKey is what a manifest depends on besides the stored data.
-func manifestKey(p Principal) string {
+func manifestKey(p auth.Principal) string {
 	if p.Role != checklist.RoleInspector {
 		return "staff" // every staff member gets the same manifest
 	}
@@ -59,7 +61,10 @@ func manifestKey(p Principal) string {
 func (mc *manifestCache) get(key string, now time.Time) (cachedManifest, uint64, bool) {
 	mc.mu.Lock()
 	defer mc.mu.Unlock()
-	m, ok := mc.entries[key]
+	if mc.entries == nil {
+		return cachedManifest{}, mc.gen, false
+	}
+	m, ok := mc.entries.Get(key)
 	if ok && m.gen == mc.gen && now.Sub(m.at) < manifestTTL {
 		return m, mc.gen, true
 	}
@@ -72,17 +77,22 @@ func (mc *manifestCache) put(key string, m cachedManifest) {
 	if m.gen != mc.gen {
 		return // the data changed while it was built
 	}
-	if mc.entries == nil || len(mc.entries) >= maxCachedManifests {
-		mc.entries = map[string]cachedManifest{}
+	if mc.entries == nil {
+		var err error
+		if mc.entries, err = lru.New[string, cachedManifest](maxCachedManifests); err != nil {
+			panic(err) // only for a size below 1
+		}
 	}
-	mc.entries[key] = m
+	mc.entries.Add(key, m)
 }
 
 func (mc *manifestCache) invalidate() {
 	mc.mu.Lock()
 	defer mc.mu.Unlock()
 	mc.gen++
-	mc.entries = nil
+	if mc.entries != nil {
+		mc.entries.Purge()
+	}
 }
 
 // dropManifestsOnWrite invalidates the cached manifests after a

@@ -76,6 +76,14 @@ func (s *Server) accessLog(c *gin.Context) {
 	if route == "" {
 		route = "(no route)"
 	}
+	if s.access != nil {
+		if s.log.Enabled(c.Request.Context(), level) {
+			s.access.write(accessEntry{at: time.Now(), level: level, id: c.GetString(requestIDKey), method: c.Request.Method,
+				route: route, status: status, bytes: c.Writer.Size(), ms: float64(time.Since(start).Microseconds()) / 1000,
+				user: c.GetString(userIDKey)})
+		}
+		return
+	}
 	s.log.LogAttrs(c.Request.Context(), level, "request",
 		slog.String("request_id", c.GetString(requestIDKey)),
 		slog.String("method", c.Request.Method),

@@ -20,9 +20,8 @@ import (
 // allowed, straight through the store.
 func fillPhotos(t *testing.T, e *inspectionEnv, id string) {
 	t.Helper()
-	_, _, err := e.db.UpdateInspection(context.Background(), id, checklist.Actor{UserID: e.inspectorID, Role: checklist.RoleInspector},
-		checklist.Idempotency{}, func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
-			content := &checklist.Content{}
+	_, err := e.db.UpdateInspection(context.Background(), id, checklist.Actor{UserID: e.inspectorID, Role: checklist.RoleInspector},
+		checklist.Idempotency{}, func(in *checklist.Inspection, content *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
 			ch, _, err := in.AddPhoto(content, checklist.Photo{SHA256: sha256Hex([]byte("fill")), ContentType: checklist.TypePNG, Size: 1}, checklist.Actor{UserID: e.inspectorID, Role: checklist.RoleInspector}, now)
 			for i := len(in.Photos); i < checklist.MaxInspectionPhotos; i++ {
 				in.Photos = append(in.Photos, checklist.Photo{SHA256: sha256Hex(fmt.Appendf(nil, "fill-%d", i)), ContentType: checklist.TypePNG, Size: 1, At: now})

@@ -22,8 +22,8 @@ import (
 	"tenken/checklist"
 )
 
-// PhotoStore keeps photo bytes by their SHA-256: storage.Blobs on disk
-// (the default), storage.GridFSPhotos in MongoDB's GridFS for a
+// PhotoStore keeps photo bytes by their SHA-256: blobs.Disk on disk
+// (the default), blobs.GridFS in MongoDB's GridFS for a
 // deployment of several instances. Both answer alike.
 type PhotoStore interface {
 	// Put stores at most limit bytes of r and returns their SHA-256 and
@@ -91,11 +91,12 @@ func (s *Server) uploadPhoto(c *gin.Context) {
 		s.failInspection(c, err)
 		return
 	}
-	if !principalOf(c).CanAccessFacility(in.FacilityID) {
-		respondError(c, notVisible(id))
+	by := actorOf(c)
+	if err := in.CheckAccess(by); err != nil {
+		respondError(c, err)
 		return
 	}
-	if err := in.CanEdit(actorOf(c)); err != nil {
+	if err := in.CanEdit(by); err != nil {
 		s.failInspection(c, withInspection(err, in))
 		return
 	}
@@ -141,7 +142,7 @@ func (s *Server) uploadPhoto(c *gin.Context) {
 	var header bytes.Buffer
 	cfg, _, err := image.DecodeConfig(io.TeeReader(io.MultiReader(bytes.NewReader(head), io.LimitReader(body, maxPhotoHeader)), &header))
 	if err != nil {
-		if rerr := readError(err, limit); checklist.ErrorCode(rerr) == checklist.ETooLarge {
+		if rerr := readError(err, limit); errors.Is(rerr, checklist.ETooLarge) {
 			respondError(c, rerr)
 			return
 		}
@@ -163,18 +164,12 @@ func (s *Server) uploadPhoto(c *gin.Context) {
 
 	photo := checklist.Photo{SHA256: sha, ItemKey: item, ContentType: contentType, Size: size}
 	added := false
-	got, _, err := s.store.UpdateInspection(ctx, id, actorOf(c), checklist.Idempotency{}, func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
-		if !principalOf(c).CanAccessFacility(in.FacilityID) {
-			return checklist.InspectionChange{}, notVisible(id)
-		}
-		content, err := s.store.ChecklistContent(ctx, in.ChecklistID, in.Version)
-		if err != nil {
-			return checklist.InspectionChange{}, err
-		}
-		ch, ok, err := in.AddPhoto(content, photo, actorOf(c), now)
-		added = ok
-		return ch, err
-	})
+	w, err := s.store.UpdateInspection(ctx, id, by, checklist.Idempotency{}, checklist.Guard(by, checklist.Precondition{},
+		func(in *checklist.Inspection, content *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
+			ch, ok, err := in.AddPhoto(content, photo, by, now)
+			added = ok
+			return ch, err
+		}))
 	if err != nil {
 		s.failInspection(c, err)
 		return
@@ -183,7 +178,7 @@ func (s *Server) uploadPhoto(c *gin.Context) {
 	if added {
 		status = http.StatusCreated
 	}
-	if !respondPhoto(c, status, got, sha, item) {
+	if !respondPhoto(c, status, w.Inspection, sha, item) {
 		respondError(c, errors.New("uploaded photo not recorded"))
 	}
 }
@@ -266,7 +261,7 @@ func readError(err error, limit int64) error {
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return checklist.Errorf(checklist.ETooLarge, "a photo may be at most %d bytes", limit)
 	}
-	if checklist.ErrorCode(err) != checklist.EInternal {
+	if checklist.ErrorCode(err) != checklist.EInternal { // a domain error already
 		return err
 	}
 	return checklist.Errorf(checklist.EBadRequest, "the upload could not be read")
@@ -323,6 +318,9 @@ func (s *Server) downloadPhoto(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("ETag", `"`+sha+`"`)
 	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	if notModified(c, `"`+sha+`"`) {
+		return
+	}
 	h.Set("Content-Type", contentType)
 	http.ServeContent(c.Writer, c.Request, "", stored, f)
 }

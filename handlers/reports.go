@@ -10,9 +10,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/gin-gonic/gin"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"tenken/checklist"
 )
@@ -28,26 +28,13 @@ type ReportStore interface {
 	ReportYears(ctx context.Context, fys []int) (map[int]*checklist.YearData, error)
 }
 
-// reportRoutes registers the reports; reviewers and admins read them.
-func (s *Server) reportRoutes(authed *gin.RouterGroup) {
-	g := authed.Group("/reports", requireRole(checklist.RoleReviewer, checklist.RoleAdmin))
-	g.GET("/facilities", s.facilityReport)
-	g.GET("/items", s.itemReport)
-	g.GET("/sections", s.sectionReport)
-	g.GET("/year-over-year", s.yearOverYearReport)
-	g.GET("/findings", s.findingsReport)
-	g.GET("/persistent-problems", s.persistentReport)
-	g.GET("/plan", s.planExport)
-}
-
 // reportCache keeps computed report bodies and the year data they came
 // from, keyed by the data versions they were computed at. Nothing is
 // ever stale: a key names the versions, and a change of data changes the
-// version. Old entries are dropped when the cache grows past its bound.
+// version. Past their bounds the least recently used entries go.
 type reportCache struct {
-	mu     sync.Mutex
-	bodies map[string]cachedBody
-	years  map[string]*checklist.YearData
+	bodies *lru.Cache[string, cachedBody]          // by ETag
+	years  *lru.Cache[string, *checklist.YearData] // by yearCacheKey
 }
 
 type cachedBody struct {
@@ -55,22 +42,21 @@ type cachedBody struct {
 	body        []byte
 }
 
-const maxCachedReports = 512
+const (
+	maxCachedReports = 512
+	maxCachedYears   = 64 // a year's data is large: the reports of a few years at a few versions
+)
 
-func (rc *reportCache) body(etag string) (cachedBody, bool) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	b, ok := rc.bodies[etag]
-	return b, ok
-}
-
-func (rc *reportCache) putBody(etag string, b cachedBody) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if rc.bodies == nil || len(rc.bodies) >= maxCachedReports {
-		rc.bodies = map[string]cachedBody{}
+func newReportCache() reportCache {
+	bodies, err := lru.New[string, cachedBody](maxCachedReports)
+	if err != nil {
+		panic(err) // only for a size below 1
 	}
-	rc.bodies[etag] = b
+	years, err := lru.New[string, *checklist.YearData](maxCachedYears)
+	if err != nil {
+		panic(err)
+	}
+	return reportCache{bodies: bodies, years: years}
 }
 
 // yearData returns fiscal year fy's report data at the versions vers,
@@ -84,24 +70,21 @@ func (s *Server) yearData(ctx context.Context, fy int, vers map[string]string) (
 }
 
 func yearCacheKey(fy int, vers map[string]string) string {
-	return strconv.Itoa(fy) + "|" + vers[yearVersionKey(fy)] + "|" + vers[facilitiesVersionKey]
+	return strconv.Itoa(fy) + "|" + vers[checklist.ReportVersionYear(fy)] + "|" + vers[checklist.ReportVersionFacilities]
 }
 
 // yearsData returns the report data of fiscal years fys at the versions
 // vers, reading the years not cached yet in one query.
 func (s *Server) yearsData(ctx context.Context, fys []int, vers map[string]string) ([]*checklist.YearData, error) {
-	rc := &s.reports
 	out := make([]*checklist.YearData, len(fys))
 	var missing []int
-	rc.mu.Lock()
 	for i, fy := range fys {
-		if d, ok := rc.years[yearCacheKey(fy, vers)]; ok {
+		if d, ok := s.reports.years.Get(yearCacheKey(fy, vers)); ok {
 			out[i] = d
 		} else {
 			missing = append(missing, fy)
 		}
 	}
-	rc.mu.Unlock()
 	if len(missing) == 0 {
 		return out, nil
 	}
@@ -109,27 +92,14 @@ func (s *Server) yearsData(ctx context.Context, fys []int, vers map[string]strin
 	if err != nil {
 		return nil, err
 	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if rc.years == nil || len(rc.years)+len(read) > 64 {
-		rc.years = map[string]*checklist.YearData{}
-	}
 	for i, fy := range fys {
 		if out[i] == nil {
 			out[i] = read[fy]
-			rc.years[yearCacheKey(fy, vers)] = read[fy]
+			s.reports.years.Add(yearCacheKey(fy, vers), read[fy])
 		}
 	}
 	return out, nil
 }
-
-// Version keys besides the fiscal years' (see storage.ReportVersions).
-const (
-	facilitiesVersionKey = "facilities"
-	actionsVersionKey    = "actions"
-)
-
-func yearVersionKey(fy int) string { return "fy:" + strconv.Itoa(fy) }
 
 // reportETag is the entity tag of a report: its kind and parameters and
 // the versions of the data it reads, so it is known before computing.
@@ -156,17 +126,16 @@ func (s *Server) serveReport(c *gin.Context, kind string, keys func(vers map[str
 	etag := reportETag(kind, canonicalQuery(c), vers, keys(vers))
 	c.Header("ETag", etag)
 	c.Header("Cache-Control", "private, no-cache")
-	if etagMatches(c.GetHeader("If-None-Match"), etag) {
-		c.Status(http.StatusNotModified)
+	if notModified(c, etag) {
 		return
 	}
-	b, ok := s.reports.body(etag)
+	b, ok := s.reports.bodies.Get(etag)
 	if !ok {
 		if b, err = build(ctx, vers); err != nil {
 			respondError(c, err)
 			return
 		}
-		s.reports.putBody(etag, b)
+		s.reports.bodies.Add(etag, b)
 	}
 	c.Data(http.StatusOK, b.contentType, b.body)
 }
@@ -197,16 +166,26 @@ func jsonBody(v any) (cachedBody, error) {
 	return cachedBody{contentType: "application/json; charset=utf-8", body: buf.Bytes()}, nil
 }
 
-// fiscalYearParam reads a required fiscal year query parameter.
+// fiscalYearParam reads a required fiscal year query parameter; a missing
+// or invalid one is recorded in probs.
 func fiscalYearParam(c *gin.Context, name string, probs *checklist.Problems) int {
-	v := c.Query(name)
-	if v == "" {
+	if c.Query(name) == "" {
 		probs.Add(name, checklist.CodeRequired, "%s is required, a fiscal year such as 2026", name)
 		return 0
 	}
-	fy, err := strconv.Atoi(v)
-	if err != nil || fy < 2000 || fy > 2200 {
-		probs.Add(name, "range", "%s must be a fiscal year such as 2026", name)
+	return optionalFiscalYearParam(c, name, probs)
+}
+
+// optionalFiscalYearParam reads a fiscal year query parameter; 0 when it
+// is absent, and an invalid one is recorded in probs.
+func optionalFiscalYearParam(c *gin.Context, name string, probs *checklist.Problems) int {
+	v := c.Query(name)
+	if v == "" {
+		return 0
+	}
+	fy, ok := checklist.ParseFiscalYear(v)
+	if !ok {
+		probs.Add(name, "range", "%s must be a fiscal year from %d to %d, such as 2026", name, checklist.MinFiscalYear, checklist.MaxFiscalYear)
 	}
 	return fy
 }
@@ -215,7 +194,7 @@ func refuseQuery(c *gin.Context, probs checklist.Problems) bool {
 	if len(probs) == 0 {
 		return false
 	}
-	respondError(c, &checklist.Error{Code: checklist.EBadRequest, Message: "the query is not valid", Fields: probs})
+	respondError(c, queryError(probs))
 	return true
 }
 
@@ -328,9 +307,9 @@ func newFacilityReportJSON(d *checklist.YearData) facilityReportJSON {
 
 func yearKeys(fys ...int) func(map[string]string) []string {
 	return func(map[string]string) []string {
-		keys := []string{facilitiesVersionKey}
+		keys := []string{checklist.ReportVersionFacilities}
 		for _, fy := range fys {
-			keys = append(keys, yearVersionKey(fy))
+			keys = append(keys, checklist.ReportVersionYear(fy))
 		}
 		return keys
 	}
@@ -496,7 +475,7 @@ func newComparisonJSON(yc checklist.YearComparison, byID map[string]checklist.Fa
 func (s *Server) persistentYears(ctx context.Context, to int, vers map[string]string) ([]*checklist.YearData, error) {
 	fys := []int{to}
 	for fy := to - 1; ; fy-- {
-		if _, ok := vers[yearVersionKey(fy)]; !ok {
+		if _, ok := vers[checklist.ReportVersionYear(fy)]; !ok {
 			break
 		}
 		fys = append(fys, fy)
@@ -508,12 +487,12 @@ func (s *Server) persistentYears(ctx context.Context, to int, vers map[string]st
 // persistentKeys are the versions of the run of years ending at to.
 func persistentKeys(to int) func(map[string]string) []string {
 	return func(vers map[string]string) []string {
-		keys := []string{facilitiesVersionKey, yearVersionKey(to)}
+		keys := []string{checklist.ReportVersionFacilities, checklist.ReportVersionYear(to)}
 		for fy := to - 1; ; fy-- {
-			if _, ok := vers[yearVersionKey(fy)]; !ok {
+			if _, ok := vers[checklist.ReportVersionYear(fy)]; !ok {
 				break
 			}
-			keys = append(keys, yearVersionKey(fy))
+			keys = append(keys, checklist.ReportVersionYear(fy))
 		}
 		return keys
 	}

@@ -709,9 +709,9 @@ func TestReportsFollowTheLifecycle(t *testing.T) {
 		t.Fatalf("status %s after submitting", s)
 	}
 	reviewer := checklist.Actor{UserID: "reviewer", Role: checklist.RoleReviewer}
-	if _, _, err := e.db.UpdateInspection(context.Background(), in.ID, reviewer, checklist.Idempotency{},
-		func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
-			return in.Return(&e.content, "写真が不鮮明です", nil, reviewer, now)
+	if _, err := e.db.UpdateInspection(context.Background(), in.ID, reviewer, checklist.Idempotency{},
+		func(in *checklist.Inspection, c *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
+			return in.Return(c, "写真が不鮮明です", nil, reviewer, now)
 		}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,7 @@
 package handlers
 
 import (
-	"encoding/base64"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -42,54 +39,6 @@ func wireCurrent(v any) any {
 		return newApplicabilityJSON(v)
 	}
 	return v
-}
-
-// Lists are paged by an opaque cursor: the sort key of the last item
-// served, tagged with the list it belongs to and base64url-encoded.
-// Clients pass next_cursor back as ?cursor= and must not build one.
-const (
-	defaultPageSize = 50
-	maxPageSize     = 200
-	cursorVersion   = "1"
-)
-
-// listJSON is one page of a list.
-type listJSON[T any] struct {
-	Items      []T     `json:"items"`
-	NextCursor *string `json:"next_cursor"` // null on the last page
-}
-
-// pageParams reads ?limit= (1..maxPageSize, default defaultPageSize) and
-// ?cursor= of the list named list, returning the key to continue after.
-func pageParams(c *gin.Context, list string) (after string, limit int, err error) {
-	limit = defaultPageSize
-	if s, ok := c.GetQuery("limit"); ok {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxPageSize {
-			return "", 0, badQuery("limit", "range", "limit must be an integer from 1 to "+strconv.Itoa(maxPageSize))
-		}
-		limit = n
-	}
-	if s := c.Query("cursor"); s != "" {
-		b, err := base64.RawURLEncoding.DecodeString(s)
-		v, rest, _ := strings.Cut(string(b), "|")
-		l, key, ok := strings.Cut(rest, "|")
-		if err != nil || v != cursorVersion || l != list || !ok || key == "" {
-			return "", 0, badQuery("cursor", "invalid", "cursor is not one this list returned")
-		}
-		after = key
-	}
-	return after, limit, nil
-}
-
-// nextCursor encodes the key of the last item served; nil when key is
-// empty, the last page.
-func nextCursor(list, key string) *string {
-	if key == "" {
-		return nil
-	}
-	s := base64.RawURLEncoding.EncodeToString([]byte(cursorVersion + "|" + list + "|" + key))
-	return &s
 }
 
 // badQuery is a bad request naming a query parameter.

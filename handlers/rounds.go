@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"tenken/auth"
 	"tenken/checklist"
 )
 
@@ -26,24 +27,6 @@ type RoundStore interface {
 	ChangeAssignments(ctx context.Context, fy int, by checklist.Actor, change func(r checklist.Round, current []checklist.Assignment) ([]checklist.Assignment, error)) ([]checklist.Assignment, error)
 	RoundInspections(ctx context.Context, fy int) ([]*checklist.Inspection, error)
 	InspectionSteps(ctx context.Context, ids []string) (map[string][]checklist.StatusChange, error)
-}
-
-// roundRoutes registers the inspection rounds: admins open and manage
-// them, reviewers read everything, inspectors read their own
-// facilities' assignments only.
-func (s *Server) roundRoutes(authed *gin.RouterGroup) {
-	staff := requireRole(checklist.RoleAdmin, checklist.RoleReviewer)
-	admin := requireRole(checklist.RoleAdmin)
-	g := authed.Group("/rounds")
-	g.GET("", staff, s.listRounds)
-	g.POST("", admin, s.openRound)
-	g.GET("/:fy", staff, s.getRound)
-	g.PATCH("/:fy", admin, s.updateRound)
-	g.GET("/:fy/assignments", s.listAssignments)
-	g.POST("/:fy/assignments/bulk", admin, s.bulkChangeAssignments)
-	g.GET("/:fy/assignments/:facility_id", s.getAssignment)
-	g.PATCH("/:fy/assignments/:facility_id", admin, s.changeAssignment)
-	g.GET("/:fy/reports/:milestone", staff, s.roundReport)
 }
 
 // roundsChanged runs after every write of a round or its assignments:
@@ -171,8 +154,8 @@ type assignmentListJSON struct {
 // Parameters.
 
 func roundYear(c *gin.Context) (int, bool) {
-	fy, err := strconv.Atoi(c.Param("fy"))
-	if err != nil || fy < 2000 || fy > 2200 {
+	fy, ok := checklist.ParseFiscalYear(c.Param("fy"))
+	if !ok {
 		respondError(c, badQuery("fy", "range", "the fiscal year in the path must be a year such as 2026"))
 		return 0, false
 	}
@@ -282,7 +265,7 @@ func (s *Server) allUsers(ctx context.Context, role checklist.Role) ([]checklist
 // facilityListCache holds every facility under the facility list's data
 // version: a round reads them all on every request, and the embedded
 // server takes ~0.5 s to list 1,000 (measured). Every facility write
-// changes the version (storage.ReportVersionFacilities), so a list kept
+// changes the version (checklist.ReportVersionFacilities), so a list kept
 // under the current version is current.
 type facilityListCache struct {
 	mu    sync.Mutex
@@ -296,7 +279,7 @@ func (s *Server) allFacilities(ctx context.Context) ([]checklist.Facility, error
 	if err != nil {
 		return nil, err
 	}
-	tok := vers[facilitiesVersionKey]
+	tok := vers[checklist.ReportVersionFacilities]
 	s.facilities.mu.Lock()
 	if tok != "" && s.facilities.token == tok {
 		list := slices.Clone(s.facilities.list)
@@ -400,18 +383,30 @@ func (s *Server) listRounds(c *gin.Context) {
 	respondJSON(c, http.StatusOK, out)
 }
 
-func (s *Server) getRound(c *gin.Context) {
+// roundAtInstant answers the path's round and its coverage at ?at (or
+// now), in the order every round read checks them: the round exists,
+// ?at is valid, the rest of the query is (queryOK, when given). It has
+// answered the request when ok is false.
+func (s *Server) roundAtInstant(c *gin.Context, queryOK func() bool) (checklist.Round, *roundState, bool) {
 	r, ok := s.findRound(c)
 	if !ok {
-		return
+		return r, nil, false
 	}
 	at, ok := s.coverageInstant(c, r)
-	if !ok {
-		return
+	if !ok || queryOK != nil && !queryOK() {
+		return r, nil, false
 	}
 	st, err := s.roundAt(c.Request.Context(), r, at)
 	if err != nil {
 		respondError(c, err)
+		return r, nil, false
+	}
+	return r, st, true
+}
+
+func (s *Server) getRound(c *gin.Context) {
+	r, st, ok := s.roundAtInstant(c, nil)
+	if !ok {
 		return
 	}
 	c.Header("Cache-Control", "private, no-cache")
@@ -423,30 +418,20 @@ func (s *Server) getRound(c *gin.Context) {
 // or kind. Not paged: a round has one row per facility, and the coverage
 // it is read beside covers them all.
 func (s *Server) listAssignments(c *gin.Context) {
-	r, ok := s.findRound(c)
-	if !ok {
-		return
-	}
-	at, ok := s.coverageInstant(c, r)
-	if !ok {
-		return
-	}
-	var probs checklist.Problems
 	status := checklist.AssignmentStatus(c.Query("status"))
-	if status != "" && !validAssignmentStatus(status) {
-		probs.Add("status", "enum", "status must be one of not_started, draft, submitted, returned, approved, overdue, withdrawn")
-	}
 	kind := checklist.FacilityKind(c.Query("kind"))
-	if kind != "" && !kind.Valid() {
-		probs.Add("kind", "enum", "kind is not a facility kind")
-	}
 	dept := c.Query("department")
-	if refuseQuery(c, probs) {
-		return
-	}
-	st, err := s.roundAt(c.Request.Context(), r, at)
-	if err != nil {
-		respondError(c, err)
+	r, st, ok := s.roundAtInstant(c, func() bool {
+		var probs checklist.Problems
+		if status != "" && !validAssignmentStatus(status) {
+			probs.Add("status", "enum", "status must be one of not_started, draft, submitted, returned, approved, overdue, withdrawn")
+		}
+		if kind != "" && !kind.Valid() {
+			probs.Add("kind", "enum", "kind is not a facility kind")
+		}
+		return !refuseQuery(c, probs)
+	})
+	if !ok {
 		return
 	}
 	p := principalOf(c)
@@ -486,17 +471,8 @@ func (s *Server) getAssignment(c *gin.Context) {
 		respondError(c, noAssignment(fy, id))
 		return
 	}
-	r, ok := s.findRound(c)
+	_, st, ok := s.roundAtInstant(c, nil)
 	if !ok {
-		return
-	}
-	at, ok := s.coverageInstant(c, r)
-	if !ok {
-		return
-	}
-	st, err := s.roundAt(c.Request.Context(), r, at)
-	if err != nil {
-		respondError(c, err)
 		return
 	}
 	for _, a := range st.coverage.States {
@@ -777,7 +753,7 @@ func (s *Server) changeAssignment(c *gin.Context) {
 // says, based on req.Revision (the API's and the console's one way).
 func (s *Server) doChangeAssignment(ctx context.Context, fy int, id string, req changeAssignmentRequest, by checklist.Actor) error {
 	f, err := s.store.FindFacility(ctx, id)
-	if checklist.ErrorCode(err) == checklist.ENotFound {
+	if errors.Is(err, checklist.ENotFound) {
 		err = noAssignment(fy, id)
 	}
 	if err != nil {
@@ -1000,14 +976,14 @@ type tabletAssignmentJSON struct {
 // when no round is open. It writes nothing: facilities that joined or
 // left the round since it was last reconciled are shown as
 // checklist.Reconcile would make them.
-func (s *Server) tabletAssignments(ctx context.Context, p Principal, t checklist.TabletChecklists) ([]tabletAssignmentJSON, error) {
+func (s *Server) tabletAssignments(ctx context.Context, p auth.Principal, t checklist.TabletChecklists) ([]tabletAssignmentJSON, error) {
 	if t.Staff {
 		return nil, nil
 	}
 	out := []tabletAssignmentJSON{}
 	now := s.now()
 	r, err := s.store.FindRound(ctx, checklist.FiscalYear(now))
-	if checklist.ErrorCode(err) == checklist.ENotFound {
+	if errors.Is(err, checklist.ENotFound) {
 		return out, nil
 	}
 	if err != nil {

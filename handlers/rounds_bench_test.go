@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"tenken/auth"
 	"tenken/checklist"
 	"tenken/checklist/checklistfile"
 	"tenken/checklist/demodata"
@@ -38,7 +39,7 @@ func BenchmarkRounds(b *testing.B) {
 	}
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
-	if _, err := handlers.CreateUser(ctx, db, checklist.User{Username: "bench-admin", Role: checklist.RoleAdmin}, testPassword, checklist.SystemActor); err != nil {
+	if _, err := auth.CreateUser(ctx, db, checklist.User{Username: "bench-admin", Role: checklist.RoleAdmin}, testPassword, checklist.SystemActor); err != nil {
 		b.Fatal(err)
 	}
 	res, err := ts.Client().Post(ts.URL+"/v1/auth/login", "application/json",

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -127,13 +126,10 @@ func (s *Server) roundReport(c *gin.Context) {
 	// A past milestone's report changes only with the data it reads:
 	// cached under their versions, with an ETag.
 	keys := func(map[string]string) []string {
-		return []string{roundVersionKey(r.FiscalYear), "fy:" + strconv.Itoa(r.FiscalYear), facilitiesVersionKey, actionsVersionKey}
+		return []string{checklist.ReportVersionRound(r.FiscalYear), checklist.ReportVersionYear(r.FiscalYear), checklist.ReportVersionFacilities, checklist.ReportVersionActions}
 	}
 	s.serveReport(c, fmt.Sprintf("round-%d-%s", r.FiscalYear, m), keys, build)
 }
-
-// roundVersionKey is storage.ReportVersionRound.
-func roundVersionKey(fy int) string { return "round:" + strconv.Itoa(fy) }
 
 // buildRoundReport computes the report of milestone m (on date) as of
 // instant at, or now when that is still ahead.

@@ -6,6 +6,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"tenken/auth"
 	"tenken/checklist"
 )
 
@@ -37,6 +39,10 @@ type Store interface {
 type Config struct {
 	// Logger receives access and error logs; nil means slog.Default().
 	Logger *slog.Logger
+	// AccessLog, when set, receives the access lines instead of Logger,
+	// at Logger's level and as slog's JSON handler writes them: give it
+	// the writer of a JSON Logger for a cheaper line per request.
+	AccessLog io.Writer
 
 	// Issuer and Audience are the iss and aud of access tokens, written
 	// when issuing and required when verifying. Defaults "tenken" and
@@ -46,10 +52,10 @@ type Config struct {
 	// Keys sign (the newest) and verify (all) access tokens. nil means a
 	// fresh key held in memory only: tokens then die with the process,
 	// which suits tests but not a server; cmd always passes keys.
-	Keys *KeySet
+	Keys *auth.KeySet
 	// AccessTTL is the life of an access token, 10 minutes by default.
 	// A change of role, facilities or disabled state refuses the user's
-	// tokens at once (see checkCredential).
+	// tokens at once (see auth.Credentials).
 	AccessTTL time.Duration
 	// RefreshTTL is the life of a refresh token, 14 days by default; each
 	// refresh issues a new one, so an active device stays signed in.
@@ -79,28 +85,20 @@ type Config struct {
 	SecureCookies bool
 }
 
-// Defaults of Config.
-const (
-	DefaultIssuer     = "tenken"
-	DefaultAudience   = "tenken-api"
-	DefaultAccessTTL  = 10 * time.Minute
-	DefaultRefreshTTL = 14 * 24 * time.Hour
-)
-
 // Server is tenken's HTTP API.
 type Server struct {
-	store      Store
-	log        *slog.Logger
-	cfg        Config
-	tokens     *tokenIssuer
-	throttle   *loginThrottle
-	versions   *versionCache // published versions, encoded, in memory
-	tokenCache *tokenCache   // access tokens verified lately
-	validAfter *validAfterCache
-	reports    reportCache
-	metrics    *Metrics
-	facilities facilityListCache // every facility, for rounds (rounds.go)
-	manifests  manifestCache     // manifest_cache.go
+	store       Store
+	log         *slog.Logger
+	cfg         Config
+	tokens      *auth.Tokens
+	credentials *auth.Credentials
+	throttle    *loginThrottle
+	versions    *versionCache // published versions, encoded, in memory
+	reports     reportCache
+	metrics     *Metrics
+	facilities  facilityListCache // every facility, for rounds (rounds.go)
+	manifests   manifestCache     // manifest_cache.go
+	access      *accessWriter     // nil: access lines go through log
 }
 
 // NewServer wires the API around store and returns its http.Handler.
@@ -114,26 +112,14 @@ func NewServer(cfg Config, store Store) (*Server, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics()
 	}
-	if cfg.Issuer == "" {
-		cfg.Issuer = DefaultIssuer
-	}
-	if cfg.Audience == "" {
-		cfg.Audience = DefaultAudience
-	}
-	if cfg.AccessTTL <= 0 {
-		cfg.AccessTTL = DefaultAccessTTL
-	}
 	if cfg.RefreshTTL <= 0 {
-		cfg.RefreshTTL = DefaultRefreshTTL
+		cfg.RefreshTTL = auth.DefaultRefreshTTL
 	}
-	if cfg.Keys == nil {
-		k, err := GenerateSigningKey()
-		if err != nil {
-			return nil, err
-		}
-		if cfg.Keys, err = NewKeySet(k); err != nil {
-			return nil, err
-		}
+	tokens, err := auth.NewTokens(auth.TokenConfig{
+		Keys: cfg.Keys, Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTTL, Now: cfg.Now,
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, p := range cfg.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
@@ -141,14 +127,17 @@ func NewServer(cfg Config, store Store) (*Server, error) {
 		}
 	}
 	s := &Server{
-		store:      store,
-		log:        cfg.Logger,
-		cfg:        cfg,
-		tokens:     newTokenIssuer(cfg),
-		throttle:   newLoginThrottle(cfg.LoginThrottle),
-		tokenCache: newTokenCache(),
-		metrics:    cfg.Metrics,
-		validAfter: newValidAfterCache(),
+		store:       store,
+		log:         cfg.Logger,
+		cfg:         cfg,
+		tokens:      tokens,
+		credentials: auth.NewCredentials(store),
+		throttle:    newLoginThrottle(cfg.LoginThrottle),
+		metrics:     cfg.Metrics,
+		reports:     newReportCache(),
+	}
+	if cfg.AccessLog != nil {
+		s.access = &accessWriter{w: cfg.AccessLog}
 	}
 	s.versions = newVersionCache(func(ctx context.Context, id string, number int) (checklist.Version, error) {
 		return s.store.ChecklistVersion(ctx, id, number)

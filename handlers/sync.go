@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"encoding/base64"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -65,6 +67,9 @@ func (s *Server) sync(c *gin.Context) {
 	var afterID string
 	if v := c.Query("since"); v != "" {
 		parts, ok := decodeCursor("sync", v, 2)
+		if !ok {
+			parts, ok = legacySyncCursor(v)
+		}
 		ms, err := strconv.ParseInt(safeIndex(parts, 0), 10, 64)
 		if !ok || err != nil {
 			respondError(c, badQuery("since", "invalid", "since is not a cursor the sync returned"))
@@ -72,14 +77,10 @@ func (s *Server) sync(c *gin.Context) {
 		}
 		since, afterID = time.UnixMilli(ms).UTC(), parts[1]
 	}
-	limit := 50
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 200 {
-			respondError(c, badQuery("limit", "range", "limit must be an integer from 1 to 200"))
-			return
-		}
-		limit = n
+	var probs checklist.Problems
+	limit := limitParam(c, &probs)
+	if refuseQuery(c, probs) {
+		return
 	}
 	var facilities []string // nil: every facility
 	if p.Role == checklist.RoleInspector {
@@ -131,6 +132,17 @@ func (s *Server) sync(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	respondJSON(c, http.StatusOK, out)
+}
+
+// legacySyncCursor reads a sync cursor written before cursors carried a
+// format version ("sync|ms|id"). Unlike a list's cursor, a tablet keeps
+// its sync cursor across server upgrades, and one refused would stop it
+// syncing for good.
+func legacySyncCursor(s string) ([]string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	list, rest, _ := strings.Cut(string(b), "|")
+	parts := strings.Split(rest, "|")
+	return parts, err == nil && list == "sync" && len(parts) == 2
 }
 
 func safeIndex(s []string, i int) string {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -220,9 +221,30 @@ func TestSyncChecklists(t *testing.T) {
 		}
 	})
 
+	// A tablet keeps its cursor across a server upgrade: one written
+	// before cursors carried a format version still syncs from where it was.
+	t.Run("CursorFromBeforeVersions", func(t *testing.T) {
+		b, err := base64.RawURLEncoding.DecodeString(hallTab.cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, ok := strings.CutPrefix(string(b), "1|")
+		if !ok {
+			t.Fatalf("cursor %q has no version", b)
+		}
+		var now, before syncBody
+		api.request("GET", "/v1/sync?since="+hallTab.cursor, nil, hallTab.auth).wantStatus(t, http.StatusOK).decode(t, &now)
+		api.request("GET", "/v1/sync?since="+base64.RawURLEncoding.EncodeToString([]byte(old)), nil, hallTab.auth).
+			wantStatus(t, http.StatusOK).decode(t, &before)
+		if before.Cursor != now.Cursor || len(before.Facilities) != len(now.Facilities) {
+			t.Fatalf("the old cursor synced to %+v, the current one to %+v", before, now)
+		}
+	})
+
 	t.Run("ErrBadCursor", func(t *testing.T) {
 		cursor := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-		for _, c := range []string{"garbage", cursor("sync|soon|"), cursor("inspections|1|x"), cursor("sync|1")} {
+		for _, c := range []string{"garbage", cursor("sync|soon|"), cursor("inspections|1|x"), cursor("sync|1"),
+			cursor("2|sync|1|x"), cursor("1|inspections|1|x"), cursor("1|sync|1")} {
 			api.request("GET", "/v1/sync?since="+c, nil, hallTab.auth).problem(t, http.StatusBadRequest, checklist.EBadRequest)
 		}
 	})

@@ -15,6 +15,8 @@ import (
 	"tenken/checklist"
 	"tenken/handlers"
 	"tenken/storage"
+	"tenken/storage/blobs"
+	"tenken/storage/embedded"
 )
 
 // TestDatabaseUnavailable stops the database under a running API: reads
@@ -24,7 +26,7 @@ func TestDatabaseUnavailable(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	emb, err := storage.StartEmbedded(dir, "127.0.0.1:0", quiet)
+	emb, err := embedded.Start(dir, "127.0.0.1:0", quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,12 +44,12 @@ func TestDatabaseUnavailable(t *testing.T) {
 	// down waits this long before its 503 (the default is 5 s).
 	quick := *u
 	quick.RawQuery = "serverSelectionTimeoutMS=500"
-	db, err := storage.Open(ctx, quick.String(), "unavailable")
+	db, err := storage.Open(ctx, quick.String(), "unavailable", embedded.Adapt())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close(context.Background()) })
-	photos, err := storage.NewBlobs(t.TempDir())
+	photos, err := blobs.NewDisk(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +91,7 @@ func TestDatabaseUnavailable(t *testing.T) {
 
 	// The database comes back on the same address; the API follows by
 	// itself, and the save refused during the outage can be retried.
-	emb, err = storage.StartEmbedded(dir, u.Host, quiet)
+	emb, err = embedded.Start(dir, u.Host, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,10 +7,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"tenken/auth"
 	"tenken/checklist"
 )
 
-// UserStore keeps users and their password hashes.
+// UserStore keeps users and their password hashes. It is the store of
+// auth.CreateUser, auth.SetPassword and auth.Credentials too.
 type UserStore interface {
 	CreateUser(ctx context.Context, u checklist.User, passwordHash string, by checklist.Actor) (checklist.User, error)
 	FindUser(ctx context.Context, id string) (checklist.User, error)
@@ -18,21 +20,6 @@ type UserStore interface {
 	ListUsers(ctx context.Context, q checklist.UserQuery) (checklist.UserPage, error)
 	UpdateUser(ctx context.Context, id string, revision int, by checklist.Actor, change func(checklist.User) (checklist.User, error)) (checklist.User, error)
 	SetPassword(ctx context.Context, id, passwordHash string, by checklist.Actor) error
-}
-
-// CreateUser validates u with its first password, hashes the password and
-// stores the user. The admin API, `tenken user add` and the demo data all
-// create users through it; by is who the audit trail names.
-func CreateUser(ctx context.Context, users UserStore, u checklist.User, password string, by checklist.Actor) (checklist.User, error) {
-	u.Normalize()
-	if err := checklist.ValidateNewUser(u, password); err != nil {
-		return checklist.User{}, err
-	}
-	hash, err := HashPassword(password)
-	if err != nil {
-		return checklist.User{}, err
-	}
-	return users.CreateUser(ctx, u, hash, by)
 }
 
 // userJSON is a user on the wire. It has no password field in any form.
@@ -72,7 +59,7 @@ func (s *Server) createUser(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	u, err := CreateUser(c.Request.Context(), s.store, checklist.User{
+	u, err := auth.CreateUser(c.Request.Context(), s.store, checklist.User{
 		Username: req.Username, DisplayName: req.DisplayName, Role: req.Role, FacilityIDs: req.FacilityIDs,
 	}, req.Password, actorOf(c))
 	if err != nil {
@@ -155,7 +142,7 @@ func (s *Server) changeUser(ctx context.Context, id string, revision int, by che
 	if err != nil {
 		return u, err
 	}
-	s.validAfter.forget(u.ID)
+	s.credentials.Forget(u.ID)
 	return u, nil
 }
 
@@ -168,30 +155,11 @@ func (s *Server) resetPassword(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	if err := s.setPassword(c.Request.Context(), c.Param("id"), req.Password, actorOf(c)); err != nil {
+	if err := auth.SetPassword(c.Request.Context(), s.store, c.Param("id"), req.Password, actorOf(c)); err != nil {
 		respondError(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
-}
-
-// setPassword checks and sets user id's password, which ends the user's
-// sessions; the API and the console reset passwords through it.
-func (s *Server) setPassword(ctx context.Context, id, password string, by checklist.Actor) error {
-	u, err := s.store.FindUser(ctx, id)
-	if err != nil {
-		return err
-	}
-	var p checklist.Problems
-	checklist.ValidatePassword(&p, "password", password, u.Username)
-	if err := p.Err("the password is not valid"); err != nil {
-		return err
-	}
-	hash, err := HashPassword(password)
-	if err != nil {
-		return err
-	}
-	return s.store.SetPassword(ctx, u.ID, hash, by)
 }
 
 // requireRevision checks the revision field of an update.

@@ -149,7 +149,7 @@ func TestUsersAPI(t *testing.T) {
 		body               any
 		auth               string
 		status             int
-		code               string
+		code               checklist.Code
 		field              string
 	}{
 		{"ErrCreateBadJSON", "POST", "/v1/users", `{"username":`, admin, 400, "bad_request", ""},

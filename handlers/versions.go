@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
 
 	"tenken/checklist"
 )
@@ -59,31 +59,25 @@ type versionBody struct {
 // maxCachedVersions bounds the cache. A deployment has a handful of
 // checklists with a few versions a year each; the bound only stops a
 // caller walking version numbers from filling memory (unknown versions are
-// never cached anyway).
+// never cached anyway). The least recently served version goes first and
+// is read again on its next request.
 const maxCachedVersions = 512
 
-// versionCache holds encoded versions. Reads take one atomic load and a
-// map lookup; a miss loads the version once however many requests wait
-// for it (the first caller's load, detached from its cancellation, serves
-// them all) and replaces the map with a copy that has it.
+// versionCache holds encoded versions. A miss loads the version once
+// however many requests wait for it: the first caller's load, detached
+// from its cancellation, serves them all.
 type versionCache struct {
 	load    func(ctx context.Context, id string, number int) (checklist.Version, error)
-	entries atomic.Pointer[map[versionKey]*cachedVersion]
-
-	mu      sync.Mutex // guards loading and replacing entries
-	loading map[versionKey]*versionLoad
-}
-
-type versionLoad struct {
-	done  chan struct{}
-	entry *cachedVersion
-	err   error
+	entries *lru.Cache[versionKey, *cachedVersion]
+	loads   singleflight.Group
 }
 
 func newVersionCache(load func(ctx context.Context, id string, number int) (checklist.Version, error)) *versionCache {
-	c := &versionCache{load: load, loading: map[versionKey]*versionLoad{}}
-	c.entries.Store(&map[versionKey]*cachedVersion{})
-	return c
+	entries, err := lru.New[versionKey, *cachedVersion](maxCachedVersions)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return &versionCache{load: load, entries: entries}
 }
 
 // get returns version number of checklist id, from memory when it was read
@@ -91,56 +85,31 @@ func newVersionCache(load func(ctx context.Context, id string, number int) (chec
 // not cached: a version may be published a moment later.
 func (vc *versionCache) get(ctx context.Context, id string, number int) (*cachedVersion, error) {
 	k := versionKey{id, number}
-	if e := (*vc.entries.Load())[k]; e != nil {
+	if e, ok := vc.entries.Get(k); ok {
 		return e, nil
 	}
-	vc.mu.Lock()
-	if e := (*vc.entries.Load())[k]; e != nil {
-		vc.mu.Unlock()
-		return e, nil
-	}
-	l := vc.loading[k]
-	if l == nil {
-		l = &versionLoad{done: make(chan struct{})}
-		vc.loading[k] = l
-		vc.mu.Unlock()
-		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		l.entry, l.err = vc.fill(lctx, id, number)
-		cancel()
-		vc.mu.Lock()
-		delete(vc.loading, k)
-		if l.err == nil {
-			vc.add(k, l.entry)
+	loaded := vc.loads.DoChan(id+"\x00"+strconv.Itoa(number), func() (any, error) {
+		if e, ok := vc.entries.Get(k); ok {
+			return e, nil // filled by the load just before this one
 		}
-		vc.mu.Unlock()
-		close(l.done)
-	} else {
-		vc.mu.Unlock()
-	}
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		e, err := vc.fill(lctx, id, number)
+		if err != nil {
+			return nil, err
+		}
+		vc.entries.Add(k, e)
+		return e, nil
+	})
 	select {
-	case <-l.done:
-		return l.entry, l.err
+	case r := <-loaded:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*cachedVersion), nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-}
-
-// add stores e under k; vc.mu is held. At the bound, one arbitrary entry
-// makes room: a version evicted is read again on its next request.
-func (vc *versionCache) add(k versionKey, e *cachedVersion) {
-	old := *vc.entries.Load()
-	next := make(map[versionKey]*cachedVersion, len(old)+1)
-	for key, v := range old {
-		next[key] = v
-	}
-	if len(next) >= maxCachedVersions {
-		for key := range next {
-			delete(next, key)
-			break
-		}
-	}
-	next[k] = e
-	vc.entries.Store(&next)
 }
 
 // fill reads a version from the store and encodes it.
@@ -225,8 +194,7 @@ func (s *Server) getVersion(c *gin.Context) {
 	h["Etag"] = e.etagHdr
 	h["Cache-Control"] = hdrImmutable
 	h["Vary"] = hdrVary
-	if etagMatches(c.GetHeader("If-None-Match"), e.etag) {
-		c.Status(http.StatusNotModified)
+	if notModified(c, e.etag) {
 		return
 	}
 	body, length := e.json, e.jsonLenHdr
@@ -246,29 +214,10 @@ func (s *Server) getVersionYAML(c *gin.Context, e *cachedVersion) {
 	c.Header("ETag", etag)
 	c.Header("Cache-Control", hdrImmutable[0])
 	c.Header("Vary", hdrVary[0])
-	if etagMatches(c.GetHeader("If-None-Match"), etag) {
-		c.Status(http.StatusNotModified)
+	if notModified(c, etag) {
 		return
 	}
 	respondYAML(c, e.version.Content, e.version.ChecklistID+"-v"+strconv.Itoa(e.version.Number)+".yaml")
-}
-
-// etagMatches reports whether an If-None-Match header matches etag, by
-// the weak comparison RFC 9110 §13.1.2 prescribes (W/ is ignored).
-func etagMatches(header, etag string) bool {
-	if header == "" {
-		return false
-	}
-	if header == etag {
-		return true
-	}
-	for part := range strings.SplitSeq(header, ",") {
-		part = strings.TrimSpace(part)
-		if part == "*" || strings.TrimPrefix(part, "W/") == etag {
-			return true
-		}
-	}
-	return false
 }
 
 // acceptsGzip reports whether an Accept-Encoding header accepts gzip:

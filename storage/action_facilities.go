@@ -8,7 +8,7 @@ import (
 )
 
 // openActionFacilities is the set of facilities with an open improvement
-// action, kept by the embedded owner between its own writes of actions.
+// action, kept by the sole writer between its own writes of actions.
 // Every counted inspection write checks its facility's open actions
 // (checkActions); on the embedded server that query decodes every stored
 // action, once per submission. Most facilities have none, and with this
@@ -28,11 +28,8 @@ func (o *openActionFacilities) invalidate() {
 }
 
 // mayHaveOpenActions reports whether facility may have an open action:
-// true unless the owner knows it has none.
+// true unless the sole writer knows it has none.
 func (db *DB) mayHaveOpenActions(ctx context.Context, facility string) bool {
-	if !db.owner {
-		return true
-	}
 	o := &db.actionFacilities
 	o.mu.Lock()
 	if o.loaded {

@@ -15,10 +15,6 @@ import (
 // colActions holds improvement actions, one document each.
 const colActions = "actions"
 
-// ReportVersionActions is the version key of the improvement actions,
-// which the plan export shows.
-const ReportVersionActions = "actions"
-
 func init() {
 	indexes[colActions] = []mongo.IndexModel{
 		{Keys: bson.D{{Key: "facility_id", Value: 1}, {Key: "item_key", Value: 1}}},
@@ -132,7 +128,7 @@ func (db *DB) CreateAction(ctx context.Context, a checklist.Action, by checklist
 		return checklist.Action{}, translate(err)
 	}
 	db.copyOutbox(ctx, doc.Outbox)
-	db.bumpReportVersions(ctx, ReportVersionActions)
+	db.bumpReportVersions(ctx, checklist.ReportVersionActions)
 	return a, nil
 }
 
@@ -198,7 +194,7 @@ func (db *DB) UpdateAction(ctx context.Context, id string, revision int64, by ch
 			Message: "the action was changed at the same time; reload it", Current: cur}
 	}
 	db.copyOutbox(ctx, doc.Outbox)
-	db.bumpReportVersions(ctx, ReportVersionActions)
+	db.bumpReportVersions(ctx, checklist.ReportVersionActions)
 	return a, nil
 }
 
@@ -251,7 +247,7 @@ func (db *DB) ListActions(ctx context.Context, q checklist.ActionQuery) (_ []che
 // nothing, so a retry is harmless. Errors are returned: the inspection's
 // pending marker keeps the work for RepairFollowUps.
 func (db *DB) checkActions(ctx context.Context, in *checklist.Inspection) error {
-	if !in.Status.CountsInReports() || !db.mayHaveOpenActions(ctx, in.FacilityID) {
+	if !in.Status.CountsInReports() || !db.memory.mayHaveOpenActions(ctx, in.FacilityID) {
 		return nil
 	}
 	open, err := db.ListActions(ctx, checklist.ActionQuery{FacilityIDs: []string{in.FacilityID}, OpenOnly: true})

@@ -14,6 +14,7 @@ import (
 // ReportYear). On MongoDB both results are complete; the test accepts
 // either, and fails only if the workaround's own assumptions break.
 func TestEmbeddedAggregationQuirks(t *testing.T) {
+	t.Parallel()
 	db := storagetest.Open(t)
 	ctx := context.Background()
 	c := db.RawCollection("quirks")

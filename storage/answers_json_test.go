@@ -19,9 +19,11 @@ import (
 // inspections stored before, with typed answers, still read the same
 // and move to the new form with their next write.
 func TestAnswersStoredAsOneField(t *testing.T) {
+	t.Parallel()
 	db := storagetest.Open(t)
 	ctx := context.Background()
 	c := checklistfile.Default()
+	pinVersion(t, db, "default", c)
 	g := demodata.New(demodata.Options{ChecklistID: "default", Version: 1, Content: &c,
 		Facilities: []string{"f1"}, FirstYear: 2025, Years: 1, PerYear: 2, Seed: 9})
 	ins, err := g.All()
@@ -49,8 +51,8 @@ func TestAnswersStoredAsOneField(t *testing.T) {
 		}
 	}
 	// The legacy inspection's next write stores answers_json.
-	if _, _, err := db.UpdateInspection(ctx, legacy.ID, checklist.SystemActor, checklist.Idempotency{},
-		func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
+	if _, err := db.UpdateInspection(ctx, legacy.ID, checklist.SystemActor, checklist.Idempotency{},
+		func(in *checklist.Inspection, _ *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
 			reviewer := checklist.Actor{UserID: "r", Name: "r", Role: checklist.RoleReviewer}
 			if in.Status == checklist.StatusApproved {
 				return in.Reopen("再確認のため", reviewer, now)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestAppliedStringRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, a := range []checklist.AppliedRequest{
 		{Key: "user-1/save|7", Fingerprint: "9f86d081", Revision: 12},
 		{Key: "user-1/k", Revision: 3}, // no fingerprint

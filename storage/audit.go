@@ -58,12 +58,13 @@ func (d auditDoc) toDomain() checklist.AuditEntry {
 
 // AppendAudit adds e to the audit trail. An entry with e.ID already
 // there is left as it is: appending is idempotent, never an update.
-func (db *DB) AppendAudit(ctx context.Context, e checklist.AuditEntry) error {
+func (db *DB) AppendAudit(ctx context.Context, e checklist.AuditEntry) (err error) {
+	defer wrap(&err, "append audit entry %s", e.ID)
 	if e.At.IsZero() {
 		e.At = db.now()
 	}
 	unlock := db.writeLock()
-	_, err := db.db.Collection(colAudit).InsertOne(ctx, toAuditDoc(e))
+	_, err = db.db.Collection(colAudit).InsertOne(ctx, toAuditDoc(e))
 	unlock()
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
 		return translate(err)

@@ -48,6 +48,7 @@ func wantIDs(t *testing.T, got []string, want ...string) {
 // an entity's write and the copy is restored by the entity's next write,
 // exactly once, for every audited kind of document.
 func TestAuditOutboxAfterCrash(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	by := actor("admin-1")

@@ -97,7 +97,7 @@ func (db *DB) insertVersion(ctx context.Context, v checklist.Version, entry chec
 	db.heads.invalidate()
 	if err != nil {
 		err = translate(err)
-		if checklist.ErrorCode(err) == checklist.EConflict {
+		if errors.Is(err, checklist.EConflict) {
 			return checklist.ImmutableVersionError(v.Number)
 		}
 		return err
@@ -131,24 +131,10 @@ func (db *DB) latestVersionNumber(ctx context.Context, id string) (int, error) {
 // ChecklistVersion returns version number of checklist id with its content,
 // checked against its content hash (EInternal if the stored copy was
 // altered). ENotFound when there is no such version.
-func (db *DB) ChecklistVersion(ctx context.Context, id string, number int) (checklist.Version, error) {
-	// The embedded owner knows every version's head (AllVersions) and the
-	// content of those read before (immutable): no read of the 68 KB
-	// document, which the embedded server decodes with every other
-	// version's to find it — once per inspection created, before.
-	if db.owner {
-		if c, ok := db.versions.Load(versionID(id, number)); ok {
-			heads, err := db.AllVersions(ctx)
-			if err != nil {
-				return checklist.Version{}, err
-			}
-			for _, h := range heads {
-				if h.ChecklistID == id && h.Number == number {
-					h.Content = c.(*checklist.Content).Clone()
-					return h, nil
-				}
-			}
-		}
+func (db *DB) ChecklistVersion(ctx context.Context, id string, number int) (_ checklist.Version, err error) {
+	defer wrap(&err, "checklist %s version %d", id, number)
+	if v, ok, err := db.memory.knownVersion(ctx, id, number); ok || err != nil {
+		return v, err
 	}
 	var doc versionDoc
 	filter := bson.D{{Key: "checklist_id", Value: id}, {Key: "number", Value: number}}
@@ -167,9 +153,33 @@ func (db *DB) ChecklistVersion(ctx context.Context, id string, number int) (chec
 	return v, nil
 }
 
+// knownVersion is ChecklistVersion for the sole writer, which knows every
+// version's head (AllVersions) and the content of those read before
+// (immutable): no read of the 68 KB document, which the embedded server
+// decodes with every other version's to find it — once per inspection
+// created, before.
+func (db *DB) knownVersion(ctx context.Context, id string, number int) (checklist.Version, bool, error) {
+	c, ok := db.versions.Load(versionID(id, number))
+	if !ok {
+		return checklist.Version{}, false, nil
+	}
+	heads, err := db.AllVersions(ctx)
+	if err != nil {
+		return checklist.Version{}, false, err
+	}
+	for _, h := range heads {
+		if h.ChecklistID == id && h.Number == number {
+			h.Content = c.(*checklist.Content).Clone()
+			return h, true, nil
+		}
+	}
+	return checklist.Version{}, false, nil
+}
+
 // ListVersions returns the versions of checklist id, newest first,
 // without their content. ENotFound when the checklist does not exist.
-func (db *DB) ListVersions(ctx context.Context, id string) ([]checklist.Version, error) {
+func (db *DB) ListVersions(ctx context.Context, id string) (_ []checklist.Version, err error) {
+	defer wrap(&err, "versions of checklist %s", id)
 	if _, err := db.findChecklistHead(ctx, id); err != nil {
 		return nil, err
 	}
@@ -181,7 +191,8 @@ func (db *DB) ListVersions(ctx context.Context, id string) ([]checklist.Version,
 // it (it stays readable, and its content never changes). Retiring a
 // retired version is EConflict. The version is returned without content.
 // by retired it, for the records and the audit trail.
-func (db *DB) RetireVersion(ctx context.Context, id string, number int, by checklist.Actor) (checklist.Version, error) {
+func (db *DB) RetireVersion(ctx context.Context, id string, number int, by checklist.Actor) (_ checklist.Version, err error) {
+	defer wrap(&err, "retire checklist %s version %d", id, number)
 	unlock := db.locks.Lock(checklistLock(id))
 	defer unlock()
 	v, err := db.ChecklistVersion(ctx, id, number)
@@ -221,7 +232,8 @@ func (db *DB) RetireVersion(ctx context.Context, id string, number int, by check
 // ApplicableVersions returns, for each of the checklist ids, its newest
 // version that is not retired (checklist.CurrentVersions); ids with no
 // such version are left out.
-func (db *DB) ApplicableVersions(ctx context.Context, ids []string) (map[string]checklist.ApplicableVersion, error) {
+func (db *DB) ApplicableVersions(ctx context.Context, ids []string) (_ map[string]checklist.ApplicableVersion, err error) {
+	defer wrap(&err, "applicable versions")
 	if len(ids) == 0 {
 		return map[string]checklist.ApplicableVersion{}, nil
 	}
@@ -238,13 +250,16 @@ func (db *DB) ApplicableVersions(ctx context.Context, ids []string) (map[string]
 // Checklists and their versions are a handful, so callers read them all
 // and select in Go (see checklist.TabletChecklists).
 //
-// The owner of the embedded server keeps the list between its own writes
-// of versions: the server decodes every version document, content and
-// all, to list them, and every tablet's sync asks.
-func (db *DB) AllVersions(ctx context.Context) ([]checklist.Version, error) {
-	if !db.owner {
-		return db.versionHeads(ctx, bson.D{}, nil)
-	}
+// The sole writer keeps the list between its own writes of versions:
+// the embedded server decodes every version document, content and all,
+// to list them, and every tablet's sync asks.
+func (db *DB) AllVersions(ctx context.Context) (_ []checklist.Version, err error) {
+	defer wrap(&err, "all versions")
+	return db.memory.allVersions(ctx)
+}
+
+// allVersionsCached is AllVersions from the sole writer's cache.
+func (db *DB) allVersionsCached(ctx context.Context) ([]checklist.Version, error) {
 	if list, ok := db.heads.get(); ok {
 		return list, nil
 	}
@@ -257,7 +272,7 @@ func (db *DB) AllVersions(ctx context.Context) ([]checklist.Version, error) {
 	return list, nil
 }
 
-// headsCache is the owner's list of every version without content.
+// headsCache is the sole writer's list of every version without content.
 type headsCache struct {
 	mu   sync.Mutex
 	gen  int // counts invalidations: a list read across one is not kept
@@ -322,7 +337,8 @@ func (db *DB) versionHeads(ctx context.Context, filter, sort bson.D) ([]checklis
 // published version never changes). The checklist's record of its latest
 // version follows when the checklist exists. It is audited as a publish
 // by v.PublishedBy.
-func (db *DB) PutChecklistVersion(ctx context.Context, v checklist.Version) error {
+func (db *DB) PutChecklistVersion(ctx context.Context, v checklist.Version) (err error) {
+	defer wrap(&err, "put checklist %s version %d", v.ChecklistID, v.Number)
 	if err := v.Verify(); err != nil {
 		return err
 	}
@@ -339,11 +355,11 @@ func (db *DB) PutChecklistVersion(ctx context.Context, v checklist.Version) erro
 	if err := checkDocSize(doc); err != nil {
 		return err
 	}
-	_, err := db.db.Collection(colChecklistVersions).InsertOne(ctx, doc)
+	_, err = db.db.Collection(colChecklistVersions).InsertOne(ctx, doc)
 	db.heads.invalidate()
 	if err != nil {
 		err = translate(err)
-		if checklist.ErrorCode(err) != checklist.EConflict {
+		if !errors.Is(err, checklist.EConflict) {
 			return err
 		}
 		prev, ferr := db.ChecklistVersion(ctx, v.ChecklistID, v.Number)
@@ -362,7 +378,8 @@ func (db *DB) PutChecklistVersion(ctx context.Context, v checklist.Version) erro
 // ChecklistContent returns the content of published version number of
 // checklist id. Published content never changes, so it is read once per
 // process and then served from memory. The caller must not change it.
-func (db *DB) ChecklistContent(ctx context.Context, id string, number int) (*checklist.Content, error) {
+func (db *DB) ChecklistContent(ctx context.Context, id string, number int) (_ *checklist.Content, err error) {
+	defer wrap(&err, "content of checklist %s version %d", id, number)
 	if c, ok := db.versions.Load(versionID(id, number)); ok {
 		return c.(*checklist.Content), nil
 	}

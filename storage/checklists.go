@@ -111,7 +111,8 @@ func errNoVersion(id string, number int) error {
 // Content.ValidateDraft (EInvalid) and of a stored document (ETooLarge). An
 // id in use is EConflict with the existing checklist as Current.
 // by made the change, for the records and the audit trail.
-func (db *DB) CreateChecklist(ctx context.Context, id string, draft checklist.Content, by checklist.Actor) (checklist.ChecklistRecord, error) {
+func (db *DB) CreateChecklist(ctx context.Context, id string, draft checklist.Content, by checklist.Actor) (_ checklist.ChecklistRecord, err error) {
+	defer wrap(&err, "create checklist %s", id)
 	if id == "" {
 		id = newID()
 	} else if err := checklist.ValidateChecklistID(id); err != nil {
@@ -131,7 +132,7 @@ func (db *DB) CreateChecklist(ctx context.Context, id string, draft checklist.Co
 	}
 	if _, err := db.db.Collection(colChecklists).InsertOne(ctx, doc); err != nil {
 		err = translate(err)
-		if checklist.ErrorCode(err) == checklist.EConflict {
+		if errors.Is(err, checklist.EConflict) {
 			e := checklist.Errorf(checklist.EConflict, "a checklist with id %q already exists", id)
 			if cur, ferr := db.FindChecklist(ctx, id); ferr == nil {
 				e.Current = cur
@@ -146,7 +147,8 @@ func (db *DB) CreateChecklist(ctx context.Context, id string, draft checklist.Co
 
 // FindChecklist returns the checklist id with its draft; ENotFound when
 // there is none.
-func (db *DB) FindChecklist(ctx context.Context, id string) (checklist.ChecklistRecord, error) {
+func (db *DB) FindChecklist(ctx context.Context, id string) (_ checklist.ChecklistRecord, err error) {
+	defer wrap(&err, "find checklist %s", id)
 	doc, err := db.findChecklistDoc(ctx, id)
 	if err != nil {
 		return checklist.ChecklistRecord{}, err
@@ -168,7 +170,8 @@ func (db *DB) findChecklistDoc(ctx context.Context, id string) (checklistDoc, er
 // ListChecklists returns every checklist by id, without their drafts
 // (Draft holds only the title). There are a handful: one unified
 // checklist, perhaps one per facility kind.
-func (db *DB) ListChecklists(ctx context.Context) ([]checklist.ChecklistRecord, error) {
+func (db *DB) ListChecklists(ctx context.Context) (_ []checklist.ChecklistRecord, err error) {
+	defer wrap(&err, "list checklists")
 	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).
 		SetProjection(bson.D{{Key: "draft.sections", Value: 0}})
 	cur, err := db.db.Collection(colChecklists).Find(ctx, bson.D{}, opts)
@@ -191,7 +194,8 @@ func (db *DB) ListChecklists(ctx context.Context) ([]checklist.ChecklistRecord, 
 // revision is ERevision with the current checklist as Current. The draft
 // need not be valid yet, only within the limits of Content.ValidateDraft.
 // by made the change, for the records and the audit trail.
-func (db *DB) ReplaceDraft(ctx context.Context, id string, revision int, draft checklist.Content, by checklist.Actor) (checklist.ChecklistRecord, error) {
+func (db *DB) ReplaceDraft(ctx context.Context, id string, revision int, draft checklist.Content, by checklist.Actor) (_ checklist.ChecklistRecord, err error) {
+	defer wrap(&err, "replace draft of checklist %s", id)
 	if err := draft.ValidateDraft(); err != nil {
 		return checklist.ChecklistRecord{}, err
 	}
@@ -254,7 +258,8 @@ func staleDraft(cur checklist.ChecklistRecord, revision int) error {
 // one is stored and the other is EConflict. Nothing is stored on error.
 // The version document carries the publish's audit entry (by is who
 // published), so a publish is audited once, however often it is tried.
-func (db *DB) Publish(ctx context.Context, id string, revision, number int, by checklist.Actor) (checklist.Version, error) {
+func (db *DB) Publish(ctx context.Context, id string, revision, number int, by checklist.Actor) (_ checklist.Version, err error) {
+	defer wrap(&err, "publish checklist %s", id)
 	unlock := db.locks.Lock(checklistLock(id))
 	defer unlock()
 	rec, err := db.FindChecklist(ctx, id)
@@ -315,7 +320,8 @@ func (db *DB) findChecklistHead(ctx context.Context, id string) (checklist.Check
 
 // FindApplicability returns which checklists apply; revision 0 and no
 // assignments when nothing was ever set.
-func (db *DB) FindApplicability(ctx context.Context) (checklist.Applicability, error) {
+func (db *DB) FindApplicability(ctx context.Context) (_ checklist.Applicability, err error) {
+	defer wrap(&err, "find applicability")
 	doc, err := db.findApplicabilityDoc(ctx)
 	if err != nil {
 		return checklist.Applicability{}, err
@@ -340,7 +346,8 @@ func (db *DB) findApplicabilityDoc(ctx context.Context) (applicabilityDoc, error
 // that is not retired, so that a facility is never pointed at nothing.
 // A stale revision is ERevision with the current applicability.
 // by made the change, for the records and the audit trail.
-func (db *DB) SetApplicability(ctx context.Context, a checklist.Applicability, revision int, by checklist.Actor) (checklist.Applicability, error) {
+func (db *DB) SetApplicability(ctx context.Context, a checklist.Applicability, revision int, by checklist.Actor) (_ checklist.Applicability, err error) {
+	defer wrap(&err, "set applicability")
 	if err := a.Validate(); err != nil {
 		return checklist.Applicability{}, err
 	}
@@ -388,7 +395,7 @@ func (db *DB) SetApplicability(ctx context.Context, a checklist.Applicability, r
 }
 
 func (db *DB) applicabilityConflict(ctx context.Context, revision int, err error) error {
-	if err != nil && checklist.ErrorCode(err) != checklist.EConflict {
+	if err != nil && !errors.Is(err, checklist.EConflict) {
 		return err
 	}
 	cur, ferr := db.FindApplicability(ctx)
@@ -419,7 +426,7 @@ func (db *DB) checkApplicable(ctx context.Context, a checklist.Applicability) er
 		if _, ok := current[id]; ok {
 			return
 		}
-		if _, err := db.findChecklistHead(ctx, id); checklist.ErrorCode(err) == checklist.ENotFound {
+		if _, err := db.findChecklistHead(ctx, id); errors.Is(err, checklist.ENotFound) {
 			p.Add(field, "unknown_checklist", "there is no checklist %q", id)
 			return
 		}
@@ -443,6 +450,7 @@ const DefaultChecklistID = "default"
 // and after a start that stopped half-way; once any other checklist
 // exists, or the default checklist has a version, it does nothing.
 func (db *DB) EnsureDefaultChecklist(ctx context.Context, content checklist.Content) (published bool, err error) {
+	defer wrap(&err, "ensure the default checklist")
 	if err := content.Validate(); err != nil {
 		return false, fmt.Errorf("the bundled checklist: %w", err)
 	}
@@ -458,7 +466,7 @@ func (db *DB) EnsureDefaultChecklist(ctx context.Context, content checklist.Cont
 			return false, nil // the admins have their own checklists
 		}
 		rec, err = db.CreateChecklist(ctx, DefaultChecklistID, content, checklist.SystemActor)
-		if checklist.ErrorCode(err) == checklist.EConflict {
+		if errors.Is(err, checklist.EConflict) {
 			rec, err = db.FindChecklist(ctx, DefaultChecklistID) // another instance was first
 		}
 		if err != nil {
@@ -491,7 +499,7 @@ func (db *DB) EnsureDefaultChecklist(ctx context.Context, content checklist.Cont
 	}
 	if a.Revision == 0 {
 		_, err := db.SetApplicability(ctx, checklist.Applicability{Default: DefaultChecklistID}, 0, checklist.SystemActor)
-		if err != nil && checklist.ErrorCode(err) != checklist.ERevision {
+		if err != nil && !errors.Is(err, checklist.ERevision) {
 			return published, err
 		}
 	}

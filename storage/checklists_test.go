@@ -49,7 +49,7 @@ func mustPublish(t *testing.T, db *storage.DB, id string) checklist.Version {
 	return v
 }
 
-func wantCode(t *testing.T, err error, code string) *checklist.Error {
+func wantCode(t *testing.T, err error, code checklist.Code) *checklist.Error {
 	t.Helper()
 	if got := checklist.ErrorCode(err); got != code {
 		t.Fatalf("error code %q (%v), want %q", got, err, code)
@@ -59,6 +59,7 @@ func wantCode(t *testing.T, err error, code string) *checklist.Error {
 }
 
 func TestCreateChecklist(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("OK", func(t *testing.T) {
 		db := storagetest.Open(t)
@@ -113,6 +114,7 @@ func TestCreateChecklist(t *testing.T) {
 }
 
 func TestReplaceDraft(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("OK", func(t *testing.T) {
 		db := storagetest.Open(t)
@@ -177,6 +179,7 @@ func TestReplaceDraft(t *testing.T) {
 }
 
 func TestPublish(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("OK", func(t *testing.T) {
 		db := storagetest.Open(t)
@@ -304,6 +307,7 @@ func TestPublish(t *testing.T) {
 // decides): exactly one version is stored, every other publish is a
 // conflict.
 func TestPublishConcurrently(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	race := func(t *testing.T, dbs []*storage.DB, id string) {
 		var wg sync.WaitGroup
@@ -351,6 +355,7 @@ func TestPublishConcurrently(t *testing.T) {
 }
 
 func TestRetireVersion(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	rec := mustCreate(t, db, "c", testContent("一"))
@@ -397,6 +402,7 @@ func TestRetireVersion(t *testing.T) {
 }
 
 func TestApplicability(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	a := mustCreate(t, db, "a", testContent("A"))
@@ -427,7 +433,7 @@ func TestApplicability(t *testing.T) {
 		name     string
 		a        checklist.Applicability
 		revision int
-		code     string
+		code     checklist.Code
 	}{
 		{"ErrStaleRevision", checklist.Applicability{Default: "b"}, 0, checklist.ERevision},
 		{"ErrUnknownChecklist", checklist.Applicability{Default: "nope"}, 1, checklist.EInvalid},
@@ -472,6 +478,7 @@ func TestApplicability(t *testing.T) {
 }
 
 func TestEnsureDefaultChecklist(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	content := testContent("統一チェックリスト")
 	t.Run("OK", func(t *testing.T) {
@@ -560,6 +567,7 @@ func assertVersionCount(t *testing.T, db *storage.DB, id string, n int) {
 }
 
 func TestPutChecklistVersion(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	publish := func(title string) checklist.Version {
@@ -606,6 +614,7 @@ func TestPutChecklistVersion(t *testing.T) {
 // (what the sync feed finds changes by), and a version stored before the
 // stamp existed counts as changed when it was published or retired.
 func TestVersionUpdatedAt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	now := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)

@@ -32,13 +32,14 @@ const consoleSessionKind = "console"
 // StartBrowserSession records a console session and the hash of its
 // cookie. It fills s.PreviousVisit with the start of the user's latest
 // earlier console session.
-func (db *DB) StartBrowserSession(ctx context.Context, s checklist.BrowserSession, cookieHash string) (checklist.BrowserSession, error) {
+func (db *DB) StartBrowserSession(ctx context.Context, s checklist.BrowserSession, cookieHash string) (_ checklist.BrowserSession, err error) {
+	defer wrap(&err, "start browser session of user %s", s.UserID)
 	now := db.now()
 	if err := db.pruneExpiredTokens(ctx, s.UserID, now); err != nil {
 		return s, err
 	}
 	var prev consoleSessionDoc
-	err := db.db.Collection(colRefreshSessions).FindOne(ctx,
+	err = db.db.Collection(colRefreshSessions).FindOne(ctx,
 		bson.D{{Key: "user_id", Value: s.UserID}, {Key: "kind", Value: consoleSessionKind}},
 		options.FindOne().SetSort(bson.D{{Key: "created_at", Value: -1}})).Decode(&prev)
 	switch err := translate(err); checklist.ErrorCode(err) {
@@ -65,7 +66,8 @@ func (db *DB) StartBrowserSession(ctx context.Context, s checklist.BrowserSessio
 
 // FindBrowserSession returns the console session whose cookie has hash,
 // revoked or not, or EUnauthorized when there is none.
-func (db *DB) FindBrowserSession(ctx context.Context, cookieHash string) (checklist.BrowserSession, error) {
+func (db *DB) FindBrowserSession(ctx context.Context, cookieHash string) (_ checklist.BrowserSession, err error) {
+	defer wrap(&err, "find browser session")
 	t, err := db.FindRefreshToken(ctx, cookieHash)
 	if err != nil {
 		return checklist.BrowserSession{}, checklist.Errorf(checklist.EUnauthorized, "no such session")

@@ -1,14 +1,25 @@
-// Package storage keeps tenken's data in MongoDB, or in the embedded
-// MongoDB-compatible server, through the official driver. It speaks in
-// domain terms: callers pass and get checklist types and checklist errors.
+// Package storage is tenken's repository: it keeps the domain's data in
+// MongoDB, or in any MongoDB-compatible server such as the embedded one,
+// through the official driver. It speaks in domain terms: callers pass
+// and get checklist types and checklist errors (translate and wrap, in
+// errors.go, are the one place driver errors become domain errors).
+//
+// Its documents are private to it. Beside it, each in its own package:
+// storage/embedded starts the embedded server and opens a DB on it as
+// the sole writer; storage/blobs keeps photo bytes; storage/archive
+// copies a whole database to a file and back. They reach the database
+// through DB.Database and must not touch the repository's documents.
+//
+// A DB opened with SoleWriter answers some reads from what it remembers
+// of its own writes (memory.go); any other DB queries every time. The
+// repository calls the same memory methods either way: it does not ask
+// which server or which process it is.
 package storage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,9 +28,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
-	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
-
-	"tenken/checklist"
 )
 
 // DB is tenken's database. It is safe for concurrent use.
@@ -36,22 +44,19 @@ type DB struct {
 	// immutable, so it is never invalidated.
 	versions sync.Map
 
-	// embedded is true on the FerretDB server (the embedded default),
-	// whose update guards are not atomic anyway and which reads a
-	// document by id cheaply only when the filter is the id alone.
-	embedded bool
-	writeMu  sync.Mutex // see writeLock
+	// server is how the server departs from MongoDB (WithServer).
+	server  Server
+	writeMu sync.Mutex // see writeLock
 
 	// cache holds this process's last written copy of inspections, for
 	// the next write (see writeCache).
 	cache writeCache
 
-	// owner is true when this process started the embedded server and
-	// holds its data folder (Embedded.Open): nobody else writes, and
-	// inspection lists read index, the summaries it keeps.
-	owner bool
-	index inspectionIndex
-	heads headsCache // every version without content (AllVersions)
+	// memory answers the reads the sole writer may answer from memory
+	// (memory.go); index is the summaries of inspections it reads.
+	memory memory
+	index  inspectionIndex
+	heads  headsCache // every version without content (AllVersions)
 
 	actionFacilities openActionFacilities // see mayHaveOpenActions
 
@@ -63,14 +68,19 @@ type DB struct {
 
 	// log receives follow-up failures and repairs (SetLogger).
 	log *slog.Logger
-	// rounds caches the assignments of rounds for the owner (rounds.go).
+	// rounds caches the assignments of rounds for the sole writer (rounds.go).
 	rounds roundCache
+	// background counts the goroutines Close waits for (schema.go).
+	background sync.WaitGroup
 	// rows rebuilds missing report rows in the background (report_rebuild.go).
 	rows rowsRebuild
+	// rowCache is the owner's copy of the report rows (report_row_cache.go).
+	rowCache reportRowCache
 }
 
 // Open connects to the MongoDB (or embedded server) at uri, uses the
-// database name, and ensures every index. It does not wait for the server
+// database name, ensures every index, and brings the database to this
+// build's schema version (schema.go). It does not wait for the server
 // beyond the first ping, which must answer within the context's deadline.
 func Open(ctx context.Context, uri, name string, opts ...Option) (*DB, error) {
 	db, err := Connect(ctx, uri, name, opts...)
@@ -81,22 +91,38 @@ func Open(ctx context.Context, uri, name string, opts ...Option) (*DB, error) {
 		_ = db.Close(context.Background())
 		return nil, err
 	}
-	if err := db.ensureReportRows(ctx); err != nil {
+	if err := db.migrate(ctx); err != nil {
 		_ = db.Close(context.Background())
-		return nil, fmt.Errorf("report rows: %w", err)
+		return nil, err
 	}
 	return db, nil
 }
 
-// Option changes how Open and Connect connect.
-type Option func(*options.ClientOptions)
+// Option changes how Open and Connect connect, and what the DB may
+// assume of the data.
+type Option func(*config)
+
+type config struct {
+	client *options.ClientOptions
+	// soleWriter: see SoleWriter.
+	soleWriter bool
+	// describe: see WithServer.
+	describe func(context.Context, *mongo.Client) Server
+}
+
+// SoleWriter says that this DB is the only writer of its database, for
+// as long as it is open: no other process and no other DB writes to it
+// (the embedded server's owner holds its data folder's lock, and the
+// tools that write refuse to run beside it). The DB may then answer
+// reads from what it remembers of its own writes (see memory.go).
+func SoleWriter() Option { return func(c *config) { c.soleWriter = true } }
 
 // WithCommandObserver has observe called after every database command the
 // driver completes, with the command's name, its duration and whether it
 // failed: cmd feeds the metrics from it, so storage holds no metrics code.
 func WithCommandObserver(observe func(command string, took time.Duration, failed bool)) Option {
-	return func(co *options.ClientOptions) {
-		co.SetMonitor(&event.CommandMonitor{
+	return func(c *config) {
+		c.client.SetMonitor(&event.CommandMonitor{
 			Succeeded: func(_ context.Context, e *event.CommandSucceededEvent) {
 				observe(e.CommandName, e.Duration, false)
 			},
@@ -117,8 +143,9 @@ func Connect(ctx context.Context, uri, name string, opts ...Option) (*DB, error)
 		SetConnectTimeout(5 * time.Second).
 		SetAppName("tenken").
 		ApplyURI(uri)
+	c := config{client: co}
 	for _, o := range opts {
-		o(co)
+		o(&c)
 	}
 	client, err := mongo.Connect(co)
 	if err != nil {
@@ -129,7 +156,13 @@ func Connect(ctx context.Context, uri, name string, opts ...Option) (*DB, error)
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("connect %s: %w", redact(uri), err)
 	}
-	db.embedded = isFerretDB(ctx, client)
+	if c.describe != nil {
+		db.server = c.describe(ctx, client)
+	}
+	db.memory = sharedMemory{db}
+	if c.soleWriter {
+		db.memory = soleWriterMemory{db}
+	}
 	db.audits = newAuditCopier(db)
 	return db, nil
 }
@@ -138,6 +171,7 @@ func Connect(ctx context.Context, uri, name string, opts ...Option) (*DB, error)
 // for in-use connections up to ctx's deadline.
 func (db *DB) Close(ctx context.Context) error {
 	db.rows.stop()
+	db.background.Wait()
 	db.audits.close()
 	return db.client.Disconnect(ctx)
 }
@@ -152,6 +186,12 @@ func (db *DB) Drop(ctx context.Context) error { return translate(db.db.Drop(ctx)
 
 // Name is the database's name.
 func (db *DB) Name() string { return db.db.Name() }
+
+// Database is the driver's handle on the database, for the packages that
+// keep other things in it beside the repository (blobs' GridFS bucket,
+// archive's copies of every collection, embedded's writer lease). They
+// must not read or write the repository's own documents through it.
+func (db *DB) Database() *mongo.Database { return db.db }
 
 // Collection names.
 const (
@@ -168,7 +208,7 @@ const (
 // is a no-op, so it is idempotent. Only the portable options are used
 // (unique, compound): the embedded server ignores sparse and lacks
 // partial and TTL indexes. A collection without indexes of its own is
-// listed too, so that every collection exists after Open (Embedded.Open
+// listed too, so that every collection exists after Open (embedded.Server.Open
 // indexes the ids of those that exist).
 var indexes = map[string][]mongo.IndexModel{
 	colMeta:           nil,
@@ -195,7 +235,7 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		if err := db.db.CreateCollection(ctx, col); err != nil && !isNamespaceExists(err) {
 			return fmt.Errorf("create %s: %w", col, translate(err))
 		}
-		if db.embedded {
+		if db.server.UniqueIndexesOnly {
 			if err := db.dropSecondaryIndexes(ctx, col); err != nil {
 				return fmt.Errorf("drop indexes on %s: %w", col, translate(err))
 			}
@@ -204,7 +244,7 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		// connection) when one createIndexes names several indexes that
 		// all exist already, as at every start after the first.
 		for _, m := range models {
-			if db.embedded && !isUnique(m) {
+			if db.server.UniqueIndexesOnly && !isUnique(m) {
 				continue
 			}
 			if _, err := db.db.Collection(col).Indexes().CreateOne(ctx, m); err != nil {
@@ -215,12 +255,13 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 	return nil
 }
 
-// dropSecondaryIndexes drops the non-unique indexes of col on the
-// embedded server. Its queries use no index but the one on _id (they scan
-// and filter in Go), so a non-unique index only makes every write
-// evaluate its expression over the whole document, old and new. Unique
-// indexes stay: they are how a key is decided once. Folders written
-// before this rule have such indexes; new ones never get them.
+// dropSecondaryIndexes drops the non-unique indexes of col on a server
+// whose queries use no index but the one on _id (Server.UniqueIndexesOnly:
+// the embedded server scans and filters in Go), where a non-unique index
+// only makes every write evaluate its expression over the whole document,
+// old and new. Unique indexes stay: they are how a key is decided once.
+// Folders written before this rule have such indexes; new ones never get
+// them.
 func (db *DB) dropSecondaryIndexes(ctx context.Context, col string) error {
 	specs, err := db.db.Collection(col).Indexes().ListSpecifications(ctx)
 	if err != nil {
@@ -246,46 +287,6 @@ func isUnique(m mongo.IndexModel) bool {
 		_ = set(&o)
 	}
 	return o.Unique != nil && *o.Unique
-}
-
-// isNamespaceExists recognises the answer to creating a collection that
-// exists (MongoDB's NamespaceExists, code 48).
-func isNamespaceExists(err error) bool {
-	var se mongo.ServerError
-	return errors.As(err, &se) && se.HasErrorCode(48)
-}
-
-// translate turns driver errors into domain errors: no document is
-// ENotFound, a duplicate key is EConflict, a server that does not answer
-// is EUnavailable. Anything else keeps its detail for the logs and reaches
-// the client as a plain internal error.
-func translate(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, mongo.ErrNoDocuments):
-		return checklist.Errorf(checklist.ENotFound, "not found")
-	case mongo.IsDuplicateKeyError(err), embeddedUniqueViolation(err):
-		return &checklist.Error{Code: checklist.EConflict, Message: "already exists"}
-	case mongo.IsNetworkError(err), mongo.IsTimeout(err),
-		errors.As(err, new(topology.ServerSelectionError)),
-		errors.Is(err, mongo.ErrClientDisconnected),
-		errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("%w: %v", checklist.Errorf(checklist.EUnavailable, "the database does not answer"), err)
-	}
-	var e *checklist.Error
-	if errors.As(err, &e) {
-		return err
-	}
-	return fmt.Errorf("database: %w", err)
-}
-
-// embeddedUniqueViolation recognises the embedded server's answer when an
-// update (not an insert) breaks a unique index: an InternalError quoting
-// SQLite's constraint message instead of a duplicate key error (11000).
-func embeddedUniqueViolation(err error) bool {
-	var se mongo.ServerError
-	return errors.As(err, &se) && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 // redact hides credentials in a connection string for logs and errors.

@@ -15,6 +15,7 @@ import (
 )
 
 func TestOpen(t *testing.T) {
+	t.Parallel()
 	t.Run("OK", func(t *testing.T) {
 		db := storagetest.Open(t)
 		if err := db.Ping(context.Background()); err != nil {
@@ -49,6 +50,7 @@ func TestOpen(t *testing.T) {
 }
 
 func TestKeyedMutexSerialises(t *testing.T) {
+	t.Parallel()
 	var k storage.StorageKeyedMutexProbe
 	var wg sync.WaitGroup
 	counter := 0
@@ -74,6 +76,7 @@ func TestKeyedMutexSerialises(t *testing.T) {
 // of several indexes (the embedded server once dropped the connection on
 // that).
 func TestReopenWithIndexes(t *testing.T) {
+	t.Parallel()
 	defer storage.AddIndexesForTest("reopen_probe",
 		mongo.IndexModel{Keys: bson.D{{Key: "a", Value: 1}, {Key: "_id", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "b", Value: -1}}},

@@ -34,6 +34,7 @@ func (db *DB) ForgetCache() {
 	db.heads.invalidate()
 	db.actionFacilities.invalidate()
 	db.index = inspectionIndex{}
+	db.rowCache.forget()
 }
 
 // RawCollection exposes a collection to tests that probe the server.
@@ -59,4 +60,11 @@ func (db *DB) InsertTypedAnswers(ctx context.Context, in *checklist.Inspection) 
 	}
 	_, err := db.db.Collection(colInspections).InsertOne(ctx, d)
 	return err
+}
+
+// WaitBackground waits for the work Open left running: the report rows'
+// rebuild and the schema version recorded after it.
+func (db *DB) WaitBackground() {
+	db.rows.wait()
+	db.background.Wait()
 }

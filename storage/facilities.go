@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -52,7 +53,8 @@ func newFacilityDoc(f checklist.Facility) facilityDoc {
 // CreateFacility stores a new facility and returns it with its id,
 // revision 1 and timestamps. f is normalized and validated; a taken code
 // is EConflict. by made the change, for the audit trail.
-func (db *DB) CreateFacility(ctx context.Context, f checklist.Facility, by checklist.Actor) (checklist.Facility, error) {
+func (db *DB) CreateFacility(ctx context.Context, f checklist.Facility, by checklist.Actor) (_ checklist.Facility, err error) {
+	defer wrap(&err, "create facility %s", f.Code)
 	f.Normalize()
 	if err := f.Validate(); err != nil {
 		return checklist.Facility{}, err
@@ -65,12 +67,12 @@ func (db *DB) CreateFacility(ctx context.Context, f checklist.Facility, by check
 		return checklist.Facility{}, codeTaken(f.Code, translate(err))
 	}
 	db.copyOutbox(ctx, doc.Outbox)
-	db.bumpReportVersions(ctx, ReportVersionFacilities)
+	db.bumpReportVersions(ctx, checklist.ReportVersionFacilities)
 	return f, nil
 }
 
 func codeTaken(code string, err error) error {
-	if checklist.ErrorCode(err) != checklist.EConflict {
+	if !errors.Is(err, checklist.EConflict) {
 		return err
 	}
 	msg := fmt.Sprintf("a facility with code %q already exists", code)
@@ -79,7 +81,8 @@ func codeTaken(code string, err error) error {
 }
 
 // FindFacility returns the facility with id, or ENotFound.
-func (db *DB) FindFacility(ctx context.Context, id string) (checklist.Facility, error) {
+func (db *DB) FindFacility(ctx context.Context, id string) (_ checklist.Facility, err error) {
+	defer wrap(&err, "find facility %s", id)
 	d, err := db.findFacilityDoc(ctx, bson.D{{Key: "_id", Value: id}})
 	if err != nil {
 		return checklist.Facility{}, notFound(err, "no facility %q", id)
@@ -89,7 +92,8 @@ func (db *DB) FindFacility(ctx context.Context, id string) (checklist.Facility, 
 
 // FindFacilityByCode returns the facility with code (in any case), or
 // ENotFound.
-func (db *DB) FindFacilityByCode(ctx context.Context, code string) (checklist.Facility, error) {
+func (db *DB) FindFacilityByCode(ctx context.Context, code string) (_ checklist.Facility, err error) {
+	defer wrap(&err, "find facility by code %s", code)
 	code = checklist.NormalizeFacilityCode(code)
 	d, err := db.findFacilityDoc(ctx, bson.D{{Key: "code", Value: code}})
 	if err != nil {
@@ -106,7 +110,8 @@ func (db *DB) findFacilityDoc(ctx context.Context, filter bson.D) (facilityDoc, 
 
 // ListFacilities returns one page of the facilities q selects, ordered by
 // code.
-func (db *DB) ListFacilities(ctx context.Context, q checklist.FacilityQuery) (checklist.FacilityPage, error) {
+func (db *DB) ListFacilities(ctx context.Context, q checklist.FacilityQuery) (_ checklist.FacilityPage, err error) {
+	defer wrap(&err, "list facilities")
 	filter := bson.D{}
 	if q.Within != nil {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$in", Value: append([]string{}, q.Within...)}}})
@@ -150,7 +155,8 @@ func (db *DB) ListFacilities(ctx context.Context, q checklist.FacilityQuery) (ch
 // an error that is returned as is). The result is validated and stored at
 // revision+1. A stale revision is ERevision carrying the current facility;
 // a taken code is EConflict. by made the change, for the audit trail.
-func (db *DB) UpdateFacility(ctx context.Context, id string, revision int, by checklist.Actor, change func(checklist.Facility) (checklist.Facility, error)) (checklist.Facility, error) {
+func (db *DB) UpdateFacility(ctx context.Context, id string, revision int, by checklist.Actor, change func(checklist.Facility) (checklist.Facility, error)) (_ checklist.Facility, err error) {
+	defer wrap(&err, "update facility %s", id)
 	unlock := db.locks.Lock(colFacilities + "/" + id)
 	defer unlock()
 	d, err := db.findFacilityDoc(ctx, bson.D{{Key: "_id", Value: id}})
@@ -183,7 +189,7 @@ func (db *DB) UpdateFacility(ctx context.Context, id string, revision int, by ch
 		return checklist.Facility{}, checklist.Errorf(checklist.ERevision, "the facility was changed at the same time; reload and retry")
 	}
 	db.copyOutbox(ctx, doc.Outbox)
-	db.bumpReportVersions(ctx, ReportVersionFacilities)
+	db.bumpReportVersions(ctx, checklist.ReportVersionFacilities)
 	return next, nil
 }
 

@@ -15,6 +15,7 @@ func asError(err error, e **checklist.Error) bool { return errors.As(err, e) }
 func join(s []string) string { return strings.Join(s, " ") }
 
 func TestFacilities(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	add := func(code, ja, en string, kind checklist.FacilityKind, active bool) checklist.Facility {

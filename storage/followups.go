@@ -117,9 +117,9 @@ func (db *DB) reportFollowUps(ctx context.Context, in *checklist.Inspection, bef
 	if err := db.putReportRow(ctx, in); err != nil {
 		errs = append(errs, fmt.Errorf("report row: %w", err))
 	}
-	keys := []string{ReportVersionKey(in.FiscalYear)}
+	keys := []string{checklist.ReportVersionYear(in.FiscalYear)}
 	if before != in.FiscalYear {
-		keys = append(keys, ReportVersionKey(before))
+		keys = append(keys, checklist.ReportVersionYear(before))
 	}
 	if err := db.bumpReportVersions(ctx, keys...); err != nil {
 		errs = append(errs, fmt.Errorf("report versions: %w", err))
@@ -197,7 +197,7 @@ func (db *DB) repairOne(ctx context.Context, m pendingDoc) error {
 	unlock := db.locks.Lock(inspectionLock(m.ID))
 	defer unlock()
 	in, d, err := db.loadInspection(ctx, m.ID)
-	if checklist.ErrorCode(err) == checklist.ENotFound {
+	if errors.Is(err, checklist.ENotFound) {
 		return db.clearPending(ctx, m.ID, m.Token)
 	}
 	if err != nil {

@@ -8,14 +8,13 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"tenken/checklist"
-	"tenken/storage/storagetest"
 )
 
-func submitted(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
-	return in.Submit(content, inspector, now)
+func submitted(in *checklist.Inspection, c *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
+	return in.Submit(c, inspector, now)
 }
 
-func approved(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
+func approved(in *checklist.Inspection, _ *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
 	return in.Approve(reviewer, now)
 }
 
@@ -24,17 +23,18 @@ func approved(in *checklist.Inspection, now time.Time) (checklist.InspectionChan
 // report row says approved and the audit entry is there — instead of
 // failing half-way with "context canceled".
 func TestWriteFinishesAfterCallerGone(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	db := storagetest.Open(t)
+	db := openPinned(t)
 	if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, submitted); err != nil {
+	if _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, submitted); err != nil {
 		t.Fatal(err)
 	}
 	gone, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, _, err := db.UpdateInspection(gone, inspID, reviewer, checklist.Idempotency{}, approved); err != nil {
+	if _, err := db.UpdateInspection(gone, inspID, reviewer, checklist.Idempotency{}, approved); err != nil {
 		t.Fatalf("approve after the caller left: %v", err)
 	}
 	var row struct {
@@ -57,15 +57,16 @@ func TestWriteFinishesAfterCallerGone(t *testing.T) {
 // start brings the row and the audit trail up to date and clears the
 // marker.
 func TestRepairFollowUps(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	db := storagetest.Open(t)
+	db := openPinned(t)
 	if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, submitted); err != nil {
+	if _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, submitted); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.UpdateInspection(ctx, inspID, reviewer, checklist.Idempotency{}, approved); err != nil {
+	if _, err := db.UpdateInspection(ctx, inspID, reviewer, checklist.Idempotency{}, approved); err != nil {
 		t.Fatal(err)
 	}
 	// The state a kill -9 after the inspection's replace leaves behind.

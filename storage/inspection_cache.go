@@ -1,12 +1,11 @@
 package storage
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // writeCache keeps the stored copy of recently written inspections for
@@ -19,8 +18,8 @@ import (
 // change refused on a cached copy is decided again on a fresh read. Reads
 // for clients never use it.
 type writeCache struct {
-	mu      sync.Mutex
-	entries map[string]*cachedDoc
+	once    sync.Once
+	entries *lru.Cache[string, *cachedDoc] // made on first use: the zero writeCache is ready
 }
 
 type cachedDoc struct {
@@ -31,66 +30,46 @@ type cachedDoc struct {
 	outboxCopied atomic.Bool
 }
 
-// maxWriteCache bounds the cache: a day's inspections being edited.
+// maxWriteCache bounds the cache: a day's inspections being edited. The
+// least recently written goes first; its next write reads it again.
 const maxWriteCache = 1024
 
-func (c *writeCache) get(id string) (*cachedDoc, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[id]
-	return e, ok
-}
-
-func (c *writeCache) put(id string, e *cachedDoc) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil {
-		c.entries = make(map[string]*cachedDoc)
-	}
-	if _, ok := c.entries[id]; !ok && len(c.entries) >= maxWriteCache {
-		for k := range c.entries { // evict an arbitrary entry
-			delete(c.entries, k)
-			break
+func (c *writeCache) lru() *lru.Cache[string, *cachedDoc] {
+	c.once.Do(func() {
+		var err error
+		if c.entries, err = lru.New[string, *cachedDoc](maxWriteCache); err != nil {
+			panic(err) // only for a size below 1
 		}
-	}
-	c.entries[id] = e
+	})
+	return c.entries
 }
 
-func (c *writeCache) drop(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.entries, id)
-}
+func (c *writeCache) get(id string) (*cachedDoc, bool) { return c.lru().Get(id) }
 
-// isFerretDB reports whether the server is FerretDB, which names its
-// own version in buildInfo.
-func isFerretDB(ctx context.Context, client *mongo.Client) bool {
-	var info bson.M
-	err := client.Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info)
-	_, ok := info["ferretdbVersion"]
-	return err == nil && ok
-}
+func (c *writeCache) put(id string, e *cachedDoc) { c.lru().Add(id, e) }
+
+func (c *writeCache) drop(id string) { c.lru().Remove(id) }
 
 // guardFilter selects inspection id at revision for a guarded replace.
-// MongoDB applies the guard atomically. The embedded server does not (it
-// reads, compares and writes without a lock), so there the keyed lock
-// serialises writers and the filter is the id alone, which it looks up
-// directly instead of decoding every inspection to test the guard.
+// MongoDB applies the guard atomically. A server that does not
+// (Server.GuardByID: it reads, compares and writes without a lock) gets
+// the id alone, which it looks up directly instead of decoding every
+// inspection to test the guard; there the keyed lock serialises writers.
 func (db *DB) guardFilter(id string, revision int64) bson.D {
-	if db.embedded {
+	if db.server.GuardByID {
 		return bson.D{{Key: "_id", Value: id}}
 	}
 	return bson.D{{Key: "_id", Value: id}, {Key: "revision", Value: revision}}
 }
 
-// writeLock serialises this process's writes to the embedded server.
-// SQLite has one writer at a time; concurrent write transactions from
-// the embedded server's connection pool wait for each other in SQLite's
-// busy handler, which sleeps in growing steps (up to 100 ms) and turned
-// a 20-tablet load into seconds of latency. Queueing here instead costs
+// writeLock serialises this process's writes to a server that runs one
+// write at a time (Server.OneWriter: the embedded server over SQLite,
+// whose concurrent write transactions wait for each other in SQLite's
+// busy handler, which sleeps in growing steps, up to 100 ms, and turned
+// a 20-tablet load into seconds of latency). Queueing here instead costs
 // nothing. On MongoDB it does nothing.
 func (db *DB) writeLock() (unlock func()) {
-	if !db.embedded {
+	if !db.server.OneWriter {
 		return func() {}
 	}
 	db.writeMu.Lock()

@@ -3,6 +3,7 @@ package storage
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -14,7 +15,7 @@ import (
 )
 
 // inspectionIndex is the summaries of every inspection, kept in memory
-// by the process that owns the embedded server (Embedded.Open): lists,
+// by the data's sole writer (SoleWriter: embedded.Server.Open): lists,
 // the tablets' sync and photo authorization read it instead of querying.
 //
 // The embedded server answers any query but a lookup of one _id by
@@ -81,7 +82,7 @@ func (ix *inspectionIndex) all(ctx context.Context, db *DB) ([]*checklist.Inspec
 		for id := range ix.unsure {
 			in, _, err := db.loadInspection(ctx, id)
 			switch {
-			case checklist.ErrorCode(err) == checklist.ENotFound:
+			case errors.Is(err, checklist.ENotFound):
 				delete(ix.byID, id)
 			case err != nil:
 				return nil, err

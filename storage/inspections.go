@@ -305,7 +305,9 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 	now := db.now()
 	in.Created.At, in.Updated.At = now, now
 	in.RecordApplied(req)
-	entry := checklist.InspectionAuditEntry(in, checklist.InspectionChange{Action: checklist.ActionCreate, To: in.Status}, by, req.Key)
+	// A create may carry answers (saved with it): the entry names them.
+	ch := checklist.InspectionChange{Action: checklist.ActionCreate, To: in.Status, Items: slices.Sorted(maps.Keys(in.Answers))}
+	entry := checklist.InspectionAuditEntry(in, ch, by, req.Key)
 	doc := toInspectionDoc(in)
 	outbox := toAuditDoc(entry)
 	doc.Outbox = &outbox
@@ -390,9 +392,18 @@ func (db *DB) loadInspection(ctx context.Context, id string) (*checklist.Inspect
 // guarded replace fails and it decides again on the winner's copy). The
 // key reused for a different request is refused (checklist.WasApplied).
 //
+// change is a pure domain function (see checklist.InspectionUpdate); the
+// caller resolves everything it needs before, so nothing here calls back
+// into the caller. Its one input only storage can supply, besides the
+// inspection, is the checklist content the inspection is pinned to — its
+// checklist id and version are known once it is read. Published content
+// never changes and ChecklistContent keeps it in memory, so this is a
+// memory read (the first use of a version in a process reads it once),
+// and the content comes back in the result for the caller to render with.
+//
 // A refused change comes back as its domain error; conflicts (EConflict,
-// ERevision) carry the current copy in Current.
-func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Actor, req checklist.Idempotency, change checklist.InspectionUpdate) (_ *checklist.Inspection, replayed bool, err error) {
+// ERevision, EPrecondition) carry the current copy in Current.
+func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Actor, req checklist.Idempotency, change checklist.InspectionUpdate) (_ checklist.InspectionWrite, err error) {
 	defer wrap(&err, "update inspection %s", id)
 	ctx, cancel := writeContext(ctx) // once started, it finishes
 	defer cancel()
@@ -404,39 +415,44 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		// own last write; any doubt is settled by a fresh read.
 		stored, cached, err := db.inspectionForWrite(ctx, id, attempt == 0)
 		if err != nil {
-			return nil, false, err
+			return checklist.InspectionWrite{}, err
 		}
 		in, err := stored.doc.toDomain()
 		if err != nil {
-			return nil, false, err
+			return checklist.InspectionWrite{}, err
+		}
+		content, err := db.ChecklistContent(ctx, in.ChecklistID, in.Version)
+		if err != nil {
+			return checklist.InspectionWrite{}, err
 		}
 		if !stored.outboxCopied.Load() { // not yet, or lost in a crash
 			db.copyOutbox(ctx, stored.doc.Outbox)
 		}
 		if _, ok, err := in.WasApplied(req); err != nil {
-			return nil, false, err
+			return checklist.InspectionWrite{}, err
 		} else if ok {
-			return in, true, nil
+			return checklist.InspectionWrite{Inspection: in, Content: content, Replayed: true}, nil
 		}
 		before, counted := in.Revision, in.Status.CountsInReports()
-		ch, err := change(in, db.now())
+		ch, err := change(in, content, db.now())
 		if err != nil {
 			if cached {
 				db.cache.drop(id)
 				continue // refused on the cached copy: decide on a fresh one
 			}
 			var e *checklist.Error
-			if errors.As(err, &e) && (e.Code == checklist.ERevision || e.Code == checklist.EConflict) && e.Current == nil {
+			if errors.As(err, &e) && (e.Code == checklist.ERevision || e.Code == checklist.EConflict || e.Code == checklist.EPrecondition) && e.Current == nil {
 				e.Current, _ = stored.doc.toDomain()
 			}
-			return nil, false, err
+			return checklist.InspectionWrite{}, err
 		}
+		done := checklist.InspectionWrite{Inspection: in, Content: content}
 		switch in.Revision {
 		case before:
-			return in, false, nil // nothing to change
+			return done, nil // nothing to change
 		case before + 1:
 		default:
-			return nil, false, fmt.Errorf("a change moved revision %d to %d", before, in.Revision)
+			return checklist.InspectionWrite{}, fmt.Errorf("a change moved revision %d to %d", before, in.Revision)
 		}
 		in.RecordApplied(req)
 		entry := checklist.InspectionAuditEntry(in, ch, by, req.Key)
@@ -445,15 +461,15 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		doc.Outbox = &outbox
 		raw, err := bson.Marshal(doc)
 		if err != nil {
-			return nil, false, err
+			return checklist.InspectionWrite{}, err
 		}
 		if len(raw) > maxInspectionDoc {
-			return nil, false, checklist.Errorf(checklist.ETooLarge, "the inspection would grow beyond %d MB", maxInspectionDoc>>20)
+			return checklist.InspectionWrite{}, checklist.Errorf(checklist.ETooLarge, "the inspection would grow beyond %d MB", maxInspectionDoc>>20)
 		}
 		var token string // the pending marker of follow-ups a crash must not lose
 		if needsMarker(checklist.Status(stored.doc.Status), counted, in) {
 			if token, err = db.markPending(ctx, id, stored.doc.FiscalYear); err != nil {
-				return nil, false, err
+				return checklist.InspectionWrite{}, err
 			}
 		}
 		unlockWrite := db.writeLock()
@@ -465,7 +481,7 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 			db.cache.drop(id)
 			db.index.unknown(id)
 			if db.writtenAfterUnknown(ctx, id, doc.Outbox) == nil {
-				return nil, false, translate(err)
+				return checklist.InspectionWrite{}, translate(err)
 			}
 		} else if res.MatchedCount == 0 {
 			db.cache.drop(id)
@@ -475,9 +491,9 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		e := &cachedDoc{doc: &doc}
 		db.cache.put(id, e)
 		db.followUpFailed(id, db.afterInspectionWrite(ctx, in, e, stored.doc.FiscalYear, counted, token))
-		return in, false, nil
+		return done, nil
 	}
-	return nil, false, checklist.Errorf(checklist.EUnavailable, "the inspection is changing too often to be written; retry")
+	return checklist.InspectionWrite{}, checklist.Errorf(checklist.EUnavailable, "the inspection is changing too often to be written; retry")
 }
 
 // summaryProjection leaves out what lists do not show.
@@ -492,11 +508,7 @@ func (db *DB) ListInspections(ctx context.Context, f checklist.InspectionQuery) 
 	defer wrap(&err, "list inspections")
 	limit := clampLimit(f.Limit)
 	var ins []*checklist.Inspection // up to limit+1
-	if db.owner {
-		ins, err = db.listIndexed(ctx, f, limit)
-	} else {
-		ins, err = db.listQueried(ctx, f, limit)
-	}
+	ins, err = db.memory.listInspections(ctx, f, limit)
 	if err != nil {
 		return checklist.InspectionPage{}, err
 	}
@@ -543,10 +555,11 @@ func (db *DB) listQueried(ctx context.Context, f checklist.InspectionQuery, limi
 // the tablets' sync feed.
 func (db *DB) ChangedInspections(ctx context.Context, facilities []string, since time.Time, afterID string, limit int) (_ []*checklist.Inspection, more bool, err error) {
 	defer wrap(&err, "changed inspections")
-	limit = clampLimit(limit)
-	if db.owner {
-		return db.changedIndexed(ctx, facilities, since, afterID, limit)
-	}
+	return db.memory.changedInspections(ctx, facilities, since, afterID, clampLimit(limit))
+}
+
+// changedQueried is ChangedInspections as a query.
+func (db *DB) changedQueried(ctx context.Context, facilities []string, since time.Time, afterID string, limit int) ([]*checklist.Inspection, bool, error) {
 	filter := bson.D{}
 	if facilities != nil {
 		filter = append(filter, bson.E{Key: "facility_id", Value: bson.D{{Key: "$in", Value: facilities}}})
@@ -573,9 +586,11 @@ func (db *DB) ChangedInspections(ctx context.Context, facilities []string, since
 // with digest sha: who may download it.
 func (db *DB) PhotoFacilities(ctx context.Context, sha string) (_ []string, err error) {
 	defer wrap(&err, "photo %s", sha)
-	if db.owner {
-		return db.photoFacilitiesIndexed(ctx, sha)
-	}
+	return db.memory.photoFacilities(ctx, sha)
+}
+
+// photoFacilitiesQueried is PhotoFacilities as a query.
+func (db *DB) photoFacilitiesQueried(ctx context.Context, sha string) ([]string, error) {
 	cur, err := db.db.Collection(colInspections).Find(ctx,
 		bson.D{{Key: "photos.sha256", Value: sha}},
 		options.Find().SetProjection(bson.D{{Key: "facility_id", Value: 1}}))
@@ -629,19 +644,6 @@ func clampLimit(n int) int {
 		return maxLimit
 	}
 	return n
-}
-
-// wrap adds context to a non-nil error that is not a domain error; domain
-// errors pass unchanged so that their codes and messages reach the client.
-func wrap(err *error, format string, args ...any) {
-	if *err == nil {
-		return
-	}
-	var e *checklist.Error
-	if errors.As(*err, &e) {
-		return
-	}
-	*err = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *err)
 }
 
 // ImportInspection stores an inspection built elsewhere — already

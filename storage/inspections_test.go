@@ -34,22 +34,45 @@ func newDraft(t *testing.T, id, facility string) *checklist.Inspection {
 	return in
 }
 
+// openPinned opens a database holding the version newDraft pins (cl-1
+// version 1, with content): UpdateInspection hands it to every change.
+func openPinned(t *testing.T) *storage.DB {
+	t.Helper()
+	db := storagetest.Open(t)
+	pinVersion(t, db, "cl-1", *content)
+	return db
+}
+
+// pinVersion stores version 1 of checklist id with content c, leaving no
+// audit entry: tests count their own.
+func pinVersion(t *testing.T, db *storage.DB, id string, c checklist.Content) {
+	t.Helper()
+	v := checklist.Version{ChecklistID: id, Number: 1, Content: c, ContentHash: checklist.ContentHash(c), PublishedAt: time.Now()}
+	if err := storage.InsertVersionForTest(db, v); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteDocuments("audit", bson.D{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func shaOf(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
 
 func addPhoto(sha string) checklist.InspectionUpdate {
-	return func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
-		ch, _, err := in.AddPhoto(content, checklist.Photo{SHA256: sha, ContentType: checklist.TypePNG, Size: 10}, inspector, now)
+	return func(in *checklist.Inspection, c *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
+		ch, _, err := in.AddPhoto(c, checklist.Photo{SHA256: sha, ContentType: checklist.TypePNG, Size: 10}, inspector, now)
 		return ch, err
 	}
 }
 
 func TestCreateInspection(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("ConcurrentRetriesCreateOne", func(t *testing.T) {
-		db := storagetest.Open(t)
+		db := openPinned(t)
 		var created atomic.Int32
 		var wg sync.WaitGroup
 		for range 8 {
@@ -79,7 +102,7 @@ func TestCreateInspection(t *testing.T) {
 		}
 	})
 	t.Run("ErrConflictOnDifferentBody", func(t *testing.T) {
-		db := storagetest.Open(t)
+		db := openPinned(t)
 		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
 			t.Fatal(err)
 		}
@@ -95,9 +118,10 @@ func TestCreateInspection(t *testing.T) {
 }
 
 func TestUpdateInspection(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("ConcurrentWritersAllApplied", func(t *testing.T) {
-		db := storagetest.Open(t)
+		db := openPinned(t)
 		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +130,7 @@ func TestUpdateInspection(t *testing.T) {
 		for w := range writers {
 			wg.Go(func() {
 				for i := range each {
-					if _, _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf(fmt.Sprint(w, i)))); err != nil {
+					if _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf(fmt.Sprint(w, i)))); err != nil {
 						t.Errorf("update: %v", err)
 					}
 				}
@@ -125,7 +149,7 @@ func TestUpdateInspection(t *testing.T) {
 		}
 	})
 	t.Run("IdempotencyKeyAppliesOnce", func(t *testing.T) {
-		db := storagetest.Open(t)
+		db := openPinned(t)
 		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
 			t.Fatal(err)
 		}
@@ -136,11 +160,11 @@ func TestUpdateInspection(t *testing.T) {
 			wg.Go(func() {
 				// Each retry carries a different photo: were any applied
 				// twice, the inspection would hold more than one.
-				_, replayed, err := db.UpdateInspection(ctx, inspID, inspector, req, addPhoto(shaOf(fmt.Sprint(i))))
+				w, err := db.UpdateInspection(ctx, inspID, inspector, req, addPhoto(shaOf(fmt.Sprint(i))))
 				if err != nil {
 					t.Errorf("update: %v", err)
 				}
-				if replayed {
+				if w.Replayed {
 					replays.Add(1)
 				}
 			})
@@ -150,7 +174,7 @@ func TestUpdateInspection(t *testing.T) {
 		if len(in.Photos) != 1 || in.Revision != 2 || replays.Load() != 7 {
 			t.Fatalf("photos %d, revision %d, replays %d; want 1, 2, 7", len(in.Photos), in.Revision, replays.Load())
 		}
-		_, _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{Key: "save-1", Fingerprint: "other"}, addPhoto(shaOf("x")))
+		_, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{Key: "save-1", Fingerprint: "other"}, addPhoto(shaOf("x")))
 		if checklist.ErrorCode(err) != checklist.EInvalid {
 			t.Fatalf("key reused for another request: %v, want invalid", err)
 		}
@@ -159,32 +183,32 @@ func TestUpdateInspection(t *testing.T) {
 		// The write and its key are stored together; the audit entry is
 		// lost, as if the process died right after the inspection was
 		// written.
-		db := storagetest.Open(t)
+		db := openPinned(t)
 		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
 			t.Fatal(err)
 		}
 		req := checklist.Idempotency{Key: "k", Fingerprint: "f"}
-		if _, _, err := db.UpdateInspection(ctx, inspID, inspector, req, addPhoto(shaOf("a"))); err != nil {
+		if _, err := db.UpdateInspection(ctx, inspID, inspector, req, addPhoto(shaOf("a"))); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.DeleteDocuments("audit", bson.D{{Key: "revision", Value: 2}}); err != nil {
 			t.Fatal(err)
 		}
 		db.ForgetCache() // the process restarted
-		in, replayed, err := db.UpdateInspection(ctx, inspID, inspector, req, addPhoto(shaOf("b")))
-		if err != nil || !replayed || len(in.Photos) != 1 {
-			t.Fatalf("retry: replayed %v, photos %d, err %v; want the first result", replayed, len(in.Photos), err)
+		w, err := db.UpdateInspection(ctx, inspID, inspector, req, addPhoto(shaOf("b")))
+		if err != nil || !w.Replayed || len(w.Inspection.Photos) != 1 || w.Content == nil {
+			t.Fatalf("retry: %+v, err %v; want the first result with its content", w, err)
 		}
 		if n, _ := db.CountDocuments("audit", bson.D{}); n != 2 {
 			t.Fatalf("%d audit entries after recovery, want 2", n)
 		}
 	})
 	t.Run("ErrConflictCarriesCurrent", func(t *testing.T) {
-		db := storagetest.Open(t)
+		db := openPinned(t)
 		if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := db.UpdateInspection(ctx, inspID, reviewer, checklist.Idempotency{}, func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
+		_, err := db.UpdateInspection(ctx, inspID, reviewer, checklist.Idempotency{}, func(in *checklist.Inspection, _ *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
 			return in.Approve(reviewer, now)
 		})
 		e, ok := err.(*checklist.Error)
@@ -193,8 +217,8 @@ func TestUpdateInspection(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		db := storagetest.Open(t)
-		_, _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf("a")))
+		db := openPinned(t)
+		_, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf("a")))
 		if checklist.ErrorCode(err) != checklist.ENotFound {
 			t.Fatalf("err = %v, want not found", err)
 		}
@@ -202,8 +226,9 @@ func TestUpdateInspection(t *testing.T) {
 }
 
 func TestListAndSync(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	db := storagetest.Open(t)
+	db := openPinned(t)
 	ids := []string{
 		"00000000-0000-4000-8000-000000000001",
 		"00000000-0000-4000-8000-000000000002",
@@ -217,7 +242,7 @@ func TestListAndSync(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := db.UpdateInspection(ctx, ids[4], inspector, checklist.Idempotency{}, addPhoto(shaOf("p"))); err != nil {
+	if _, err := db.UpdateInspection(ctx, ids[4], inspector, checklist.Idempotency{}, addPhoto(shaOf("p"))); err != nil {
 		t.Fatal(err)
 	}
 
@@ -269,8 +294,9 @@ func TestListAndSync(t *testing.T) {
 }
 
 func TestAudit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	db := storagetest.Open(t)
+	db := openPinned(t)
 	for i := range 5 {
 		e := checklist.AuditEntry{ID: fmt.Sprint("e", i), At: time.Date(2026, 4, 1, 0, i, 0, 0, time.UTC),
 			ActorID: "u" + fmt.Sprint(i%2), Entity: "inspection", EntityID: "x", Action: "save"}
@@ -303,8 +329,9 @@ func TestAudit(t *testing.T) {
 // in memory; another instance (Reopen) queries. Over the same data, with
 // writes after the summaries were loaded, both give the same answers.
 func TestInspectionIndexMatchesQueries(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	db := storagetest.Open(t)
+	db := openPinned(t)
 	other := storagetest.Reopen(t, db)
 	clock := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	db.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
@@ -332,14 +359,14 @@ func TestInspectionIndexMatchesQueries(t *testing.T) {
 		ids = append(ids, create(i))
 	}
 	for _, id := range []string{ids[1], ids[7], ids[1]} {
-		if _, _, err := db.UpdateInspection(ctx, id, inspector, checklist.Idempotency{}, addPhoto(shaOf(id))); err != nil {
+		if _, err := db.UpdateInspection(ctx, id, inspector, checklist.Idempotency{}, addPhoto(shaOf(id))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	discard := func(in *checklist.Inspection, now time.Time) (checklist.InspectionChange, error) {
+	discard := func(in *checklist.Inspection, _ *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
 		return in.Discard("entered twice", inspector, now)
 	}
-	if _, _, err := db.UpdateInspection(ctx, ids[9], inspector, checklist.Idempotency{}, discard); err != nil {
+	if _, err := db.UpdateInspection(ctx, ids[9], inspector, checklist.Idempotency{}, discard); err != nil {
 		t.Fatal(err)
 	}
 
@@ -416,15 +443,16 @@ func TestInspectionIndexMatchesQueries(t *testing.T) {
 // audit collection after the save returns, in batches; the audit query
 // waits for what was acknowledged, and Close copies what is queued.
 func TestAuditCopiedAfterResponse(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	db := storagetest.Open(t)
+	db := openPinned(t)
 	writer := storagetest.Reopen(t, db)
 	if _, _, err := writer.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
 	const saves = 30
 	for i := range saves {
-		if _, _, err := writer.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf(fmt.Sprint(i)))); err != nil {
+		if _, err := writer.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf(fmt.Sprint(i)))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -433,7 +461,7 @@ func TestAuditCopiedAfterResponse(t *testing.T) {
 		t.Fatalf("audit query after %d saves: %d entries, %v; want %d", saves, len(entries), err, saves+1)
 	}
 	for i := range saves {
-		if _, _, err := writer.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf(fmt.Sprint("more", i)))); err != nil {
+		if _, err := writer.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf(fmt.Sprint("more", i)))); err != nil {
 			t.Fatal(err)
 		}
 	}

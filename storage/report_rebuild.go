@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,10 +14,10 @@ import (
 )
 
 // Start-up never scans. A database whose inspections have no report rows
-// (written before the rows existed, or restored without them) needs every
+// (written before the rows existed: schema step 1, schema.go) needs every
 // counted inspection read once to write its row. On the embedded server
 // that read decodes every stored inspection: 18 s for ~5,600 drafts, past
-// the start-up deadline. So Open only looks (three single-document
+// the start-up deadline. So the step only looks (three single-document
 // reads) and the rebuild runs in the background; until it ends, report
 // data is refused with ERebuilding (503, Retry-After) rather than served
 // incomplete. Writes carry on meanwhile: each writes its own row.
@@ -71,7 +72,7 @@ func (db *DB) ensureReportRows(ctx context.Context) error {
 		if err == nil {
 			return true, nil
 		}
-		if err = translate(err); checklist.ErrorCode(err) == checklist.ENotFound {
+		if err = translate(err); errors.Is(err, checklist.ENotFound) {
 			return false, nil
 		}
 		return false, err
@@ -139,7 +140,7 @@ func (db *DB) rebuildReportRows(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		years[ReportVersionKey(in.FiscalYear)] = true
+		years[checklist.ReportVersionYear(in.FiscalYear)] = true
 	}
 	if err := cur.Err(); err != nil {
 		return translate(err)

@@ -29,12 +29,6 @@ import (
 // leave a value no cache has seen.
 const colReportVersions = "report_versions"
 
-// ReportVersionFacilities is the version key of the facility list.
-const ReportVersionFacilities = "facilities"
-
-// ReportVersionKey is the version key of fiscal year fy.
-func ReportVersionKey(fy int) string { return "fy:" + strconv.Itoa(fy) }
-
 type reportVersionDoc struct {
 	ID        string    `bson:"_id"`
 	Token     string    `bson:"token"`
@@ -86,10 +80,11 @@ func (db *DB) bumpReportVersions(ctx context.Context, keys ...string) error {
 	return errors.Join(errs...)
 }
 
-// ReportVersions returns every data version by key (ReportVersionKey,
-// ReportVersionFacilities): one read of a tiny collection, at most once
+// ReportVersions returns every data version by key (checklist.ReportVersionYear,
+// checklist.ReportVersionFacilities): one read of a tiny collection, at most once
 // per ReportVersionTTL.
-func (db *DB) ReportVersions(ctx context.Context) (map[string]string, error) {
+func (db *DB) ReportVersions(ctx context.Context) (_ map[string]string, err error) {
+	defer wrap(&err, "report versions")
 	if db.rows.running.Load() {
 		return nil, errRebuilding()
 	}
@@ -121,24 +116,6 @@ func (db *DB) ReportVersions(ctx context.Context) (map[string]string, error) {
 	}
 	rv.mu.Unlock()
 	return out, nil
-}
-
-// ReportYears lists the fiscal years that have inspections, oldest first.
-func ReportYearsOf(versions map[string]string) []int {
-	var ys []int
-	for k := range versions {
-		if s, ok := strings.CutPrefix(k, "fy:"); ok {
-			if y, err := strconv.Atoi(s); err == nil {
-				ys = append(ys, y)
-			}
-		}
-	}
-	for i := 1; i < len(ys); i++ {
-		for j := i; j > 0 && ys[j] < ys[j-1]; j-- {
-			ys[j], ys[j-1] = ys[j-1], ys[j]
-		}
-	}
-	return ys
 }
 
 // reportStatusFilter selects the inspections that count in reports.
@@ -270,13 +247,28 @@ func (d reportRowDoc) tallies() (map[string]checklist.Tally, error) {
 func (db *DB) putReportRow(ctx context.Context, in *checklist.Inspection) error {
 	db.rows.rowWritten(in.ID)
 	col := db.db.Collection(colReportRows)
+	filter := bson.D{{Key: "_id", Value: in.ID}}
+	counts := in.Status.CountsInReports()
+	var row reportRowDoc
+	var err error
 	unlock := db.writeLock()
-	defer unlock()
-	if !in.Status.CountsInReports() {
-		_, err := col.DeleteOne(ctx, bson.D{{Key: "_id", Value: in.ID}})
-		return translate(err)
+	if counts {
+		row = toReportRow(in)
+		_, err = col.ReplaceOne(ctx, filter, row, options.Replace().SetUpsert(true))
+	} else {
+		_, err = col.DeleteOne(ctx, filter)
 	}
-	_, err := col.ReplaceOne(ctx, bson.D{{Key: "_id", Value: in.ID}}, toReportRow(in), options.Replace().SetUpsert(true))
+	unlock()
+	// Writes of one inspection run under its lock (an import is its
+	// only write): none comes between the database's and the cache's.
+	switch {
+	case err != nil:
+		db.rowCache.forget()
+	case counts:
+		db.rowCache.put(row)
+	default:
+		db.rowCache.remove(in.ID)
+	}
 	return translate(err)
 }
 
@@ -324,12 +316,8 @@ func (db *DB) ReportYears(ctx context.Context, fys []int) (_ map[int]*checklist.
 	for _, f := range fdocs {
 		facilities = append(facilities, f.facility())
 	}
-	years := make(bson.A, 0, len(fys))
-	for _, fy := range fys {
-		years = append(years, fy)
-	}
-	var docs []reportRowDoc
-	if err := db.findAll(ctx, colReportRows, bson.D{{Key: "fiscal_year", Value: bson.D{{Key: "$in", Value: years}}}}, options.Find(), &docs); err != nil {
+	docs, err := db.reportRows(ctx, fys)
+	if err != nil {
 		return nil, err
 	}
 	rows, latest, err := latestRows(docs)
@@ -390,10 +378,19 @@ func (db *DB) InsertInspections(ctx context.Context, ins []*checklist.Inspection
 		}
 		unlock := db.writeLock()
 		_, err := db.db.Collection(colInspections).InsertMany(ctx, docs)
+		rowsErr := err
 		if err == nil && len(rows) > 0 {
-			_, err = db.db.Collection(colReportRows).InsertMany(ctx, rows)
+			_, rowsErr = db.db.Collection(colReportRows).InsertMany(ctx, rows)
+			err = rowsErr
 		}
 		unlock()
+		if rowsErr != nil {
+			db.rowCache.forget() // some rows may have been inserted
+		} else {
+			for _, r := range rows {
+				db.rowCache.put(r.(reportRowDoc))
+			}
+		}
 		if err != nil {
 			return translate(err)
 		}
@@ -403,7 +400,7 @@ func (db *DB) InsertInspections(ctx context.Context, ins []*checklist.Inspection
 	}
 	keys := make([]string, 0, len(years))
 	for fy := range years {
-		keys = append(keys, ReportVersionKey(fy))
+		keys = append(keys, checklist.ReportVersionYear(fy))
 	}
 	db.bumpReportVersions(ctx, keys...)
 	return nil

@@ -19,6 +19,7 @@ import (
 // rows (written before they existed) gets one per counted inspection at
 // start, and the reports see them.
 func TestReportRowsAreRebuilt(t *testing.T) {
+	t.Parallel()
 	db := storagetest.Open(t)
 	ctx := context.Background()
 	c := checklistfile.Default()
@@ -68,7 +69,7 @@ func TestReportRowsAreRebuilt(t *testing.T) {
 			t.Errorf("FY%d rebuilt differently:\n%v\n%v", fy, a.Latest, b.Latest)
 		}
 	}
-	if vers, err := db.ReportVersions(ctx); err != nil || vers[storage.ReportVersionKey(2026)] == "" {
+	if vers, err := db.ReportVersions(ctx); err != nil || vers[checklist.ReportVersionYear(2026)] == "" {
 		t.Fatalf("versions %v %v", vers, err)
 	}
 }
@@ -77,6 +78,7 @@ func TestReportRowsAreRebuilt(t *testing.T) {
 // to write; after one rebuild, later starts do not read the inspections
 // again (reports are available at once).
 func TestReportRowsRebuiltOnce(t *testing.T) {
+	t.Parallel()
 	db := storagetest.Open(t)
 	ctx := context.Background()
 	c := checklistfile.Default()
@@ -101,5 +103,87 @@ func TestReportRowsRebuiltOnce(t *testing.T) {
 	other := storagetest.Reopen(t, db)
 	if _, err := other.ReportVersions(ctx); err != nil {
 		t.Fatalf("a start after the rebuild: %v", err)
+	}
+}
+
+// TestReportRowCacheMatchesQueries: the owner of the embedded server
+// answers reports from its copy of the report rows; after writes of every
+// kind that change rows (approve, return, reopen, a batch insert), made
+// after the copy was loaded, it reads what a second instance querying the
+// database reads.
+func TestReportRowCacheMatchesQueries(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	other := storagetest.Reopen(t, db)
+	c := checklistfile.Default()
+	v, err := checklist.Publish("default", c, 1, time.Now(), "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutChecklistVersion(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	gen := func(facilities ...string) []*checklist.Inspection {
+		ins, err := demodata.New(demodata.Options{ChecklistID: "default", Version: 1, Content: &c,
+			Facilities: facilities, FirstYear: 2025, Years: 2, PerYear: 2, Seed: 5}).All()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ins
+	}
+	ins := gen("f1", "f2", "f3")
+	if err := db.InsertInspections(ctx, ins); err != nil {
+		t.Fatal(err)
+	}
+	fys := []int{2025, 2026}
+	report := func(d *storage.DB) string {
+		t.Helper()
+		years, err := d.ReportYears(ctx, fys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s string
+		for _, fy := range fys {
+			y := years[fy]
+			s += fmt.Sprintf("FY%d %v\n%v\n%d findings\n", fy, y.Latest, y.Tallies, len(y.Findings))
+		}
+		return s
+	}
+	first := report(db) // loads the owner's copy
+
+	byStatus := map[checklist.Status][]string{}
+	for _, in := range ins {
+		byStatus[in.Status] = append(byStatus[in.Status], in.ID)
+	}
+	if len(byStatus[checklist.StatusSubmitted]) < 2 || len(byStatus[checklist.StatusApproved]) < 1 {
+		t.Fatalf("the generated data lacks statuses: %v", byStatus)
+	}
+	writes := []struct {
+		id     string
+		by     checklist.Actor
+		change checklist.InspectionUpdate
+	}{
+		{byStatus[checklist.StatusSubmitted][0], reviewer, approved},
+		{byStatus[checklist.StatusSubmitted][1], reviewer, func(in *checklist.Inspection, content *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
+			return in.Return(content, "写真を追加してください", nil, reviewer, now)
+		}},
+		{byStatus[checklist.StatusApproved][0], reviewer, func(in *checklist.Inspection, _ *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
+			return in.Reopen("再確認のため", reviewer, now)
+		}},
+	}
+	for _, w := range writes {
+		if _, err := db.UpdateInspection(ctx, w.id, w.by, checklist.Idempotency{}, w.change); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.InsertInspections(ctx, gen("f4")); err != nil {
+		t.Fatal(err)
+	}
+	owner, queried := report(db), report(other)
+	if owner != queried {
+		t.Errorf("owner's copy:\n%s\nqueried:\n%s", owner, queried)
+	}
+	if owner == first {
+		t.Error("the writes changed no report")
 	}
 }

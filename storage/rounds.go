@@ -49,11 +49,6 @@ type roundDoc struct {
 
 func roundKey(fy int) string { return strconv.Itoa(fy) }
 
-// ReportVersionRound is the data version key of the round of fiscal year
-// fy: it changes with every write of the round or its assignments, so
-// milestone reports cached under it are current.
-func ReportVersionRound(fy int) string { return "round:" + roundKey(fy) }
-
 func toRoundDoc(r checklist.Round) roundDoc {
 	return roundDoc{ID: roundKey(r.FiscalYear), FiscalYear: r.FiscalYear, Interim: r.Interim.String(), Final: r.Final.String(),
 		DefaultDue: r.DefaultDue.String(), Status: string(r.Status), Revision: r.Revision, OpenedAt: r.OpenedAt,
@@ -133,7 +128,7 @@ func (db *DB) OpenRound(ctx context.Context, r checklist.Round, as []checklist.A
 	defer unlock()
 	if _, err := db.FindRound(ctx, r.FiscalYear); err == nil {
 		return roundExists(r.FiscalYear)
-	} else if checklist.ErrorCode(err) != checklist.ENotFound {
+	} else if !errors.Is(err, checklist.ENotFound) {
 		return err
 	}
 	clean, err := db.insertAssignments(ctx, as)
@@ -146,21 +141,15 @@ func (db *DB) OpenRound(ctx context.Context, r checklist.Round, as []checklist.A
 	_, err = db.db.Collection(colRounds).InsertOne(ctx, doc)
 	u()
 	if err != nil {
-		if err = translate(err); checklist.ErrorCode(err) == checklist.EConflict {
+		if err = translate(err); errors.Is(err, checklist.EConflict) {
 			return roundExists(r.FiscalYear)
 		}
 		return err
 	}
 	db.copyOutbox(ctx, doc.Outbox)
-	db.bumpReportVersions(ctx, ReportVersionRound(r.FiscalYear))
-	if clean && db.owner {
-		// Every assignment is as given: the first read needs no query.
-		db.rounds.mu.Lock()
-		if db.rounds.byFY == nil {
-			db.rounds.byFY = map[int][]checklist.Assignment{}
-		}
-		db.rounds.byFY[r.FiscalYear] = cloneAssignments(as)
-		db.rounds.mu.Unlock()
+	db.bumpReportVersions(ctx, checklist.ReportVersionRound(r.FiscalYear))
+	if clean {
+		db.memory.roundOpened(r.FiscalYear, as)
 	}
 	return nil
 }
@@ -210,7 +199,8 @@ func onlyDuplicates(err error) bool {
 }
 
 // FindRound returns the round of fiscal year fy, or ENotFound.
-func (db *DB) FindRound(ctx context.Context, fy int) (checklist.Round, error) {
+func (db *DB) FindRound(ctx context.Context, fy int) (_ checklist.Round, err error) {
+	defer wrap(&err, "find round %d", fy)
 	var d roundDoc
 	if err := db.db.Collection(colRounds).FindOne(ctx, bson.D{{Key: "_id", Value: roundKey(fy)}}).Decode(&d); err != nil {
 		return checklist.Round{}, notFound(translate(err), "no round of fiscal year %d", fy)
@@ -275,7 +265,7 @@ func (db *DB) UpdateRound(ctx context.Context, fy int, revision int64, by checkl
 		return checklist.Round{}, checklist.Errorf(checklist.ERevision, "the round was changed at the same time; reload and retry")
 	}
 	db.copyOutbox(ctx, doc.Outbox)
-	db.bumpReportVersions(ctx, ReportVersionRound(fy))
+	db.bumpReportVersions(ctx, checklist.ReportVersionRound(fy))
 	return next, nil
 }
 
@@ -300,6 +290,17 @@ func (c *roundCache) changed(fy int) {
 	delete(c.byFY, fy)
 }
 
+// opened records as, every assignment of the round of fiscal year fy
+// just opened: its first read needs no query.
+func (c *roundCache) opened(fy int, as []checklist.Assignment) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byFY == nil {
+		c.byFY = map[int][]checklist.Assignment{}
+	}
+	c.byFY[fy] = cloneAssignments(as)
+}
+
 func cloneAssignments(as []checklist.Assignment) []checklist.Assignment {
 	out := make([]checklist.Assignment, len(as))
 	for i, a := range as {
@@ -313,17 +314,23 @@ func cloneAssignments(as []checklist.Assignment) []checklist.Assignment {
 // fy, withdrawn ones included.
 func (db *DB) RoundAssignments(ctx context.Context, fy int) (_ []checklist.Assignment, err error) {
 	defer wrap(&err, "assignments of round %d", fy)
+	return db.memory.roundAssignments(ctx, fy)
+}
+
+// roundAssignmentsCached is RoundAssignments from the sole writer's
+// cache, filled by the first query.
+func (db *DB) roundAssignmentsCached(ctx context.Context, fy int) ([]checklist.Assignment, error) {
 	c := &db.rounds
 	c.mu.Lock()
 	cached, ok := c.byFY[fy]
 	gen := c.gen
 	c.mu.Unlock()
-	if ok && db.owner {
+	if ok {
 		return cloneAssignments(cached), nil
 	}
 	as, err := db.queryAssignments(ctx, fy)
-	if err != nil || !db.owner {
-		return as, err
+	if err != nil {
+		return nil, err
 	}
 	c.mu.Lock()
 	if c.gen == gen {
@@ -403,7 +410,7 @@ func (db *DB) ChangeAssignments(ctx context.Context, fy int, by checklist.Actor,
 	res, err := db.db.Collection(colAssignments).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
 	u()
 	db.rounds.changed(fy)
-	defer db.bumpReportVersions(ctx, ReportVersionRound(fy))
+	defer db.bumpReportVersions(ctx, checklist.ReportVersionRound(fy))
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -421,24 +428,25 @@ func (db *DB) ChangeAssignments(ctx context.Context, fy int, by checklist.Actor,
 
 // RoundInspections returns the inspections of fiscal year fy as
 // summaries (no answers, no history), discarded ones included: from the
-// in-memory index when this process owns the embedded server, else one
-// query.
+// in-memory index of the sole writer, else one query.
 func (db *DB) RoundInspections(ctx context.Context, fy int) (_ []*checklist.Inspection, err error) {
 	defer wrap(&err, "inspections of fiscal year %d", fy)
-	if db.owner {
-		all, err := db.index.all(ctx, db)
-		if err != nil {
-			return nil, err
-		}
-		out := all[:0]
-		for _, in := range all {
-			if in.FiscalYear == fy {
-				out = append(out, in)
-			}
-		}
-		return out, nil
+	return db.memory.roundInspections(ctx, fy)
+}
+
+// roundInspectionsIndexed is RoundInspections from the index.
+func (db *DB) roundInspectionsIndexed(ctx context.Context, fy int) ([]*checklist.Inspection, error) {
+	all, err := db.index.all(ctx, db)
+	if err != nil {
+		return nil, err
 	}
-	return db.findInspections(ctx, bson.D{{Key: "fiscal_year", Value: fy}}, options.Find().SetProjection(summaryProjection))
+	out := all[:0]
+	for _, in := range all {
+		if in.FiscalYear == fy {
+			out = append(out, in)
+		}
+	}
+	return out, nil
 }
 
 // lifecycleActions are the audit actions that change an inspection's

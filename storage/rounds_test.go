@@ -12,6 +12,7 @@ import (
 )
 
 func TestRounds(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	var fs []checklist.Facility

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -77,7 +78,8 @@ func errBadRefresh() error {
 // sessions left without any are dropped, as are revoked sessions, and the
 // oldest live sessions are revoked so that with this one the user has at
 // most checklist.MaxSessionsPerUser.
-func (db *DB) StartSession(ctx context.Context, t checklist.RefreshToken) error {
+func (db *DB) StartSession(ctx context.Context, t checklist.RefreshToken) (err error) {
+	defer wrap(&err, "start session of user %s", t.UserID)
 	now := db.now()
 	if err := db.pruneExpiredTokens(ctx, t.UserID, now); err != nil {
 		return err
@@ -88,7 +90,7 @@ func (db *DB) StartSession(ctx context.Context, t checklist.RefreshToken) error 
 	if err := db.boundSessions(ctx, t.UserID, checklist.MaxSessionsPerUser-1); err != nil {
 		return err
 	}
-	_, err := db.db.Collection(colRefreshSessions).InsertOne(ctx, sessionDoc{ID: t.Family, UserID: t.UserID, CreatedAt: now})
+	_, err = db.db.Collection(colRefreshSessions).InsertOne(ctx, sessionDoc{ID: t.Family, UserID: t.UserID, CreatedAt: now})
 	if err != nil {
 		return translate(err)
 	}
@@ -96,8 +98,9 @@ func (db *DB) StartSession(ctx context.Context, t checklist.RefreshToken) error 
 }
 
 // SaveRefreshToken records a refresh token of an existing session.
-func (db *DB) SaveRefreshToken(ctx context.Context, t checklist.RefreshToken) error {
-	_, err := db.db.Collection(colRefreshTokens).InsertOne(ctx, refreshTokenDoc{
+func (db *DB) SaveRefreshToken(ctx context.Context, t checklist.RefreshToken) (err error) {
+	defer wrap(&err, "save refresh token of user %s", t.UserID)
+	_, err = db.db.Collection(colRefreshTokens).InsertOne(ctx, refreshTokenDoc{
 		Hash: t.Hash, Session: t.Family, UserID: t.UserID,
 		IssuedAt: t.IssuedAt.Truncate(time.Millisecond), ExpiresAt: t.ExpiresAt.Truncate(time.Millisecond),
 	})
@@ -123,11 +126,12 @@ func (db *DB) SaveRefreshToken(ctx context.Context, t checklist.RefreshToken) er
 // successor was used, means that two parties hold it. Of concurrent calls
 // with the same token exactly one consumes it (a unique insert, atomic on
 // MongoDB and the embedded server alike); the others replay its use.
-func (db *DB) ConsumeRefreshToken(ctx context.Context, u checklist.RefreshUse) (checklist.RefreshUse, bool, error) {
+func (db *DB) ConsumeRefreshToken(ctx context.Context, u checklist.RefreshUse) (_ checklist.RefreshUse, _ bool, err error) {
+	defer wrap(&err, "consume refresh token")
 	t := u.Token
 	var s sessionDoc
 	if err := db.db.Collection(colRefreshSessions).FindOne(ctx, bson.D{{Key: "_id", Value: t.Family}}).Decode(&s); err != nil {
-		if err := translate(err); checklist.ErrorCode(err) != checklist.ENotFound {
+		if err := translate(err); !errors.Is(err, checklist.ENotFound) {
 			return checklist.RefreshUse{}, false, err
 		}
 		return checklist.RefreshUse{}, false, errBadRefresh()
@@ -139,7 +143,7 @@ func (db *DB) ConsumeRefreshToken(ctx context.Context, u checklist.RefreshUse) (
 	u.UsedAt = u.UsedAt.UTC().Truncate(time.Millisecond)
 	u.Next.IssuedAt = u.Next.IssuedAt.UTC().Truncate(time.Millisecond)
 	u.Next.ExpiresAt = u.Next.ExpiresAt.UTC().Truncate(time.Millisecond)
-	_, err := db.db.Collection(colRefreshUses).InsertOne(ctx, refreshUseDoc{
+	_, err = db.db.Collection(colRefreshUses).InsertOne(ctx, refreshUseDoc{
 		Hash: t.Hash, Session: t.Family, UserID: t.UserID, UsedAt: u.UsedAt, ExpiresAt: t.ExpiresAt,
 		Grant: u.Grant, AccessID: u.AccessID,
 		Next: u.Next.Hash, NextIssuedAt: u.Next.IssuedAt, NextExpiresAt: u.Next.ExpiresAt,
@@ -155,7 +159,7 @@ func (db *DB) ConsumeRefreshToken(ctx context.Context, u checklist.RefreshUse) (
 		return checklist.RefreshUse{}, false, err
 	}
 	prev, err := db.findRefreshUse(ctx, t.Hash)
-	if checklist.ErrorCode(err) == checklist.ENotFound { // pruned since: expired
+	if errors.Is(err, checklist.ENotFound) { // pruned since: expired
 		return checklist.RefreshUse{}, false, errBadRefresh()
 	}
 	if err != nil {
@@ -191,7 +195,7 @@ func (db *DB) ConsumeRefreshToken(ctx context.Context, u checklist.RefreshUse) (
 // any replay save it, so a second save of the same token is no error: its
 // hash comes from a fresh random grant and names no other token.
 func (db *DB) saveSuccessor(ctx context.Context, next checklist.RefreshToken) error {
-	if err := db.SaveRefreshToken(ctx, next); checklist.ErrorCode(err) != checklist.EConflict {
+	if err := db.SaveRefreshToken(ctx, next); !errors.Is(err, checklist.EConflict) {
 		return err
 	}
 	return nil
@@ -228,9 +232,10 @@ func (db *DB) refreshTokenUsed(ctx context.Context, hash string) (bool, error) {
 
 // FindRefreshToken returns the refresh token with hash, used or not, or
 // EUnauthorized when none was issued.
-func (db *DB) FindRefreshToken(ctx context.Context, hash string) (checklist.RefreshToken, error) {
+func (db *DB) FindRefreshToken(ctx context.Context, hash string) (_ checklist.RefreshToken, err error) {
+	defer wrap(&err, "find refresh token")
 	var d refreshTokenDoc
-	err := translate(db.db.Collection(colRefreshTokens).FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Decode(&d))
+	err = translate(db.db.Collection(colRefreshTokens).FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Decode(&d))
 	switch checklist.ErrorCode(err) {
 	case "":
 		return d.token(), nil
@@ -242,16 +247,18 @@ func (db *DB) FindRefreshToken(ctx context.Context, hash string) (checklist.Refr
 
 // RevokeSession ends the session family: none of its refresh tokens works
 // any more. Revoking twice is harmless.
-func (db *DB) RevokeSession(ctx context.Context, family string) error {
-	_, err := db.db.Collection(colRefreshSessions).UpdateOne(ctx,
+func (db *DB) RevokeSession(ctx context.Context, family string) (err error) {
+	defer wrap(&err, "revoke session family %s", family)
+	_, err = db.db.Collection(colRefreshSessions).UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: family}, {Key: "revoked", Value: false}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked", Value: true}, {Key: "revoked_at", Value: db.now()}}}})
 	return translate(err)
 }
 
 // RevokeUserSessions ends every session of the user.
-func (db *DB) RevokeUserSessions(ctx context.Context, userID string) error {
-	_, err := db.db.Collection(colRefreshSessions).UpdateMany(ctx,
+func (db *DB) RevokeUserSessions(ctx context.Context, userID string) (err error) {
+	defer wrap(&err, "revoke sessions of user %s", userID)
+	_, err = db.db.Collection(colRefreshSessions).UpdateMany(ctx,
 		bson.D{{Key: "user_id", Value: userID}, {Key: "revoked", Value: false}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked", Value: true}, {Key: "revoked_at", Value: db.now()}}}})
 	return translate(err)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestConsumeRefreshToken(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -185,6 +186,7 @@ func TestConsumeRefreshToken(t *testing.T) {
 // live sessions (a new login ends the oldest), and sessions whose tokens
 // have all expired are deleted at the next login.
 func TestSessionsBoundedAndPruned(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	now := time.Now().UTC().Truncate(time.Millisecond)

@@ -73,7 +73,8 @@ func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Millisecond)
 // validated; an inspector's facilities must exist (EInvalid naming the
 // unknown ones). A taken username is EConflict. by made the change, for
 // the audit trail.
-func (db *DB) CreateUser(ctx context.Context, u checklist.User, passwordHash string, by checklist.Actor) (checklist.User, error) {
+func (db *DB) CreateUser(ctx context.Context, u checklist.User, passwordHash string, by checklist.Actor) (_ checklist.User, err error) {
+	defer wrap(&err, "create user %s", u.Username)
 	u.Normalize()
 	if err := u.Validate(); err != nil {
 		return checklist.User{}, err
@@ -96,7 +97,7 @@ func (db *DB) CreateUser(ctx context.Context, u checklist.User, passwordHash str
 }
 
 func usernameTaken(username string, err error) error {
-	if checklist.ErrorCode(err) != checklist.EConflict {
+	if !errors.Is(err, checklist.EConflict) {
 		return err
 	}
 	msg := fmt.Sprintf("a user named %q already exists", username)
@@ -105,7 +106,8 @@ func usernameTaken(username string, err error) error {
 }
 
 // FindUser returns the user with id, or ENotFound.
-func (db *DB) FindUser(ctx context.Context, id string) (checklist.User, error) {
+func (db *DB) FindUser(ctx context.Context, id string) (_ checklist.User, err error) {
+	defer wrap(&err, "find user %s", id)
 	d, err := db.findUserDoc(ctx, bson.D{{Key: "_id", Value: id}})
 	if err != nil {
 		return checklist.User{}, notFound(err, "no user %q", id)
@@ -115,7 +117,8 @@ func (db *DB) FindUser(ctx context.Context, id string) (checklist.User, error) {
 
 // FindCredentials returns the user with username (in any case) and their
 // password hash, or ENotFound. Only authentication may call it.
-func (db *DB) FindCredentials(ctx context.Context, username string) (checklist.User, string, error) {
+func (db *DB) FindCredentials(ctx context.Context, username string) (_ checklist.User, _ string, err error) {
+	defer wrap(&err, "find credentials of %s", username)
 	d, err := db.findUserDoc(ctx, bson.D{{Key: "username", Value: checklist.NormalizeUsername(username)}})
 	if err != nil {
 		return checklist.User{}, "", notFound(err, "no such user")
@@ -130,7 +133,8 @@ func (db *DB) findUserDoc(ctx context.Context, filter bson.D) (userDoc, error) {
 }
 
 // ListUsers returns one page of users ordered by username.
-func (db *DB) ListUsers(ctx context.Context, q checklist.UserQuery) (checklist.UserPage, error) {
+func (db *DB) ListUsers(ctx context.Context, q checklist.UserQuery) (_ checklist.UserPage, err error) {
+	defer wrap(&err, "list users")
 	filter := bson.D{}
 	if q.Role != "" {
 		filter = append(filter, bson.E{Key: "role", Value: string(q.Role)})
@@ -162,7 +166,8 @@ func (db *DB) ListUsers(ctx context.Context, q checklist.UserQuery) (checklist.U
 // never change here. by made the change, for the audit trail. A change
 // that moves SessionsValidAfter (checklist.UserChange.Apply) also ends
 // every session of the user.
-func (db *DB) UpdateUser(ctx context.Context, id string, revision int, by checklist.Actor, change func(checklist.User) (checklist.User, error)) (checklist.User, error) {
+func (db *DB) UpdateUser(ctx context.Context, id string, revision int, by checklist.Actor, change func(checklist.User) (checklist.User, error)) (_ checklist.User, err error) {
+	defer wrap(&err, "update user %s", id)
 	unlock := db.locks.Lock(colUsers + "/" + id)
 	defer unlock()
 	d, err := db.findUserDoc(ctx, bson.D{{Key: "_id", Value: id}})
@@ -201,7 +206,8 @@ func (db *DB) UpdateUser(ctx context.Context, id string, revision int, by checkl
 // every session of that user: whoever held the old password may also hold
 // a refresh token. The audit entry says that the password changed, not
 // what it is.
-func (db *DB) SetPassword(ctx context.Context, id, passwordHash string, by checklist.Actor) error {
+func (db *DB) SetPassword(ctx context.Context, id, passwordHash string, by checklist.Actor) (err error) {
+	defer wrap(&err, "set password of user %s", id)
 	if passwordHash == "" {
 		return errors.New("set password: no password hash")
 	}
@@ -240,8 +246,9 @@ func (db *DB) replaceUser(ctx context.Context, prev userDoc, u checklist.User, h
 }
 
 // HasUsers reports whether any user exists.
-func (db *DB) HasUsers(ctx context.Context) (bool, error) {
-	err := db.db.Collection(colUsers).FindOne(ctx, bson.D{}, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+func (db *DB) HasUsers(ctx context.Context) (_ bool, err error) {
+	defer wrap(&err, "has users")
+	err = db.db.Collection(colUsers).FindOne(ctx, bson.D{}, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
 	switch {
 	case err == nil:
 		return true, nil
@@ -262,7 +269,7 @@ func (db *DB) findAll(ctx context.Context, col string, filter any, opts *options
 
 // notFound gives an ENotFound error a message naming what was missing.
 func notFound(err error, format string, args ...any) error {
-	if checklist.ErrorCode(err) == checklist.ENotFound {
+	if errors.Is(err, checklist.ENotFound) {
 		return checklist.Errorf(checklist.ENotFound, format, args...)
 	}
 	return err

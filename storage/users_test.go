@@ -11,6 +11,7 @@ import (
 )
 
 func TestUsers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	fac, err := db.CreateFacility(ctx, checklist.Facility{Code: "vt-01", Name: checklist.FacilityName{JA: "センター", EN: "Centre"}, Kind: checklist.KindVocationalTraining, Active: true}, actor("admin-1"))

@@ -77,7 +77,7 @@ func TestDecode(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		file    string
-		code    string
+		code    checklist.Code
 		message string   // part of the error message
 		fields  []string // "field code line" of every field error, in order
 	}{

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"tenken/auth"
 	"tenken/handlers"
 )
 
@@ -27,11 +28,11 @@ type authConfig struct {
 
 // bind registers the auth flags on fs, with environment defaults.
 func (a *authConfig) bind(fs *flag.FlagSet, e env) {
-	fs.StringVar(&a.issuer, "jwt-issuer", envOr(e, "TENKEN_JWT_ISSUER", handlers.DefaultIssuer), "iss of access tokens (env TENKEN_JWT_ISSUER)")
-	fs.StringVar(&a.audience, "jwt-audience", envOr(e, "TENKEN_JWT_AUDIENCE", handlers.DefaultAudience), "aud of access tokens (env TENKEN_JWT_AUDIENCE)")
+	fs.StringVar(&a.issuer, "jwt-issuer", envOr(e, "TENKEN_JWT_ISSUER", auth.DefaultIssuer), "iss of access tokens (env TENKEN_JWT_ISSUER)")
+	fs.StringVar(&a.audience, "jwt-audience", envOr(e, "TENKEN_JWT_AUDIENCE", auth.DefaultAudience), "aud of access tokens (env TENKEN_JWT_AUDIENCE)")
 	bindKeyDir(fs, e, &a.keyDir)
-	fs.DurationVar(&a.accessTTL, "access-ttl", handlers.DefaultAccessTTL, "access token lifetime (env TENKEN_ACCESS_TTL)")
-	fs.DurationVar(&a.refreshTTL, "refresh-ttl", handlers.DefaultRefreshTTL, "refresh token lifetime (env TENKEN_REFRESH_TTL)")
+	fs.DurationVar(&a.accessTTL, "access-ttl", auth.DefaultAccessTTL, "access token lifetime (env TENKEN_ACCESS_TTL)")
+	fs.DurationVar(&a.refreshTTL, "refresh-ttl", auth.DefaultRefreshTTL, "refresh token lifetime (env TENKEN_REFRESH_TTL)")
 	fs.StringVar(&a.trustedProxies, "trusted-proxies", envOr(e, "TENKEN_TRUSTED_PROXIES", ""), "comma-separated proxy IPs/CIDRs whose X-Forwarded-For names the client (env TENKEN_TRUSTED_PROXIES)")
 }
 
@@ -97,7 +98,7 @@ func keyDir(dir, dataDir string) string {
 // verifies, the last private key signs. Generated key files are named by
 // their creation time, so the newest signs. An empty or missing folder
 // gets a first key. Several instances must share the folder's keys.
-func loadKeys(dir string, log *slog.Logger) (*handlers.KeySet, error) {
+func loadKeys(dir string, log *slog.Logger) (*auth.KeySet, error) {
 	names, err := filepath.Glob(filepath.Join(dir, "*.pem"))
 	if err != nil {
 		return nil, err
@@ -111,13 +112,13 @@ func loadKeys(dir string, log *slog.Logger) (*handlers.KeySet, error) {
 		names = []string{name}
 	}
 	sort.Strings(names)
-	var keys []handlers.SigningKey
+	var keys []auth.SigningKey
 	for _, name := range names {
 		data, err := os.ReadFile(name)
 		if err != nil {
 			return nil, fmt.Errorf("signing key: %w", err)
 		}
-		k, err := handlers.ParseKeyPEM(data)
+		k, err := auth.ParseKeyPEM(data)
 		if err != nil {
 			return nil, fmt.Errorf("signing key %s: %w", name, err)
 		}
@@ -128,7 +129,7 @@ func loadKeys(dir string, log *slog.Logger) (*handlers.KeySet, error) {
 		}
 		keys = append(keys, k)
 	}
-	ks, err := handlers.NewKeySet(keys...)
+	ks, err := auth.NewKeySet(keys...)
 	if err != nil {
 		return nil, fmt.Errorf("signing keys in %s: %w", dir, err)
 	}
@@ -141,7 +142,7 @@ func newKeyFile(dir string, now time.Time) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("key folder: %w", err)
 	}
-	k, err := handlers.GenerateSigningKey()
+	k, err := auth.GenerateSigningKey()
 	if err != nil {
 		return "", err
 	}
@@ -204,7 +205,7 @@ func readKeyID(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	k, err := handlers.ParseKeyPEM(data)
+	k, err := auth.ParseKeyPEM(data)
 	if err != nil {
 		return "", err
 	}

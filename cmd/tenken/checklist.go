@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,11 +48,9 @@ func runChecklist(ctx context.Context, e env, args []string) error {
 }
 
 // parseInterspersed parses flags that may come before or after the
-// positional arguments, as in `import FILE --publish`.
-func parseInterspersed(fs interface {
-	Parse([]string) error
-	Args() []string
-}, args []string) ([]string, error) {
+// positional arguments, as in `import FILE --publish`, and returns the
+// latter: the standard flag package stops at the first argument.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {

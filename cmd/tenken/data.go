@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"tenken/storage"
+	"tenken/storage/archive"
+	"tenken/storage/blobs"
+	"tenken/storage/embedded"
 )
 
 // runDB serves the data folder's embedded database on its own, so that
@@ -45,7 +48,7 @@ func runDB(ctx context.Context, e env, args []string) error {
 	if c.uri != "" {
 		fmt.Fprintln(e.stderr, "tenken db: MONGODB_URI is set, but tenken db serves the embedded database of the data folder, not that server")
 	}
-	emb, err := storage.StartEmbedded(c.dataDir, *addr, embeddedLogger(log))
+	emb, err := embedded.Start(c.dataDir, *addr, embeddedLogger(log))
 	if err != nil {
 		return ownerHint(err)
 	}
@@ -86,20 +89,24 @@ func withDatabase(uri, name string) string {
 	return uri
 }
 
-// parseArgs parses flags that may come before or after the positional
-// arguments ("tenken backup FILE --include-keys"), and returns the latter.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var rest []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return rest, nil
-		}
-		rest = append(rest, fs.Arg(0))
-		args = fs.Args()[1:]
+// archiveFile sets fs's usage message to usage followed by the flags,
+// parses args (flags may come before or after the file, as in
+// "tenken backup FILE --include-keys") and returns the one archive file
+// they name.
+func archiveFile(fs *flag.FlagSet, usage string, args []string) (string, error) {
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), usage+"\n\nflags:")
+		fs.PrintDefaults()
 	}
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(rest) != 1 {
+		fs.Usage()
+		return "", fmt.Errorf("%s: give one archive file", strings.TrimPrefix(fs.Name(), "tenken "))
+	}
+	return rest[0], nil
 }
 
 // backupSource is the database a backup reads and how it got there.
@@ -121,7 +128,7 @@ func findSource(c dbConfig, log *slog.Logger) (backupSource, error) {
 	if _, err := os.Stat(filepath.Join(c.dataDir, "db")); err != nil {
 		return backupSource{}, fmt.Errorf("no embedded database in data folder %s (set --data or TENKEN_DATA, or MONGODB_URI): %w", c.dataDir, err)
 	}
-	emb, err := storage.StartEmbedded(c.dataDir, "127.0.0.1:0", embeddedLogger(log))
+	emb, err := embedded.Start(c.dataDir, "127.0.0.1:0", embeddedLogger(log))
 	if err == nil {
 		return backupSource{
 			uri:       emb.URI(),
@@ -130,7 +137,7 @@ func findSource(c dbConfig, log *slog.Logger) (backupSource, error) {
 			stop:      emb.Stop,
 		}, nil
 	}
-	var inUse *storage.DataDirInUseError
+	var inUse *embedded.DataDirInUseError
 	if !errors.As(err, &inUse) {
 		return backupSource{}, err
 	}
@@ -153,22 +160,13 @@ func runBackup(ctx context.Context, e env, args []string) error {
 	var c dbConfig
 	c.bind(fs, e)
 	includeKeys := fs.Bool("include-keys", false, "also archive the signing keys (data folder keys/): guard the archive like the keys")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: tenken backup [--data DIR] [--database NAME] [--include-keys] FILE\n\n"+
-			"Writes every collection of the database and every photo blob of the data folder\n"+
-			"to FILE (tar + gzip). Reads MONGODB_URI when set; otherwise the data folder's\n"+
-			"embedded database, through the running tenken serve or tenken db if there is one.\n\nflags:")
-		fs.PrintDefaults()
-	}
-	rest, err := parseArgs(fs, args)
+	file, err := archiveFile(fs, "usage: tenken backup [--data DIR] [--database NAME] [--include-keys] FILE\n\n"+
+		"Writes every collection of the database and every photo blob of the data folder\n"+
+		"to FILE (tar + gzip). Reads MONGODB_URI when set; otherwise the data folder's\n"+
+		"embedded database, through the running tenken serve or tenken db if there is one.", args)
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 {
-		fs.Usage()
-		return errors.New("backup: give one archive file")
-	}
-	file := rest[0]
 	if fi, err := os.Stat(file); err == nil && fi.IsDir() {
 		return fmt.Errorf("backup: %s is a folder; give a file name", file)
 	}
@@ -201,7 +199,7 @@ func runBackup(ctx context.Context, e env, args []string) error {
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	m, err := db.Backup(ctx, tmp, storage.BackupOptions{
+	m, err := archive.Backup(ctx, db, tmp, archive.BackupOptions{
 		DataDir:     dataDir,
 		IncludeKeys: *includeKeys,
 		Quiescent:   src.quiescent,
@@ -226,14 +224,14 @@ func runBackup(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "  %d collections, %d documents; %d blobs (%s); archive %s; %s\n",
 		len(m.Collections), m.Documents(), m.Blobs.Count, bytesText(m.Blobs.Bytes), bytesText(size), time.Since(start).Round(time.Millisecond))
 	if n := m.GridFSPhotos(); n > 0 {
-		fmt.Fprintf(e.stdout, "  %d photos in GridFS (collections %s.files and %s.chunks)\n", n, storage.PhotoBucket, storage.PhotoBucket)
+		fmt.Fprintf(e.stdout, "  %d photos in GridFS (collections %s.files and %s.chunks)\n", n, blobs.PhotoBucket, blobs.PhotoBucket)
 	}
 	if m.Keys != nil {
 		fmt.Fprintf(e.stdout, "  signing keys included (%d files): keep this archive as secret as the keys\n", m.Keys.Count)
 	} else {
 		fmt.Fprintln(e.stdout, "  signing keys not included (--include-keys to include them)")
 	}
-	if m.Consistency == storage.PointInTime {
+	if m.Consistency == archive.PointInTime {
 		fmt.Fprintln(e.stdout, "  consistency: point-in-time (nothing else wrote during the backup)")
 	} else {
 		fmt.Fprintln(e.stdout, "  consistency: per document: the service ran, so documents written during the backup may or may not be in it;\n"+
@@ -254,25 +252,16 @@ func runRestore(ctx context.Context, e env, args []string) error {
 	c.bind(fs, e)
 	force := fs.Bool("force", false, "replace a target that holds data: drop the database and replace the data folder's blobs")
 	check := fs.Bool("check", false, "only read the archive and check it against its manifest; change nothing")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: tenken restore [--data DIR] [--database NAME] [--force] [--check] FILE\n\n"+
-			"Restores an archive written by tenken backup into the database (MONGODB_URI, or\n"+
-			"the data folder's embedded database, which must not be running) and the data\n"+
-			"folder's blobs. Refuses a target that holds data unless --force.\n\nflags:")
-		fs.PrintDefaults()
-	}
-	rest, err := parseArgs(fs, args)
+	file, err := archiveFile(fs, "usage: tenken restore [--data DIR] [--database NAME] [--force] [--check] FILE\n\n"+
+		"Restores an archive written by tenken backup into the database (MONGODB_URI, or\n"+
+		"the data folder's embedded database, which must not be running) and the data\n"+
+		"folder's blobs. Refuses a target that holds data unless --force.", args)
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 {
-		fs.Usage()
-		return errors.New("restore: give one archive file")
-	}
-	file := rest[0]
 	start := time.Now()
 	if *check {
-		m, err := storage.VerifyArchive(file)
+		m, err := archive.VerifyArchive(file)
 		if err != nil {
 			return err
 		}
@@ -284,9 +273,9 @@ func runRestore(ctx context.Context, e env, args []string) error {
 
 	uri, target := c.uri, "MongoDB at "+storage.Redact(c.uri)
 	if uri == "" {
-		emb, err := storage.StartEmbedded(c.dataDir, "127.0.0.1:0", embeddedLogger(log))
+		emb, err := embedded.Start(c.dataDir, "127.0.0.1:0", embeddedLogger(log))
 		if err != nil {
-			var inUse *storage.DataDirInUseError
+			var inUse *embedded.DataDirInUseError
 			if errors.As(err, &inUse) {
 				return fmt.Errorf("restore needs the data folder to itself, stop the server first: %w", err)
 			}
@@ -303,7 +292,7 @@ func runRestore(ctx context.Context, e env, args []string) error {
 	}
 	defer db.Close(context.Background())
 
-	m, err := db.Restore(ctx, file, storage.RestoreOptions{DataDir: c.dataDir, Force: *force})
+	m, err := archive.Restore(ctx, db, file, archive.RestoreOptions{DataDir: c.dataDir, Force: *force})
 	if err != nil {
 		return err
 	}
@@ -312,7 +301,7 @@ func runRestore(ctx context.Context, e env, args []string) error {
 		m.CreatedAt.Format(time.RFC3339), m.Database, len(m.Collections), m.Documents(), m.Blobs.Count, bytesText(m.Blobs.Bytes), keysText(m),
 		time.Since(start).Round(time.Millisecond))
 	if n := m.GridFSPhotos(); n > 0 {
-		fmt.Fprintf(e.stdout, "  %d photos in GridFS (collections %s.files and %s.chunks): serve them with --photos gridfs\n", n, storage.PhotoBucket, storage.PhotoBucket)
+		fmt.Fprintf(e.stdout, "  %d photos in GridFS (collections %s.files and %s.chunks): serve them with --photos gridfs\n", n, blobs.PhotoBucket, blobs.PhotoBucket)
 		if c.uri == "" {
 			fmt.Fprintf(e.stderr, "tenken restore: warning: the archive keeps %d photos in GridFS, which only tenken serve --photos gridfs "+
 				"serves, and that needs MONGODB_URI; to serve them, restore the archive into MongoDB\n", n)
@@ -321,7 +310,7 @@ func runRestore(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-func keysText(m *storage.Manifest) string {
+func keysText(m *archive.Manifest) string {
 	if m.Keys == nil {
 		return "; no signing keys"
 	}

@@ -21,7 +21,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"tenken/storage"
+	"tenken/storage/embedded"
 	"tenken/storage/storagetest"
 )
 
@@ -60,9 +60,9 @@ func TestDB(t *testing.T) {
 	d.stop(t)
 
 	// The folder is free again and holds the document.
-	e, err := storage.StartEmbedded(dir, "127.0.0.1:0", quietLog)
+	e, err := embedded.Start(dir, "127.0.0.1:0", quietLog)
 	if err != nil {
-		t.Fatalf("StartEmbedded after tenken db stopped: %v", err)
+		t.Fatalf("embedded.Start after tenken db stopped: %v", err)
 	}
 	t.Cleanup(e.Stop)
 	n, err := connect(t, e.URI()).Database("tenken").Collection("facilities").CountDocuments(ctx, bson.M{"_id": "f-chuo"})
@@ -127,7 +127,7 @@ func TestBackupRestoreCommands(t *testing.T) {
 	t.Run("ErrWhileRestoring", func(t *testing.T) {
 		// A restore in progress holds the folder; its server has half
 		// the data, so a backup must not read it.
-		lock, err := storage.LockDataDir(srcDir, storage.Holder{Command: "tenken restore", URI: "mongodb://127.0.0.1:1/"})
+		lock, err := embedded.LockDataDir(srcDir, embedded.Holder{Command: "tenken restore", URI: "mongodb://127.0.0.1:1/"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +262,7 @@ func mapEnv(env map[string]string) func(string) string {
 
 func assertNamesHolder(t *testing.T, err error, uri string) {
 	t.Helper()
-	var inUse *storage.DataDirInUseError
+	var inUse *embedded.DataDirInUseError
 	if !errors.As(err, &inUse) {
 		t.Fatalf("err = %v, want the data folder in use", err)
 	}
@@ -372,9 +372,9 @@ func dumpDatabase(t *testing.T, db *mongo.Database) []string {
 // were not archived, so dir has none.
 func assertFolderHolds(t *testing.T, dir string, want []string, srcDir string) {
 	t.Helper()
-	e, err := storage.StartEmbedded(dir, "127.0.0.1:0", quietLog)
+	e, err := embedded.Start(dir, "127.0.0.1:0", quietLog)
 	if err != nil {
-		t.Fatalf("StartEmbedded over the restored folder: %v", err)
+		t.Fatalf("embedded.Start over the restored folder: %v", err)
 	}
 	client, err := mongo.Connect(options.Client().ApplyURI(e.URI()))
 	if err != nil {
@@ -484,9 +484,9 @@ func TestBackupRestoreService(t *testing.T) {
 // its blobs, as comparable lines.
 func folderDump(t *testing.T, dir string) []string {
 	t.Helper()
-	e, err := storage.StartEmbedded(dir, "127.0.0.1:0", quietLog)
+	e, err := embedded.Start(dir, "127.0.0.1:0", quietLog)
 	if err != nil {
-		t.Fatalf("StartEmbedded: %v", err)
+		t.Fatalf("embedded.Start: %v", err)
 	}
 	defer e.Stop()
 	client, err := mongo.Connect(options.Client().ApplyURI(e.URI()))

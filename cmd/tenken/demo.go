@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
+	"tenken/auth"
 	"tenken/checklist"
-	"tenken/handlers"
 	"tenken/storage"
 )
 
@@ -65,7 +66,7 @@ func seedDemo(ctx context.Context, e env, db *storage.DB, log *slog.Logger) erro
 	for _, f := range demoFacilities {
 		f.Active = true
 		created, err := db.CreateFacility(ctx, f, demoDataActor)
-		if checklist.ErrorCode(err) == checklist.EConflict {
+		if errors.Is(err, checklist.EConflict) {
 			created, err = db.FindFacilityByCode(ctx, f.Code)
 		}
 		if err != nil {
@@ -76,7 +77,7 @@ func seedDemo(ctx context.Context, e env, db *storage.DB, log *slog.Logger) erro
 	// The demo users share one password by design (it is printed), so it
 	// is hashed once: one argon2id pass instead of four keeps the first
 	// start with --demo fast and its memory low.
-	hash, err := handlers.HashPassword(password)
+	hash, err := auth.HashPassword(password)
 	if err != nil {
 		return err
 	}

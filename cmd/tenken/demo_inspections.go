@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -16,7 +17,6 @@ import (
 	"github.com/google/uuid"
 
 	"tenken/checklist"
-	"tenken/handlers"
 	"tenken/storage"
 )
 
@@ -28,13 +28,18 @@ type demoPlan struct {
 	status   checklist.Status
 }
 
+// photoPutter is what the demo data needs of the photo store.
+type photoPutter interface {
+	Put(ctx context.Context, r io.Reader, limit int64) (sha string, size int64, err error)
+}
+
 // seedDemoInspections creates two fiscal years of inspections across the
 // demo facilities against the default checklist: last year's approved,
 // this year's at every stage of review, with findings (failed items with
 // comments and small generated photos) that become fewer from one
 // inspection to the next, as the improvement cycle intends. It does
 // nothing when any inspection exists.
-func seedDemoInspections(ctx context.Context, db *storage.DB, photos handlers.PhotoStore, log *slog.Logger) error {
+func seedDemoInspections(ctx context.Context, db *storage.DB, photos photoPutter, log *slog.Logger) error {
 	// serve publishes the bundled default before seeding (seedDefaultChecklist).
 	v, err := db.ChecklistVersion(ctx, storage.DefaultChecklistID, 1)
 	if err != nil {
@@ -110,7 +115,7 @@ func demoActor(ctx context.Context, db *storage.DB, username string) (checklist.
 // seedOneInspection fills, submits and reviews one inspection through
 // the domain's own rules, at the times it would have happened, and
 // stores it with its audit trail in one go.
-func seedOneInspection(ctx context.Context, db *storage.DB, photos handlers.PhotoStore, v checklist.Version,
+func seedOneInspection(ctx context.Context, db *storage.DB, photos photoPutter, v checklist.Version,
 	f checklist.Facility, p demoPlan, by, reviewer checklist.Actor, rng *rand.Rand) error {
 	start := p.date.Time().Add(10 * time.Hour) // 10:00 in Tokyo
 	at := func(d time.Duration) time.Time {
@@ -334,7 +339,7 @@ func demoComment(it checklist.Item, rng *rand.Rand) string {
 
 // storeDemoPhoto stores a small generated PNG — a wall, a notice board
 // and a few notices — and returns its digest.
-func storeDemoPhoto(ctx context.Context, photos handlers.PhotoStore, rng *rand.Rand) (string, int64, error) {
+func storeDemoPhoto(ctx context.Context, photos photoPutter, rng *rand.Rand) (string, int64, error) {
 	const w, h = 96, 64
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	wall := color.RGBA{uint8(200 + rng.IntN(40)), uint8(195 + rng.IntN(40)), uint8(180 + rng.IntN(40)), 255}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"tenken/checklist"
-	"tenken/storage"
+	"tenken/storage/blobs"
 	"tenken/storage/storagetest"
 )
 
@@ -23,7 +23,7 @@ func TestSeedDemoInspections(t *testing.T) {
 	if err := seedDemo(ctx, e, db, log); err != nil {
 		t.Fatal(err)
 	}
-	photos, err := storage.NewBlobs(t.TempDir())
+	photos, err := blobs.NewDisk(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

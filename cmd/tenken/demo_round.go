@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -19,7 +20,7 @@ import (
 // when the round exists.
 func seedDemoRound(ctx context.Context, db *storage.DB, now time.Time, log *slog.Logger) error {
 	fy := checklist.FiscalYear(now)
-	if _, err := db.FindRound(ctx, fy); err == nil || checklist.ErrorCode(err) != checklist.ENotFound {
+	if _, err := db.FindRound(ctx, fy); err == nil || !errors.Is(err, checklist.ENotFound) {
 		return err
 	}
 	admin, err := demoActor(ctx, db, "admin")

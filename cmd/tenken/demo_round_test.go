@@ -17,7 +17,7 @@ import (
 
 	"tenken/checklist"
 	"tenken/handlers"
-	"tenken/storage"
+	"tenken/storage/blobs"
 	"tenken/storage/storagetest"
 )
 
@@ -36,7 +36,7 @@ func TestDemoRound(t *testing.T) {
 	if err := seedDemo(ctx, e, db, log); err != nil {
 		t.Fatal(err)
 	}
-	photos, err := storage.NewBlobs(t.TempDir())
+	photos, err := blobs.NewDisk(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func generateDemoData(ctx context.Context, db *storage.DB, facilities, years, pe
 			Department: "産業労働局", Address: "東京都",
 			Name: checklist.FacilityName{JA: fmt.Sprintf("%s 第%d", k.ja, i+1), EN: fmt.Sprintf("%s No. %d", k.en, i+1)}}
 		created, err := db.CreateFacility(ctx, f, demoDataActor)
-		if checklist.ErrorCode(err) == checklist.EConflict {
+		if errors.Is(err, checklist.EConflict) {
 			created, err = db.FindFacilityByCode(ctx, f.Code)
 		}
 		if err != nil {
@@ -107,7 +107,7 @@ func generateDemoData(ctx context.Context, db *storage.DB, facilities, years, pe
 		return 0, err
 	}
 	if err := db.InsertInspections(ctx, ins); err != nil {
-		if checklist.ErrorCode(err) == checklist.EConflict {
+		if errors.Is(err, checklist.EConflict) {
 			return 0, fmt.Errorf("inspections of seed %d are in the database already; choose another --seed: %w", seed, err)
 		}
 		return 0, err

@@ -31,6 +31,7 @@ import (
 	"tenken/checklist"
 	"tenken/checklist/checklistfile"
 	"tenken/storage"
+	"tenken/storage/embedded"
 )
 
 // publishDefaultChecklist publishes the bundled checklist as
@@ -38,14 +39,14 @@ import (
 // server runs there.
 func publishDefaultChecklist(t *testing.T, data string) {
 	t.Helper()
-	e, err := storage.StartEmbedded(data, "127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e, err := embedded.Start(data, "127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := storage.Open(ctx, e.URI(), "tenken")
+	db, err := storage.Open(ctx, e.URI(), "tenken", embedded.Adapt())
 	if err != nil {
 		t.Fatal(err)
 	}

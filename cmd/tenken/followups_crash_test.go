@@ -11,18 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"tenken/storage/embedded"
+
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
-	"tenken/storage"
 )
 
 // onDataFolder runs fn with a client of the data folder's database while
 // no serve runs on it.
 func onDataFolder(t *testing.T, data string, fn func(db *mongo.Database)) {
 	t.Helper()
-	e, err := storage.StartEmbedded(data, filepath.Join(data, "db.sock"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e, err := embedded.Start(data, filepath.Join(data, "db.sock"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

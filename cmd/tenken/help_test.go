@@ -77,3 +77,28 @@ func TestBinaryVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestArchiveFileArguments: backup and restore take exactly one archive
+// file, with their flags before or after it.
+func TestArchiveFileArguments(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // in the error
+	}{
+		{[]string{"backup"}, "backup: give one archive file"},
+		{[]string{"backup", "a.tar.gz", "b.tar.gz"}, "backup: give one archive file"},
+		{[]string{"restore", "--force"}, "restore: give one archive file"},
+		{[]string{"restore", "a.tar.gz", "--check", "b.tar.gz"}, "restore: give one archive file"},
+		{[]string{"restore", "missing.tar.gz", "--check"}, "missing.tar.gz"},
+	}
+	for _, tt := range tests {
+		var stderr bytes.Buffer
+		err := run(context.Background(), tt.args, testEnv(nil), strings.NewReader(""), &bytes.Buffer{}, &stderr)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("tenken %s: %v, want an error with %q", strings.Join(tt.args, " "), err, tt.want)
+		}
+		if strings.Contains(tt.want, "give one") && !strings.Contains(stderr.String(), "usage: tenken "+tt.args[0]) {
+			t.Errorf("tenken %s: no usage on stderr: %q", strings.Join(tt.args, " "), stderr.String())
+		}
+	}
+}

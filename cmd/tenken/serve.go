@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,10 +12,13 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"sync"
 	"time"
 
 	"tenken/handlers"
 	"tenken/storage"
+	"tenken/storage/blobs"
+	"tenken/storage/embedded"
 )
 
 // shutdownGrace bounds how long in-flight requests may take to finish.
@@ -49,6 +53,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := auth.envDurations(fs, e); err != nil {
 		return err
 	}
+	// The logger and the access lines (cfg.AccessLog) share stderr.
+	e.stderr = &syncWriter{w: e.stderr}
 	log := newLogger(e)
 	start := time.Now()
 	// The store first: it takes the data folder's lock, so a second serve
@@ -59,13 +65,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer closeStore()
-	// One writer per FerretDB server (see storage.ClaimWriter); losing
-	// the lease stops this serve.
+	// One writer per FerretDB server (see embedded.ClaimWriter); losing
+	// the lease stops this serve. The embedded server's owner is its
+	// data's sole writer already: it holds the data folder's lock.
 	ctx, stopServe := context.WithCancelCause(ctx)
 	defer stopServe(nil)
-	lease, err := store.ClaimWriter(ctx, stopServe)
-	if err != nil {
-		return err
+	var lease *embedded.WriterLease
+	if db.uri != "" {
+		if lease, err = embedded.ClaimWriter(ctx, store, stopServe); err != nil {
+			return err
+		}
 	}
 	defer func() {
 		if err := lease.Release(); err != nil {
@@ -81,6 +90,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	cfg.AccessLog = e.stderr // where log writes: the same lines, cheaper
 	if err := seedDefaultChecklist(ctx, store, log); err != nil {
 		return fmt.Errorf("default checklist: %w", err)
 	}
@@ -104,8 +114,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	cfg.Photos = photos
 	cfg.Metrics = metrics
 	cfg.SecureCookies = *secureCookies
-	if blobs, ok := photos.(*storage.Blobs); ok {
-		stopSweep := background(ctx, func(ctx context.Context) { sweepBlobs(ctx, blobs, store, log) })
+	if disk, ok := photos.(*blobs.Disk); ok {
+		stopSweep := background(ctx, func(ctx context.Context) { sweepBlobs(ctx, disk, store, log) })
 		defer stopSweep()
 	}
 	srv, err := handlers.NewServer(cfg, store)
@@ -157,7 +167,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	if cause := context.Cause(ctx); errors.Is(cause, storage.ErrWriterLeaseLost) {
+	if cause := context.Cause(ctx); errors.Is(cause, embedded.ErrWriterLeaseLost) {
 		return cause
 	}
 	return nil
@@ -211,13 +221,13 @@ const (
 
 // sweepBlobs removes, in the background, photo blobs that no inspection
 // references, and logs how many.
-func sweepBlobs(ctx context.Context, blobs *storage.Blobs, store *storage.DB, log *slog.Logger) {
+func sweepBlobs(ctx context.Context, disk *blobs.Disk, store *storage.DB, log *slog.Logger) {
 	referenced := func(ctx context.Context, sha string) (bool, error) {
 		fs, err := store.PhotoFacilities(ctx, sha)
 		return len(fs) > 0, err
 	}
 	for {
-		n, err := blobs.Sweep(ctx, time.Now().Add(-blobSweepAge), referenced)
+		n, err := disk.Sweep(ctx, time.Now().Add(-blobSweepAge), referenced)
 		if err != nil && ctx.Err() == nil {
 			log.Warn("photo sweep", slog.Int("removed", n), slog.String("error", err.Error()))
 		} else if ctx.Err() == nil {
@@ -252,9 +262,9 @@ func checkPhotoStore(kind string, db dbConfig) error {
 // MongoDB share.
 func openPhotos(ctx context.Context, kind string, db dbConfig, store *storage.DB) (handlers.PhotoStore, error) {
 	if kind == "gridfs" {
-		return storage.NewGridFSPhotos(ctx, store, "")
+		return blobs.NewGridFS(ctx, store, "")
 	}
-	return storage.NewBlobs(filepath.Join(db.dataDir, "blobs"))
+	return blobs.NewDisk(filepath.Join(db.dataDir, "blobs"))
 }
 
 // startCPUProfile profiles the process into file until stop.
@@ -271,4 +281,16 @@ func startCPUProfile(file string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// syncWriter serialises writes to w, which two writers share.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tenken/storage"
+	"tenken/storage/embedded"
 )
 
 // dbConfig says where the data is: a MongoDB connection string, or the
@@ -46,16 +47,16 @@ func openStore(ctx context.Context, c dbConfig, log *slog.Logger, opts ...storag
 	openCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if c.uri != "" {
-		db, err = storage.Open(openCtx, c.uri, c.name, opts...)
+		db, err = storage.Open(openCtx, c.uri, c.name, append(opts, embedded.Adapt())...)
 	} else {
 		// Assign, not declare: a new err here would shadow the result, and
 		// a failed Open would return a nil store with no error.
-		var e *storage.Embedded
+		var e *embedded.Server
 		sock, serr := embeddedSocket(c.dataDir)
 		if serr != nil {
 			return nil, nil, serr
 		}
-		e, err = storage.StartEmbedded(c.dataDir, sock, embeddedLogger(log))
+		e, err = embedded.Start(c.dataDir, sock, embeddedLogger(log))
 		if err != nil {
 			return nil, nil, ownerHint(err)
 		}
@@ -96,7 +97,7 @@ func embeddedLogger(log *slog.Logger) *slog.Logger {
 
 // ownerHint adds what to do to the error of a data folder in use.
 func ownerHint(err error) error {
-	var inUse *storage.DataDirInUseError
+	var inUse *embedded.DataDirInUseError
 	if errors.As(err, &inUse) {
 		return fmt.Errorf("%w\n(one tenken serve or tenken db owns a data folder at a time: stop that one first, or use another --data)", err)
 	}

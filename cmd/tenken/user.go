@@ -10,8 +10,8 @@ import (
 	"log/slog"
 	"strings"
 
+	"tenken/auth"
 	"tenken/checklist"
-	"tenken/handlers"
 	"tenken/storage"
 )
 
@@ -72,7 +72,7 @@ func runUserAdd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	u, err := handlers.CreateUser(ctx, store, checklist.User{
+	u, err := auth.CreateUser(ctx, store, checklist.User{
 		Username: *username, DisplayName: *displayName, Role: checklist.Role(*role), FacilityIDs: ids,
 	}, password, checklist.Actor{UserID: "cli", Name: "tenken user add"})
 	if err != nil {
@@ -94,7 +94,7 @@ func facilityIDs(ctx context.Context, store *storage.DB, list string) ([]string,
 			continue
 		}
 		f, err := store.FindFacility(ctx, s)
-		if checklist.ErrorCode(err) == checklist.ENotFound {
+		if errors.Is(err, checklist.ENotFound) {
 			f, err = store.FindFacilityByCode(ctx, s)
 		}
 		switch checklist.ErrorCode(err) {

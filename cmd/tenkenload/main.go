@@ -16,8 +16,10 @@
 // any answer was lost, any request failed, or p99 is over -max-p99.
 //
 // submit: the unit a bureau pays for, a full submission. Each tablet, as
-// fast as the server answers, creates an inspection, saves the whole
-// default checklist in one request and submits it. It prints submissions
+// fast as the server answers, creates an inspection, uploads a photo,
+// saves the whole default checklist in one request and submits it
+// (-create-answers: the answers that name no photo go with the create,
+// the save carries the rest). It prints submissions
 // per second, p50/p99 of each step, errors, lost answers (every
 // acknowledged answer and submission is read back) and, given the
 // server's -pid, its CPU time per submission and its peak memory.

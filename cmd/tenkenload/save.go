@@ -24,44 +24,66 @@ import (
 	"tenken/checklist/checklistfile"
 )
 
-type config struct {
+// tabletFlags are what the save and submit modes share: the server, the
+// tablets and their accounts, the checklist they pin, the server's
+// process and the latency bound.
+type tabletFlags struct {
 	url       string
 	tablets   int
 	duration  time.Duration
-	interval  time.Duration
 	users     []string
 	password  string
 	checklist string
 	version   int
-	date      string
-	maxP99    time.Duration
 	pid       int
+	maxP99    time.Duration
+	userList  string // -users before it is split into users
 }
 
-func runSave(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("tenkenload -mode save", flag.ContinueOnError)
-	var c config
-	var users string
+// bind defines the flags whose meaning is the same in both modes; each
+// mode defines -tablets, -duration, -pid and -max-p99 with its own default
+// and help.
+func (c *tabletFlags) bind(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "base URL of a running tenken")
-	fs.IntVar(&c.tablets, "tablets", 20, "simulated tablets (two per inspection)")
-	fs.DurationVar(&c.duration, "duration", 60*time.Second, "how long tablets save")
-	fs.DurationVar(&c.interval, "interval", time.Second, "time between one tablet's saves")
-	fs.StringVar(&users, "users", "inspector1,inspector2", "inspector accounts the tablets log in as")
+	fs.StringVar(&c.userList, "users", "inspector1,inspector2", "inspector accounts the tablets log in as")
 	fs.StringVar(&c.password, "password", getenv("TENKEN_DEMO_PASSWORD"), "their password (default TENKEN_DEMO_PASSWORD)")
 	fs.StringVar(&c.checklist, "checklist", "default", "checklist id the inspections pin")
 	fs.IntVar(&c.version, "version", 1, "checklist version they pin (its content must be the bundled default)")
-	fs.StringVar(&c.date, "date", checklist.DateOf(time.Now()).String(), "inspection date")
-	fs.DurationVar(&c.maxP99, "max-p99", 50*time.Millisecond, "fail when the p99 save latency is above this")
-	fs.IntVar(&c.pid, "pid", 0, "the server's process id: prints its CPU time per save and its peak memory")
+}
+
+// parse parses args into fs's flags and checks the shared ones.
+func (c *tabletFlags) parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	c.users = strings.Split(users, ",")
+	c.users = strings.Split(c.userList, ",")
 	if c.password == "" {
 		return errors.New("no password: set TENKEN_DEMO_PASSWORD or -password")
 	}
 	if c.tablets < 1 {
 		return errors.New("-tablets must be at least 1")
+	}
+	return nil
+}
+
+type config struct {
+	tabletFlags
+	interval time.Duration
+	date     string
+}
+
+func runSave(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("tenkenload -mode save", flag.ContinueOnError)
+	var c config
+	c.bind(fs, getenv)
+	fs.IntVar(&c.tablets, "tablets", 20, "simulated tablets (two per inspection)")
+	fs.DurationVar(&c.duration, "duration", 60*time.Second, "how long tablets save")
+	fs.DurationVar(&c.interval, "interval", time.Second, "time between one tablet's saves")
+	fs.StringVar(&c.date, "date", checklist.DateOf(time.Now()).String(), "inspection date")
+	fs.DurationVar(&c.maxP99, "max-p99", 50*time.Millisecond, "fail when the p99 save latency is above this")
+	fs.IntVar(&c.pid, "pid", 0, "the server's process id: prints its CPU time per save and its peak memory")
+	if err := c.parse(fs, args); err != nil {
+		return err
 	}
 	return loadTest(ctx, c, stdout)
 }

@@ -32,41 +32,29 @@ import (
 )
 
 type submitConfig struct {
-	url       string
-	tablets   int
-	duration  time.Duration
-	users     []string
-	password  string
-	checklist string
-	version   int
-	pid       int
-	minimal   bool
-	maxP99    time.Duration
+	tabletFlags
+	minimal bool
+	// createAnswers sends the answers that name no photo with the
+	// create, and only the rest (named photos exist after the upload)
+	// in the save.
+	createAnswers bool
 }
 
 func runSubmit(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("tenkenload -mode submit", flag.ContinueOnError)
 	var c submitConfig
-	var users string
-	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "base URL of a running tenken")
+	c.bind(fs, getenv)
 	fs.IntVar(&c.tablets, "tablets", 20, "simulated tablets, each submitting one inspection after another (connections)")
 	fs.DurationVar(&c.duration, "duration", 20*time.Second, "how long tablets submit")
-	fs.StringVar(&users, "users", "inspector1,inspector2", "inspector accounts the tablets log in as")
-	fs.StringVar(&c.password, "password", getenv("TENKEN_DEMO_PASSWORD"), "their password (default TENKEN_DEMO_PASSWORD)")
-	fs.StringVar(&c.checklist, "checklist", "default", "checklist id the inspections pin")
-	fs.IntVar(&c.version, "version", 1, "checklist version they pin (its content must be the bundled default)")
 	fs.IntVar(&c.pid, "pid", 0, "the server's process id: prints its CPU time per submission and its peak memory")
 	fs.BoolVar(&c.minimal, "minimal", false, "ask for small replies (Prefer: return=minimal)")
+	// Off by default: with a photo required (the default checklist), the
+	// same four writes remain and the photo's then rewrites the answers
+	// too, which costs more (docs/performance.md).
+	fs.BoolVar(&c.createAnswers, "create-answers", false, "send the answers that name no photo with the create, the rest in the save after the upload")
 	fs.DurationVar(&c.maxP99, "max-p99", 0, "fail when any step's p99 is above this (0: no bound)")
-	if err := fs.Parse(args); err != nil {
+	if err := c.parse(fs, args); err != nil {
 		return err
-	}
-	c.users = strings.Split(users, ",")
-	if c.password == "" {
-		return errors.New("no password: set TENKEN_DEMO_PASSWORD or -password")
-	}
-	if c.tablets < 1 {
-		return errors.New("-tablets must be at least 1")
 	}
 	return submitTest(ctx, c, stdout)
 }
@@ -122,7 +110,7 @@ func submitTest(ctx context.Context, c submitConfig, stdout io.Writer) error {
 	g := demodata.New(demodata.Options{ChecklistID: c.checklist, Version: c.version, Content: &content,
 		Facilities: facilities, Seed: 7})
 	today := checklist.DateOf(time.Now())
-	var sets []map[string]checklist.Answer
+	var sets []answerSet
 	for i := range 32 {
 		in, err := g.Inspection(facilities[i%len(facilities)], today, checklist.StatusDraft)
 		if err != nil {
@@ -140,12 +128,17 @@ func submitTest(ctx context.Context, c submitConfig, stdout io.Writer) error {
 			}
 			m[k] = a
 		}
-		sets = append(sets, m)
+		plain, withPhotos := splitByPhotos(&content, m)
+		sets = append(sets, answerSet{all: m, plain: plain, withPhotos: withPhotos})
 	}
 
 	st := &submitStats{steps: map[string][]time.Duration{}}
-	fmt.Fprintf(stdout, "%d tablets submitting whole inspections (a photo, then %d answers in one save) for %v against %s\n",
-		c.tablets, len(sets[0]), c.duration, c.url)
+	how := "a photo, then %d answers in one save"
+	if c.createAnswers {
+		how = "%d answers with the create and the save after the photo"
+	}
+	fmt.Fprintf(stdout, "%d tablets submitting whole inspections ("+how+") for %v against %s\n",
+		c.tablets, len(sets[0].all), c.duration, c.url)
 	cpu0, cpuErr := processCPU(c.pid)
 	runCtx, cancel := context.WithTimeout(ctx, c.duration)
 	defer cancel()
@@ -208,7 +201,7 @@ func submitTest(ctx context.Context, c submitConfig, stdout io.Writer) error {
 
 // submitOne creates, saves and submits one inspection. A failed step
 // ends it: the next starts afresh.
-func submitOne(ctx context.Context, c submitConfig, st *submitStats, cl *client, facility, date string, answers map[string]checklist.Answer) {
+func submitOne(ctx context.Context, c submitConfig, st *submitStats, cl *client, facility, date string, set answerSet) {
 	id := uuid.NewString()
 	var prefer []string
 	if c.minimal {
@@ -228,8 +221,12 @@ func submitOne(ctx context.Context, c submitConfig, st *submitStats, cl *client,
 		return r, err == nil
 	}
 	var r reply
-	_, ok := step("create", "PUT", "/v1/inspections/"+id,
-		map[string]any{"facility_id": facility, "checklist_id": c.checklist, "version": c.version, "inspection_date": date}, http.StatusCreated)
+	create := map[string]any{"facility_id": facility, "checklist_id": c.checklist, "version": c.version, "inspection_date": date}
+	saved := set.all
+	if c.createAnswers {
+		create["answers"], saved = set.plain, set.withPhotos
+	}
+	_, ok := step("create", "PUT", "/v1/inspections/"+id, create, http.StatusCreated)
 	if !ok {
 		return
 	}
@@ -241,11 +238,11 @@ func submitOne(ctx context.Context, c submitConfig, st *submitStats, cl *client,
 	}
 	rev := revisionOf(r)
 	r, ok = step("save", "PATCH", "/v1/inspections/"+id,
-		map[string]any{"base_revision": rev, "save_id": uuid.NewString(), "answers": answers}, http.StatusOK)
+		map[string]any{"base_revision": rev, "save_id": uuid.NewString(), "answers": saved}, http.StatusOK)
 	if !ok {
 		return
 	}
-	s := submitted{cl: cl, id: id, answers: answers}
+	s := submitted{cl: cl, id: id, answers: set.all}
 	_, ok = step("submit", "POST", "/v1/inspections/"+id+"/submit", map[string]any{"revision": revisionOf(r)}, http.StatusOK)
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -254,6 +251,38 @@ func submitOne(ctx context.Context, c submitConfig, st *submitStats, cl *client,
 		st.full++
 	}
 	st.done = append(st.done, s)
+}
+
+// answerSet is a whole answer set, and its parts for a create that
+// carries answers (see splitByPhotos).
+type answerSet struct {
+	all, plain, withPhotos map[string]checklist.Answer
+}
+
+// splitByPhotos parts answers into those that name no photo and those
+// that do (which can be saved only after the photo's upload), with the
+// items shown only by an answer of the second kind (show-if).
+func splitByPhotos(c *checklist.Content, answers map[string]checklist.Answer) (plain, withPhotos map[string]checklist.Answer) {
+	plain, withPhotos = map[string]checklist.Answer{}, map[string]checklist.Answer{}
+	for k, a := range answers {
+		if len(a.Photos) > 0 || slices.Contains(a.Value.List, photoSHA) {
+			withPhotos[k] = a
+		} else {
+			plain[k] = a
+		}
+	}
+	for moved := true; moved; {
+		moved = false
+		visible := c.Visible(plain)
+		for k, a := range plain {
+			if !visible[k] {
+				withPhotos[k] = a
+				delete(plain, k)
+				moved = true
+			}
+		}
+	}
+	return plain, withPhotos
 }
 
 // photoPNG is a 1×1 PNG; answers name it by photoSHA.

@@ -15,13 +15,14 @@ import (
 	"time"
 
 	"tenken/storage"
+	"tenken/storage/embedded"
 )
 
 var (
 	once      sync.Once
 	sharedURI string
-	embedded  *storage.Embedded // nil when MONGODB_URI is set
-	folder    string            // the embedded server's data folder
+	server    *embedded.Server // nil when MONGODB_URI is set
+	folder    string           // the embedded server's data folder
 	startErr  error
 )
 
@@ -30,8 +31,8 @@ var (
 // nothing in the temporary directory.
 func Main(m *testing.M) int {
 	code := m.Run()
-	if embedded != nil {
-		embedded.Stop()
+	if server != nil {
+		server.Stop()
 	}
 	if folder != "" {
 		_ = os.RemoveAll(folder)
@@ -55,14 +56,14 @@ func URI(t testing.TB) string {
 		}
 		folder = dir
 		quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-		e, err := storage.StartEmbedded(dir, "127.0.0.1:0", quiet)
+		e, err := embedded.Start(dir, "127.0.0.1:0", quiet)
 		if err != nil {
 			startErr = err
 			return
 		}
 		// The server lives as long as the test binary; Main stops it
 		// and removes its folder.
-		sharedURI, embedded = e.URI(), e
+		sharedURI, server = e.URI(), e
 	})
 	if startErr != nil {
 		t.Fatalf("test database server: %v", startErr)
@@ -90,6 +91,15 @@ func Open(t testing.TB) *storage.DB {
 	return db
 }
 
+// OpenKept opens a new database as the server does, like Open, but
+// neither drops nor closes it: data that several benchmarks share.
+func OpenKept(tb testing.TB) (*storage.DB, error) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return open(ctx, URI(tb), NewName())
+}
+
 // Reopen returns a second connection to db's database, with locks of its
 // own: to the storage layer it is another instance of the server, as on a
 // MongoDB replica set shared by several API processes. It is closed (not
@@ -99,7 +109,7 @@ func Reopen(t testing.TB, db *storage.DB) *storage.DB {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// Not through the embedded server's Open: only one DB owns the data.
-	other, err := storage.Open(ctx, URI(t), db.Name())
+	other, err := storage.Open(ctx, URI(t), db.Name(), embedded.Adapt())
 	if err != nil {
 		t.Fatalf("reopen test database: %v", err)
 	}
@@ -114,10 +124,10 @@ func Reopen(t testing.TB, db *storage.DB) *storage.DB {
 // open opens database name as the server does: through the embedded
 // server's Open when it is the one tests use.
 func open(ctx context.Context, uri, name string) (*storage.DB, error) {
-	if embedded != nil {
-		return embedded.Open(ctx, name)
+	if server != nil {
+		return server.Open(ctx, name)
 	}
-	return storage.Open(ctx, uri, name)
+	return storage.Open(ctx, uri, name, embedded.Adapt())
 }
 
 // NewName returns a database name no other test uses.

@@ -24,10 +24,12 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"tenken/auth"
 	"tenken/checklist"
 	"tenken/checklist/checklistfile"
 	"tenken/handlers"
 	"tenken/storage"
+	"tenken/storage/blobs"
 	"tenken/storage/storagetest"
 )
 
@@ -74,11 +76,11 @@ func newAppEnv(t *testing.T) *appEnv {
 		{Username: "inspector1", Role: checklist.RoleInspector, FacilityIDs: []string{f.ID}},
 		{Username: "reviewer1", Role: checklist.RoleReviewer},
 	} {
-		if _, err := handlers.CreateUser(ctx, db, u, password, checklist.SystemActor); err != nil {
+		if _, err := auth.CreateUser(ctx, db, u, password, checklist.SystemActor); err != nil {
 			t.Fatal(err)
 		}
 	}
-	photos, err := storage.NewBlobs(t.TempDir())
+	photos, err := blobs.NewDisk(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

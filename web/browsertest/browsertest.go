@@ -52,6 +52,9 @@ func Start(t testing.TB) *Browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("lang", "ja"),
 		chromedp.UserDataDir(t.TempDir()),
+		// Chromium puts its singleton socket folder in TMPDIR, outside
+		// the profile, and leaves it there when it is killed.
+		chromedp.Env("TMPDIR="+t.TempDir()),
 		chromedp.WindowSize(1280, 800),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)

@@ -1,0 +1,137 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"tenken/checklist"
+)
+
+// memory answers the reads that a DB may answer from what it remembers
+// of its own writes. Only the data's sole writer (SoleWriter) may trust
+// that memory: it saw every write, so what it remembers is exact. Any
+// other DB shares the data with writers it cannot see and asks the
+// database every time.
+//
+// The repository calls memory for these reads whatever the DB is; which
+// memory it has is decided once, at Open. The caches themselves (index,
+// heads, rounds, actionFacilities) are kept up to date by every DB's
+// writes — that costs nothing — and are read only by soleWriterMemory.
+type memory interface {
+	// listInspections is ListInspections' page: up to limit+1
+	// summaries, newest inspection date first.
+	listInspections(ctx context.Context, q checklist.InspectionQuery, limit int) ([]*checklist.Inspection, error)
+	// changedInspections is ChangedInspections.
+	changedInspections(ctx context.Context, facilities []string, since time.Time, afterID string, limit int) ([]*checklist.Inspection, bool, error)
+	// photoFacilities is PhotoFacilities.
+	photoFacilities(ctx context.Context, sha string) ([]string, error)
+	// roundInspections is RoundInspections.
+	roundInspections(ctx context.Context, fy int) ([]*checklist.Inspection, error)
+	// allVersions is AllVersions.
+	allVersions(ctx context.Context) ([]checklist.Version, error)
+	// knownVersion returns version number of checklist id when it is
+	// remembered whole; ok is false when it must be read.
+	knownVersion(ctx context.Context, id string, number int) (v checklist.Version, ok bool, err error)
+	// mayHaveOpenActions reports whether facility may have an open
+	// improvement action: true unless it is known to have none.
+	mayHaveOpenActions(ctx context.Context, facility string) bool
+	// roundAssignments is RoundAssignments.
+	roundAssignments(ctx context.Context, fy int) ([]checklist.Assignment, error)
+	// roundOpened records the assignments of the round of fiscal year fy
+	// just opened with exactly as.
+	roundOpened(fy int, as []checklist.Assignment)
+	// reportRows reads the report rows of the fiscal years fys.
+	reportRows(ctx context.Context, fys []int) ([]reportRowDoc, error)
+}
+
+// sharedMemory is the memory of a DB that shares the data with other
+// writers (several instances on MongoDB, tools beside a server): it
+// remembers nothing, and every read is a query.
+type sharedMemory struct{ db *DB }
+
+func (m sharedMemory) listInspections(ctx context.Context, q checklist.InspectionQuery, limit int) ([]*checklist.Inspection, error) {
+	return m.db.listQueried(ctx, q, limit)
+}
+
+func (m sharedMemory) changedInspections(ctx context.Context, facilities []string, since time.Time, afterID string, limit int) ([]*checklist.Inspection, bool, error) {
+	return m.db.changedQueried(ctx, facilities, since, afterID, limit)
+}
+
+func (m sharedMemory) photoFacilities(ctx context.Context, sha string) ([]string, error) {
+	return m.db.photoFacilitiesQueried(ctx, sha)
+}
+
+func (m sharedMemory) roundInspections(ctx context.Context, fy int) ([]*checklist.Inspection, error) {
+	return m.db.findInspections(ctx, bson.D{{Key: "fiscal_year", Value: fy}}, options.Find().SetProjection(summaryProjection))
+}
+
+func (m sharedMemory) allVersions(ctx context.Context) ([]checklist.Version, error) {
+	return m.db.versionHeads(ctx, bson.D{}, nil)
+}
+
+func (sharedMemory) knownVersion(context.Context, string, int) (checklist.Version, bool, error) {
+	return checklist.Version{}, false, nil
+}
+
+func (sharedMemory) mayHaveOpenActions(context.Context, string) bool { return true }
+
+func (m sharedMemory) roundAssignments(ctx context.Context, fy int) ([]checklist.Assignment, error) {
+	return m.db.queryAssignments(ctx, fy)
+}
+
+func (sharedMemory) roundOpened(int, []checklist.Assignment) {}
+
+func (m sharedMemory) reportRows(ctx context.Context, fys []int) ([]reportRowDoc, error) {
+	return m.db.reportRowsQueried(ctx, fys)
+}
+
+// soleWriterMemory is the memory of the data's sole writer (the process
+// that owns the embedded server): lists, the tablets' sync, photo
+// authorization, rounds and checklist versions are read from the
+// summaries and lists it keeps between its own writes, instead of
+// queries that the embedded server answers by decoding every document
+// of a collection.
+type soleWriterMemory struct{ db *DB }
+
+func (m soleWriterMemory) listInspections(ctx context.Context, q checklist.InspectionQuery, limit int) ([]*checklist.Inspection, error) {
+	return m.db.listIndexed(ctx, q, limit)
+}
+
+func (m soleWriterMemory) changedInspections(ctx context.Context, facilities []string, since time.Time, afterID string, limit int) ([]*checklist.Inspection, bool, error) {
+	return m.db.changedIndexed(ctx, facilities, since, afterID, limit)
+}
+
+func (m soleWriterMemory) photoFacilities(ctx context.Context, sha string) ([]string, error) {
+	return m.db.photoFacilitiesIndexed(ctx, sha)
+}
+
+func (m soleWriterMemory) roundInspections(ctx context.Context, fy int) ([]*checklist.Inspection, error) {
+	return m.db.roundInspectionsIndexed(ctx, fy)
+}
+
+func (m soleWriterMemory) allVersions(ctx context.Context) ([]checklist.Version, error) {
+	return m.db.allVersionsCached(ctx)
+}
+
+func (m soleWriterMemory) knownVersion(ctx context.Context, id string, number int) (checklist.Version, bool, error) {
+	return m.db.knownVersion(ctx, id, number)
+}
+
+func (m soleWriterMemory) mayHaveOpenActions(ctx context.Context, facility string) bool {
+	return m.db.mayHaveOpenActions(ctx, facility)
+}
+
+func (m soleWriterMemory) roundAssignments(ctx context.Context, fy int) ([]checklist.Assignment, error) {
+	return m.db.roundAssignmentsCached(ctx, fy)
+}
+
+func (m soleWriterMemory) roundOpened(fy int, as []checklist.Assignment) {
+	m.db.rounds.opened(fy, as)
+}
+
+func (m soleWriterMemory) reportRows(ctx context.Context, fys []int) ([]reportRowDoc, error) {
+	return m.db.rowCache.years(ctx, m.db, fys)
+}

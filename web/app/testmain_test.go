@@ -1,0 +1,12 @@
+package app_test
+
+import (
+	"os"
+	"testing"
+
+	"tenken/storage/storagetest"
+)
+
+// TestMain stops the shared test database server and removes its folder
+// when the tests end.
+func TestMain(m *testing.M) { os.Exit(storagetest.Main(m)) }
