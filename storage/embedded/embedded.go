@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -27,6 +28,9 @@ type Server struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 }
+
+// newMu serialises ferretdb.New (see start).
+var newMu sync.Mutex
 
 // Start locks the data folder dir (see LockDataDir) and starts
 // the embedded server over the SQLite files in dir/db. addr is a TCP
@@ -74,12 +78,16 @@ func start(dir, addr string, logger *slog.Logger) (*Server, error) {
 		}
 		listener = ferretdb.ListenerConfig{Unix: addr}
 	}
+	// ferretdb.New writes a package variable of FerretDB's (its version
+	// record), so two servers started at once in one process race.
+	newMu.Lock()
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  listener,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + dbDir + "/",
 		Logger:    logger,
 	})
+	newMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("embedded database: %w", err)
 	}
