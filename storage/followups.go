@@ -13,15 +13,18 @@ import (
 	"tenken/checklist"
 )
 
-// A write, once started, finishes: an inspection write and its follow-ups
+// A write, once started, finishes: every write — of an inspection, an
+// action, a facility, a user, a checklist or a round — and its follow-ups
 // (report row, report data versions, action checks, audit copy) run on a
-// context detached from the caller's, so a client that hangs up cannot
-// leave the inspection written and its report stale. Follow-ups that fail
-// are logged and stay recorded in a pending marker, which RepairFollowUps
-// (at start-up, in the background, and periodically) completes.
+// context detached from the caller's (writeContext), so a client that
+// hangs up cannot leave the document written and its report or audit
+// trail behind. Follow-ups that fail are logged and stay recorded: an
+// inspection's in a pending marker, which RepairFollowUps completes (at
+// start-up, in the background, and periodically); any other document's
+// in its audit outbox, which its next write copies.
 
-// writeTimeout bounds one inspection write with its follow-ups once it no
-// longer depends on the caller.
+// writeTimeout bounds one write with its follow-ups once it no longer
+// depends on the caller.
 const writeTimeout = 30 * time.Second
 
 // colPending holds one marker per inspection whose follow-ups may be
@@ -92,8 +95,8 @@ func (db *DB) afterInspectionWrite(ctx context.Context, in *checklist.Inspection
 		db.audits.enqueue(e)
 		return errors.Join(errs...)
 	}
-	if !db.copyOutbox(ctx, e.doc.Outbox) {
-		errs = append(errs, errors.New("audit copy failed"))
+	if err := db.copyOutbox(ctx, e.doc.Outbox); err != nil {
+		errs = append(errs, fmt.Errorf("audit copy: %w", err))
 	} else {
 		e.outboxCopied.Store(true)
 	}
@@ -149,6 +152,30 @@ func (db *DB) followUpFailed(id string, err error) {
 		db.logger().Warn("inspection follow-ups incomplete; they are repaired later",
 			slog.String("inspection", id), slog.String("error", err.Error()))
 	}
+}
+
+// afterWrite finishes a write of a document other than an inspection
+// whose audit entry is outbox: it renews the report data versions keys,
+// then copies the entry to the trail. The write is done and acknowledged
+// whatever happens here, so failures are logged, not returned. An entry
+// not copied waits in the document's outbox, where the document's next
+// write finds it.
+func (db *DB) afterWrite(ctx context.Context, outbox *auditDoc, keys ...string) {
+	if err := db.bumpReportVersions(ctx, keys...); err != nil {
+		db.logger().Warn("report versions not renewed; reports may be stale until the next change",
+			slog.String("entry", outbox.ID), slog.String("error", err.Error()))
+	}
+	db.auditCopyFailed(outbox, db.copyOutbox(ctx, outbox))
+}
+
+// auditCopyFailed logs err, the failure to copy entry to the trail; the
+// entry waits in its document's outbox.
+func (db *DB) auditCopyFailed(entry *auditDoc, err error) {
+	if err == nil {
+		return
+	}
+	db.logger().Warn("audit entry not copied; it is copied later",
+		slog.String("entry", entry.ID), slog.String("error", err.Error()))
 }
 
 // writtenAfterUnknown re-reads inspection id after a write whose outcome
