@@ -82,9 +82,9 @@ func (db *DB) AppendAudit(ctx context.Context, e checklist.AuditEntry) (err erro
 // If the process dies between the write and the copy, the entry is not
 // lost: it waits in the document, and the next write of the same document
 // copies it before it replaces the outbox (and refuses to replace it while
-// it cannot). Until that next write the trail lacks that one entry (a
-// document never written again keeps it in its outbox, where a backup
-// still holds it).
+// it cannot). For every document but inspections, RepairOutboxes copies
+// it at the next start too, so a document never written again does not
+// keep it from the trail.
 
 // outboxOf is e as a document's audit_outbox.
 func outboxOf(e checklist.AuditEntry) *auditDoc {
@@ -94,7 +94,7 @@ func outboxOf(e checklist.AuditEntry) *auditDoc {
 
 // copyOutbox copies a document's pending audit entry to the audit
 // trail; nil means it is there. A failed copy waits in the document's
-// outbox.
+// outbox (see RepairOutboxes).
 func (db *DB) copyOutbox(ctx context.Context, d *auditDoc) error {
 	if d == nil {
 		return nil

@@ -269,3 +269,90 @@ func TestEveryWriteFinishesAfterCallerGone(t *testing.T) {
 		})
 	}
 }
+
+// TestRepairOutboxes: a process that died between a write and its
+// follow-ups leaves the audit entry in the document's outbox only, and
+// the report data version it changes as it was; the repair at the next
+// start copies the entry and renews the version, for every audited kind
+// of document but inspections (TestRepairFollowUps), and copies each
+// entry once.
+func TestRepairOutboxes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	by := actor("admin-1")
+	now := time.Now()
+
+	f, err := db.CreateFacility(ctx, checklist.Facility{Code: "REP-1", Name: checklist.FacilityName{JA: "施設", EN: "Hall"},
+		Kind: checklist.KindPublicHall, Active: true}, by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := checklist.NewAction(checklist.Action{Title: "掲示を直す", FacilityID: f.ID, ItemKey: "flyers.sorted", TargetFiscalYear: 2026}, by, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err = db.CreateAction(ctx, a, by); err != nil {
+		t.Fatal(err)
+	}
+	u, err := db.CreateUser(ctx, checklist.User{Username: "repair", Role: checklist.RoleReviewer}, "$argon2id$hash", by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, db, "repair", testContent("一"))
+	mustPublish(t, db, "repair")
+	if _, err := db.SetApplicability(ctx, checklist.Applicability{Default: "repair"}, 0, by); err != nil {
+		t.Fatal(err)
+	}
+	r, err := checklist.NewRound(2026, checklist.Date{}, checklist.Date{}, checklist.Date{}, by, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.OpenRound(ctx, r, nil, by); err != nil {
+		t.Fatal(err)
+	}
+	docs := []struct{ col, id, key string }{
+		{"facilities", f.ID, checklist.ReportVersionFacilities},
+		{"actions", a.ID, checklist.ReportVersionActions},
+		{"users", u.ID, ""},
+		{"checklists", "repair", ""},
+		{"checklist_versions", "repair:1", ""},
+		{"checklist_applicability", checklist.ApplicabilityID, ""},
+		{"rounds", "2026", checklist.ReportVersionRound(2026)},
+	}
+	if n, err := db.RepairOutboxes(ctx); err != nil || n != 0 {
+		t.Fatalf("RepairOutboxes with every entry in the trail = %d, %v; want nothing to do", n, err)
+	}
+
+	// The state a kill -9 after each write leaves behind: the entry in
+	// the outbox only, the report data versions as before the write.
+	if err := db.DeleteDocuments("audit", bson.D{}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := db.ReportVersions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.RepairOutboxes(ctx)
+	if err != nil || n != len(docs) {
+		t.Fatalf("RepairOutboxes = %d, %v; want %d copied", n, err, len(docs))
+	}
+	after, err := db.ReportVersions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		if !outboxInTrail(t, db, d.col, d.id) {
+			t.Errorf("the audit entry of %s %s is not in the trail after the repair", d.col, d.id)
+		}
+		if d.key != "" && after[d.key] == before[d.key] {
+			t.Errorf("report version %q not renewed by the repair", d.key)
+		}
+	}
+	if n, err := db.CountDocuments("audit", bson.D{}); err != nil || n != int64(len(docs)) {
+		t.Fatalf("%d audit entries (%v), want %d", n, err, len(docs))
+	}
+	if n, err := db.RepairOutboxes(ctx); err != nil || n != 0 {
+		t.Fatalf("second repair = %d, %v; want nothing to do", n, err)
+	}
+}
