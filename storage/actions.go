@@ -114,6 +114,8 @@ func actionLock(id string) string { return "action:" + id }
 // new id and returns it. by made it, for the audit trail.
 func (db *DB) CreateAction(ctx context.Context, a checklist.Action, by checklist.Actor) (_ checklist.Action, err error) {
 	defer wrap(&err, "create action")
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	if err := db.checkFacilitiesExist(ctx, []string{a.FacilityID}); err != nil {
 		return checklist.Action{}, err
 	}
@@ -127,8 +129,7 @@ func (db *DB) CreateAction(ctx context.Context, a checklist.Action, by checklist
 	if err != nil {
 		return checklist.Action{}, translate(err)
 	}
-	db.copyOutbox(ctx, doc.Outbox)
-	db.bumpReportVersions(ctx, checklist.ReportVersionActions)
+	db.afterWrite(ctx, doc.Outbox, checklist.ReportVersionActions)
 	return a, nil
 }
 
@@ -158,6 +159,8 @@ func (db *DB) findActionDoc(ctx context.Context, id string) (actionDoc, error) {
 // revision as it was writes nothing and is not audited.
 func (db *DB) UpdateAction(ctx context.Context, id string, revision int64, by checklist.Actor, change func(*checklist.Action) error) (_ checklist.Action, err error) {
 	defer wrap(&err, "update action %s", id)
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	unlock := db.locks.Lock(actionLock(id))
 	defer unlock()
 	d, err := db.findActionDoc(ctx, id)
@@ -177,7 +180,11 @@ func (db *DB) UpdateAction(ctx context.Context, id string, revision int64, by ch
 	if a.Revision == before {
 		return a, nil
 	}
-	db.copyOutbox(ctx, d.Outbox) // the previous write's entry, should a crash have kept it back
+	// The previous write's entry, should a crash have kept it back: it
+	// must be in the trail before this write replaces it.
+	if err := db.copyOutbox(ctx, d.Outbox); err != nil {
+		return checklist.Action{}, err
+	}
 	doc := toActionDoc(a)
 	doc.Outbox = outboxOf(checklist.ActionAuditEntry(&prev, a, by))
 	unlockWrite := db.writeLock()
@@ -193,8 +200,7 @@ func (db *DB) UpdateAction(ctx context.Context, id string, revision int64, by ch
 		return checklist.Action{}, &checklist.Error{Code: checklist.ERevision,
 			Message: "the action was changed at the same time; reload it", Current: cur}
 	}
-	db.copyOutbox(ctx, doc.Outbox)
-	db.bumpReportVersions(ctx, checklist.ReportVersionActions)
+	db.afterWrite(ctx, doc.Outbox, checklist.ReportVersionActions)
 	return a, nil
 }
 

@@ -81,9 +81,10 @@ func (db *DB) AppendAudit(ctx context.Context, e checklist.AuditEntry) (err erro
 // checklist:id:vN:publish|retire), so a copy made twice is stored once.
 // If the process dies between the write and the copy, the entry is not
 // lost: it waits in the document, and the next write of the same document
-// copies it before it replaces the outbox. Until that next write the
-// trail lacks that one entry (a document never written again keeps it in
-// its outbox, where a backup still holds it).
+// copies it before it replaces the outbox (and refuses to replace it while
+// it cannot). For every document but inspections, RepairOutboxes copies
+// it at the next start too, so a document never written again does not
+// keep it from the trail.
 
 // outboxOf is e as a document's audit_outbox.
 func outboxOf(e checklist.AuditEntry) *auditDoc {
@@ -92,16 +93,19 @@ func outboxOf(e checklist.AuditEntry) *auditDoc {
 }
 
 // copyOutbox copies a document's pending audit entry to the audit
-// trail and reports whether it is there. A failure is left for the next
-// write of the inspection, which copies it again.
-func (db *DB) copyOutbox(ctx context.Context, d *auditDoc) bool {
+// trail; nil means it is there. A failed copy waits in the document's
+// outbox (see RepairOutboxes).
+func (db *DB) copyOutbox(ctx context.Context, d *auditDoc) error {
 	if d == nil {
-		return true
+		return nil
 	}
 	unlock := db.writeLock()
 	_, err := db.db.Collection(colAudit).InsertOne(ctx, d)
 	unlock()
-	return err == nil || mongo.IsDuplicateKeyError(err)
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return translate(err)
+	}
+	return nil
 }
 
 // ListAudit returns audit entries newest first, and whether more follow.

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -52,7 +53,9 @@ func (c *auditCopier) enqueue(e *cachedDoc) {
 		return
 	}
 	c.mu.Unlock()
-	e.outboxCopied.Store(c.db.copyOutbox(context.Background(), e.doc.Outbox)) // after Close: now
+	err := c.db.copyOutbox(context.Background(), e.doc.Outbox) // after Close: now
+	e.outboxCopied.Store(err == nil)
+	c.db.auditCopyFailed(e.doc.Outbox, err)
 }
 
 // flush returns when every entry queued before it was copied (or its
@@ -118,7 +121,10 @@ func (c *auditCopier) copy(batch []*cachedDoc) {
 	if err != nil {
 		bwe, ok := err.(mongo.BulkWriteException)
 		if !ok || bwe.WriteConcernError != nil {
-			return // none known to be copied: the next write of each copies it
+			// None known to be copied: the next write of each copies it.
+			c.db.logger().Warn("audit entries not copied; each inspection's next write copies its own",
+				slog.Int("entries", len(batch)), slog.String("error", err.Error()))
+			return
 		}
 		for _, we := range bwe.WriteErrors {
 			if we.Code != 11000 { // stored before: copied
@@ -130,5 +136,9 @@ func (c *auditCopier) copy(batch []*cachedDoc) {
 		if !failed[i] {
 			e.outboxCopied.Store(true)
 		}
+	}
+	if len(failed) > 0 {
+		c.db.logger().Warn("audit entries not copied; each inspection's next write copies its own",
+			slog.Int("entries", len(failed)), slog.String("error", err.Error()))
 	}
 }

@@ -102,7 +102,7 @@ func (db *DB) insertVersion(ctx context.Context, v checklist.Version, entry chec
 		}
 		return err
 	}
-	db.copyOutbox(ctx, doc.Outbox)
+	db.afterWrite(ctx, doc.Outbox)
 	return nil
 }
 
@@ -193,6 +193,8 @@ func (db *DB) ListVersions(ctx context.Context, id string) (_ []checklist.Versio
 // by retired it, for the records and the audit trail.
 func (db *DB) RetireVersion(ctx context.Context, id string, number int, by checklist.Actor) (_ checklist.Version, err error) {
 	defer wrap(&err, "retire checklist %s version %d", id, number)
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	unlock := db.locks.Lock(checklistLock(id))
 	defer unlock()
 	v, err := db.ChecklistVersion(ctx, id, number)
@@ -209,7 +211,9 @@ func (db *DB) RetireVersion(ctx context.Context, id string, number int, by check
 		options.FindOne().SetProjection(bson.D{{Key: "audit_outbox", Value: 1}})).Decode(&prev); err != nil {
 		return checklist.Version{}, translate(err)
 	}
-	db.copyOutbox(ctx, prev.Outbox)
+	if err := db.copyOutbox(ctx, prev.Outbox); err != nil {
+		return checklist.Version{}, err
+	}
 	outbox := outboxOf(checklist.RetireAuditEntry(v, by))
 	filter := bson.D{{Key: "_id", Value: versionID(id, number)}, {Key: "retired", Value: false}}
 	update := bson.D{{Key: "$set", Value: bson.D{
@@ -224,7 +228,7 @@ func (db *DB) RetireVersion(ctx context.Context, id string, number int, by check
 	if res.MatchedCount == 0 {
 		return checklist.Version{}, checklist.Errorf(checklist.EConflict, "version %d is already retired", number)
 	}
-	db.copyOutbox(ctx, outbox)
+	db.afterWrite(ctx, outbox)
 	v.Content = checklist.Content{}
 	return v, nil
 }
@@ -339,6 +343,8 @@ func (db *DB) versionHeads(ctx context.Context, filter, sort bson.D) ([]checklis
 // by v.PublishedBy.
 func (db *DB) PutChecklistVersion(ctx context.Context, v checklist.Version) (err error) {
 	defer wrap(&err, "put checklist %s version %d", v.ChecklistID, v.Number)
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	if err := v.Verify(); err != nil {
 		return err
 	}
@@ -371,7 +377,7 @@ func (db *DB) PutChecklistVersion(ctx context.Context, v checklist.Version) (err
 		}
 		return nil
 	}
-	db.copyOutbox(ctx, doc.Outbox)
+	db.afterWrite(ctx, doc.Outbox)
 	return db.recordLatest(ctx, v.ChecklistID, v.Number)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -113,6 +114,8 @@ func errNoVersion(id string, number int) error {
 // by made the change, for the records and the audit trail.
 func (db *DB) CreateChecklist(ctx context.Context, id string, draft checklist.Content, by checklist.Actor) (_ checklist.ChecklistRecord, err error) {
 	defer wrap(&err, "create checklist %s", id)
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	if id == "" {
 		id = newID()
 	} else if err := checklist.ValidateChecklistID(id); err != nil {
@@ -141,7 +144,7 @@ func (db *DB) CreateChecklist(ctx context.Context, id string, draft checklist.Co
 		}
 		return checklist.ChecklistRecord{}, err
 	}
-	db.copyOutbox(ctx, doc.Outbox)
+	db.afterWrite(ctx, doc.Outbox)
 	return doc.record(), nil
 }
 
@@ -196,6 +199,8 @@ func (db *DB) ListChecklists(ctx context.Context) (_ []checklist.ChecklistRecord
 // by made the change, for the records and the audit trail.
 func (db *DB) ReplaceDraft(ctx context.Context, id string, revision int, draft checklist.Content, by checklist.Actor) (_ checklist.ChecklistRecord, err error) {
 	defer wrap(&err, "replace draft of checklist %s", id)
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	if err := draft.ValidateDraft(); err != nil {
 		return checklist.ChecklistRecord{}, err
 	}
@@ -213,7 +218,11 @@ func (db *DB) ReplaceDraft(ctx context.Context, id string, revision int, draft c
 	next := cur
 	next.Title, next.Draft, next.Revision, next.UpdatedAt, next.UpdatedBy = draft.Title, draft.Clone(), revision+1, now, by.UserID
 	outbox := outboxOf(checklist.DraftAuditEntry(&cur, next, by))
-	db.copyOutbox(ctx, doc.Outbox) // the previous write's entry, should a crash have kept it back
+	// The previous write's entry, should a crash have kept it back: it
+	// must be in the trail before this write replaces it.
+	if err := db.copyOutbox(ctx, doc.Outbox); err != nil {
+		return checklist.ChecklistRecord{}, err
+	}
 	update := bson.D{{Key: "$set", Value: bson.D{
 		{Key: "title", Value: newTextDoc(draft.Title)},
 		{Key: "draft", Value: newContentDoc(draft)},
@@ -236,7 +245,7 @@ func (db *DB) ReplaceDraft(ctx context.Context, id string, revision int, draft c
 		}
 		return checklist.ChecklistRecord{}, staleDraft(cur, revision)
 	}
-	db.copyOutbox(ctx, outbox)
+	db.afterWrite(ctx, outbox)
 	return next, nil
 }
 
@@ -260,6 +269,8 @@ func staleDraft(cur checklist.ChecklistRecord, revision int) error {
 // published), so a publish is audited once, however often it is tried.
 func (db *DB) Publish(ctx context.Context, id string, revision, number int, by checklist.Actor) (_ checklist.Version, err error) {
 	defer wrap(&err, "publish checklist %s", id)
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	unlock := db.locks.Lock(checklistLock(id))
 	defer unlock()
 	rec, err := db.FindChecklist(ctx, id)
@@ -301,7 +312,10 @@ func (db *DB) Publish(ctx context.Context, id string, revision, number int, by c
 	}
 	// Should this fail, the version is stored and counts all the same
 	// (latestVersionNumber); the next publish repairs the record.
-	_ = db.recordLatest(ctx, id, v.Number)
+	if err := db.recordLatest(ctx, id, v.Number); err != nil {
+		db.logger().Warn("latest version not recorded; the next publish records it",
+			slog.String("checklist", id), slog.Int("version", v.Number), slog.String("error", err.Error()))
+	}
 	return v, nil
 }
 
@@ -348,6 +362,8 @@ func (db *DB) findApplicabilityDoc(ctx context.Context) (applicabilityDoc, error
 // by made the change, for the records and the audit trail.
 func (db *DB) SetApplicability(ctx context.Context, a checklist.Applicability, revision int, by checklist.Actor) (_ checklist.Applicability, err error) {
 	defer wrap(&err, "set applicability")
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	if err := a.Validate(); err != nil {
 		return checklist.Applicability{}, err
 	}
@@ -372,7 +388,11 @@ func (db *DB) SetApplicability(ctx context.Context, a checklist.Applicability, r
 		}
 	}
 	doc.Outbox = outboxOf(checklist.ApplicabilityAuditEntry(cur, doc.applicability(), by))
-	db.copyOutbox(ctx, prev.Outbox) // the previous write's entry, should a crash have kept it back
+	// The previous write's entry, should a crash have kept it back: it
+	// must be in the trail before this write replaces it.
+	if err := db.copyOutbox(ctx, prev.Outbox); err != nil {
+		return checklist.Applicability{}, err
+	}
 	col := db.db.Collection(colApplicability)
 	if revision == 0 {
 		// The first write creates the document: of two racing creators
@@ -380,7 +400,7 @@ func (db *DB) SetApplicability(ctx context.Context, a checklist.Applicability, r
 		if _, err := col.InsertOne(ctx, doc); err != nil {
 			return checklist.Applicability{}, db.applicabilityConflict(ctx, revision, translate(err))
 		}
-		db.copyOutbox(ctx, doc.Outbox)
+		db.afterWrite(ctx, doc.Outbox)
 		return doc.applicability(), nil
 	}
 	res, err := col.ReplaceOne(ctx, bson.D{{Key: "_id", Value: applicabilityID}, {Key: "revision", Value: revision}}, doc)
@@ -390,7 +410,7 @@ func (db *DB) SetApplicability(ctx context.Context, a checklist.Applicability, r
 	if res.MatchedCount == 0 {
 		return checklist.Applicability{}, db.applicabilityConflict(ctx, revision, nil)
 	}
-	db.copyOutbox(ctx, doc.Outbox)
+	db.afterWrite(ctx, doc.Outbox)
 	return doc.applicability(), nil
 }
 

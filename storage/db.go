@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -68,6 +69,9 @@ type DB struct {
 
 	// log receives follow-up failures and repairs (SetLogger).
 	log *slog.Logger
+	// outboxesDirty says an audit copy or its write's report versions
+	// failed since the last RepairOutboxes (followups.go).
+	outboxesDirty atomic.Bool
 	// rounds caches the assignments of rounds for the sole writer (rounds.go).
 	rounds roundCache
 	// background counts the goroutines Close waits for (schema.go).

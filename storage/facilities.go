@@ -55,6 +55,8 @@ func newFacilityDoc(f checklist.Facility) facilityDoc {
 // is EConflict. by made the change, for the audit trail.
 func (db *DB) CreateFacility(ctx context.Context, f checklist.Facility, by checklist.Actor) (_ checklist.Facility, err error) {
 	defer wrap(&err, "create facility %s", f.Code)
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	f.Normalize()
 	if err := f.Validate(); err != nil {
 		return checklist.Facility{}, err
@@ -66,8 +68,7 @@ func (db *DB) CreateFacility(ctx context.Context, f checklist.Facility, by check
 	if _, err := db.db.Collection(colFacilities).InsertOne(ctx, doc); err != nil {
 		return checklist.Facility{}, codeTaken(f.Code, translate(err))
 	}
-	db.copyOutbox(ctx, doc.Outbox)
-	db.bumpReportVersions(ctx, checklist.ReportVersionFacilities)
+	db.afterWrite(ctx, doc.Outbox, checklist.ReportVersionFacilities)
 	return f, nil
 }
 
@@ -157,6 +158,8 @@ func (db *DB) ListFacilities(ctx context.Context, q checklist.FacilityQuery) (_ 
 // a taken code is EConflict. by made the change, for the audit trail.
 func (db *DB) UpdateFacility(ctx context.Context, id string, revision int, by checklist.Actor, change func(checklist.Facility) (checklist.Facility, error)) (_ checklist.Facility, err error) {
 	defer wrap(&err, "update facility %s", id)
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	unlock := db.locks.Lock(colFacilities + "/" + id)
 	defer unlock()
 	d, err := db.findFacilityDoc(ctx, bson.D{{Key: "_id", Value: id}})
@@ -177,7 +180,11 @@ func (db *DB) UpdateFacility(ctx context.Context, id string, revision int, by ch
 	}
 	next.ID, next.CreatedAt = cur.ID, cur.CreatedAt
 	next.Revision, next.UpdatedAt = cur.Revision+1, db.now()
-	db.copyOutbox(ctx, d.Outbox) // the previous write's entry, should a crash have kept it back
+	// The previous write's entry, should a crash have kept it back: it
+	// must be in the trail before this write replaces it.
+	if err := db.copyOutbox(ctx, d.Outbox); err != nil {
+		return checklist.Facility{}, err
+	}
 	doc := newFacilityDoc(next)
 	doc.Outbox = outboxOf(checklist.FacilityAuditEntry(&cur, next, by))
 	res, err := db.db.Collection(colFacilities).ReplaceOne(ctx,
@@ -188,8 +195,7 @@ func (db *DB) UpdateFacility(ctx context.Context, id string, revision int, by ch
 	if res.MatchedCount == 0 {
 		return checklist.Facility{}, checklist.Errorf(checklist.ERevision, "the facility was changed at the same time; reload and retry")
 	}
-	db.copyOutbox(ctx, doc.Outbox)
-	db.bumpReportVersions(ctx, checklist.ReportVersionFacilities)
+	db.afterWrite(ctx, doc.Outbox, checklist.ReportVersionFacilities)
 	return next, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -13,15 +14,18 @@ import (
 	"tenken/checklist"
 )
 
-// A write, once started, finishes: an inspection write and its follow-ups
+// A write, once started, finishes: every write — of an inspection, an
+// action, a facility, a user, a checklist or a round — and its follow-ups
 // (report row, report data versions, action checks, audit copy) run on a
-// context detached from the caller's, so a client that hangs up cannot
-// leave the inspection written and its report stale. Follow-ups that fail
-// are logged and stay recorded in a pending marker, which RepairFollowUps
-// (at start-up, in the background, and periodically) completes.
+// context detached from the caller's (writeContext), so a client that
+// hangs up cannot leave the document written and its report or audit
+// trail behind. Follow-ups that fail are logged and stay recorded: an
+// inspection's in a pending marker, which RepairFollowUps completes; any
+// other document's in its audit outbox, which RepairOutboxes completes
+// (both at start-up, in the background, and periodically).
 
-// writeTimeout bounds one inspection write with its follow-ups once it no
-// longer depends on the caller.
+// writeTimeout bounds one write with its follow-ups once it no longer
+// depends on the caller.
 const writeTimeout = 30 * time.Second
 
 // colPending holds one marker per inspection whose follow-ups may be
@@ -92,8 +96,8 @@ func (db *DB) afterInspectionWrite(ctx context.Context, in *checklist.Inspection
 		db.audits.enqueue(e)
 		return errors.Join(errs...)
 	}
-	if !db.copyOutbox(ctx, e.doc.Outbox) {
-		errs = append(errs, errors.New("audit copy failed"))
+	if err := db.copyOutbox(ctx, e.doc.Outbox); err != nil {
+		errs = append(errs, fmt.Errorf("audit copy: %w", err))
 	} else {
 		e.outboxCopied.Store(true)
 	}
@@ -149,6 +153,115 @@ func (db *DB) followUpFailed(id string, err error) {
 		db.logger().Warn("inspection follow-ups incomplete; they are repaired later",
 			slog.String("inspection", id), slog.String("error", err.Error()))
 	}
+}
+
+// afterWrite finishes a write of a document other than an inspection
+// whose audit entry is outbox: it renews the report data versions keys,
+// then copies the entry to the trail. The write is done and acknowledged
+// whatever happens here, so failures are logged, not returned. A failure
+// leaves the entry uncopied in the document's outbox, which marks the
+// write's follow-ups as unfinished: RepairOutboxes renews the keys and
+// copies it.
+func (db *DB) afterWrite(ctx context.Context, outbox *auditDoc, keys ...string) {
+	if err := db.bumpReportVersions(ctx, keys...); err != nil {
+		db.outboxesDirty.Store(true)
+		db.logger().Warn("report versions not renewed; they are repaired later",
+			slog.String("entry", outbox.ID), slog.String("error", err.Error()))
+		return
+	}
+	db.auditCopyFailed(outbox, db.copyOutbox(ctx, outbox))
+}
+
+// auditCopyFailed logs err, the failure to copy entry to the trail; the
+// entry waits in its document's outbox.
+func (db *DB) auditCopyFailed(entry *auditDoc, err error) {
+	if err == nil {
+		return
+	}
+	db.outboxesDirty.Store(true)
+	db.logger().Warn("audit entry not copied; it is copied later",
+		slog.String("entry", entry.ID), slog.String("error", err.Error()))
+}
+
+// outboxes are the collections whose documents keep the audit entry of
+// their last write in audit_outbox, besides inspections (see
+// RepairOutboxes), with the report data versions a write of one renews.
+var outboxes = []struct {
+	col  string
+	keys func(id string) []string
+}{
+	{colActions, func(string) []string { return []string{checklist.ReportVersionActions} }},
+	{colFacilities, func(string) []string { return []string{checklist.ReportVersionFacilities} }},
+	{colRounds, func(id string) []string {
+		fy, _ := strconv.Atoi(id) // a round's id is its fiscal year
+		return []string{checklist.ReportVersionRound(fy)}
+	}},
+	{colUsers, nil},
+	{colChecklists, nil},
+	{colChecklistVersions, nil},
+	{colApplicability, nil},
+}
+
+// RepairOutboxes finishes the writes of actions, facilities, users,
+// checklists, checklist versions, the applicability and rounds whose
+// audit entry is not in the trail — left by a crash, or by a database
+// that failed after the write: it renews their report data versions and
+// copies the entry. It returns how many entries it copied. It reads each
+// document's outbox and looks its entry up in the trail by id (about
+// 3 s for 8,000 documents on the embedded server, in the background);
+// these collections hold thousands of documents at most. Inspections are left
+// out: there are many, and their follow-ups that matter have pending
+// markers (RepairFollowUps).
+func (db *DB) RepairOutboxes(ctx context.Context) (copied int, err error) {
+	defer wrap(&err, "repair audit outboxes")
+	db.outboxesDirty.Store(false) // a failure from now on calls for another pass
+	var errs []error
+	for _, o := range outboxes {
+		n, err := db.repairOutboxes(ctx, o.col, o.keys)
+		copied += n
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", o.col, err))
+		}
+	}
+	if len(errs) > 0 {
+		db.outboxesDirty.Store(true)
+	}
+	return copied, errors.Join(errs...)
+}
+
+func (db *DB) repairOutboxes(ctx context.Context, col string, keys func(string) []string) (copied int, err error) {
+	var docs []struct {
+		ID     string    `bson:"_id"`
+		Outbox *auditDoc `bson:"audit_outbox"`
+	}
+	filter := bson.D{{Key: "audit_outbox", Value: bson.D{{Key: "$exists", Value: true}}}}
+	if err := db.findAll(ctx, col, filter, options.Find().SetProjection(bson.D{{Key: "audit_outbox", Value: 1}}), &docs); err != nil {
+		return 0, err
+	}
+	for _, d := range docs {
+		if d.Outbox == nil {
+			continue
+		}
+		// One lookup by _id each: the embedded server answers it from
+		// the key, where an $in reads the whole trail.
+		err := db.db.Collection(colAudit).FindOne(ctx, bson.D{{Key: "_id", Value: d.Outbox.ID}},
+			options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+		if err = translate(err); err == nil {
+			continue
+		} else if !errors.Is(err, checklist.ENotFound) {
+			return copied, err
+		}
+		if keys != nil {
+			if err := db.bumpReportVersions(ctx, keys(d.ID)...); err != nil {
+				return copied, err
+			}
+		}
+		if err := db.copyOutbox(ctx, d.Outbox); err != nil {
+			return copied, err
+		}
+		copied++
+	}
+	return copied, nil
 }
 
 // writtenAfterUnknown re-reads inspection id after a write whose outcome
@@ -208,22 +321,32 @@ func (db *DB) repairOne(ctx context.Context, m pendingDoc) error {
 	return db.afterInspectionWrite(ctx, in, &cachedDoc{doc: d}, m.FiscalYear, true, m.Token)
 }
 
-// RunFollowUpRepairs repairs pending follow-ups now and then every
-// interval until ctx is done, logging what it repaired. serve runs it in
-// the background, so start-up never waits for it.
+// RunFollowUpRepairs repairs pending follow-ups and audit outboxes now,
+// then every interval until ctx is done, logging what it repaired. After
+// the first pass outboxes are read again only when a write's follow-ups
+// failed since. serve runs it in the background, so start-up never waits
+// for it.
 func (db *DB) RunFollowUpRepairs(ctx context.Context, interval time.Duration) {
-	for {
+	for first := true; ; first = false {
 		n, err := db.RepairFollowUps(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			db.logger().Warn("follow-up repair", slog.Int("repaired", n), slog.String("error", err.Error()))
-		case n > 0:
-			db.logger().Info("follow-up repair", slog.Int("repaired", n))
+		db.logRepair(ctx, "follow-up repair", n, err)
+		if first || db.outboxesDirty.Load() {
+			n, err := db.RepairOutboxes(ctx)
+			db.logRepair(ctx, "audit outbox repair", n, err)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(interval):
 		}
+	}
+}
+
+func (db *DB) logRepair(ctx context.Context, what string, n int, err error) {
+	switch {
+	case err != nil && ctx.Err() == nil:
+		db.logger().Warn(what, slog.Int("repaired", n), slog.String("error", err.Error()))
+	case n > 0:
+		db.logger().Info(what, slog.Int("repaired", n))
 	}
 }

@@ -329,7 +329,7 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 	if err != nil {
 		return nil, false, err
 	}
-	db.copyOutbox(ctx, stored.Outbox)
+	db.auditCopyFailed(stored.Outbox, db.copyOutbox(ctx, stored.Outbox))
 	if !existing.SameCreation(in) {
 		return nil, false, &checklist.Error{Code: checklist.EConflict,
 			Message: "an inspection with this id already exists with a different facility, checklist version or date",
@@ -426,7 +426,10 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 			return checklist.InspectionWrite{}, err
 		}
 		if !stored.outboxCopied.Load() { // not yet, or lost in a crash
-			db.copyOutbox(ctx, stored.doc.Outbox)
+			// It must be in the trail before this write replaces it.
+			if err := db.copyOutbox(ctx, stored.doc.Outbox); err != nil {
+				return checklist.InspectionWrite{}, err
+			}
 		}
 		if _, ok, err := in.WasApplied(req); err != nil {
 			return checklist.InspectionWrite{}, err

@@ -149,6 +149,5 @@ func (db *DB) rebuildReportRows(ctx context.Context) error {
 	for k := range years {
 		keys = append(keys, k)
 	}
-	db.bumpReportVersions(ctx, keys...)
-	return nil
+	return db.bumpReportVersions(ctx, keys...) // a failure is retried: rowsBuiltKey marks the rebuild done
 }

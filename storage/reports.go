@@ -402,6 +402,5 @@ func (db *DB) InsertInspections(ctx context.Context, ins []*checklist.Inspection
 	for fy := range years {
 		keys = append(keys, checklist.ReportVersionYear(fy))
 	}
-	db.bumpReportVersions(ctx, keys...)
-	return nil
+	return db.bumpReportVersions(ctx, keys...)
 }

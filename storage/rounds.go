@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
@@ -121,6 +122,8 @@ func (db *DB) roundLock(fy int) func() { return db.locks.Lock(colRounds + "/" + 
 // between two openings. The audit trail gets one entry for the opening.
 func (db *DB) OpenRound(ctx context.Context, r checklist.Round, as []checklist.Assignment, by checklist.Actor) (err error) {
 	defer wrap(&err, "open round %d", r.FiscalYear)
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	if err := r.Validate(); err != nil {
 		return err
 	}
@@ -146,8 +149,7 @@ func (db *DB) OpenRound(ctx context.Context, r checklist.Round, as []checklist.A
 		}
 		return err
 	}
-	db.copyOutbox(ctx, doc.Outbox)
-	db.bumpReportVersions(ctx, checklist.ReportVersionRound(r.FiscalYear))
+	db.afterWrite(ctx, doc.Outbox, checklist.ReportVersionRound(r.FiscalYear))
 	if clean {
 		db.memory.roundOpened(r.FiscalYear, as)
 	}
@@ -231,6 +233,8 @@ func (db *DB) ListRounds(ctx context.Context) (_ []checklist.Round, err error) {
 // A stale revision is ERevision carrying the current round.
 func (db *DB) UpdateRound(ctx context.Context, fy int, revision int64, by checklist.Actor, change func(checklist.Round) (checklist.Round, error)) (_ checklist.Round, err error) {
 	defer wrap(&err, "update round %d", fy)
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	unlock := db.roundLock(fy)
 	defer unlock()
 	var d roundDoc
@@ -252,7 +256,9 @@ func (db *DB) UpdateRound(ctx context.Context, fy int, revision int64, by checkl
 	if next.Revision == cur.Revision {
 		return cur, nil // nothing changed
 	}
-	db.copyOutbox(ctx, d.Outbox)
+	if err := db.copyOutbox(ctx, d.Outbox); err != nil { // the previous write's entry, should a crash have kept it back
+		return checklist.Round{}, err
+	}
 	doc := toRoundDoc(next)
 	doc.Outbox = outboxOf(checklist.RoundAuditEntry(&cur, next, by, 0))
 	u := db.writeLock()
@@ -264,8 +270,7 @@ func (db *DB) UpdateRound(ctx context.Context, fy int, revision int64, by checkl
 	if res.MatchedCount == 0 {
 		return checklist.Round{}, checklist.Errorf(checklist.ERevision, "the round was changed at the same time; reload and retry")
 	}
-	db.copyOutbox(ctx, doc.Outbox)
-	db.bumpReportVersions(ctx, checklist.ReportVersionRound(fy))
+	db.afterWrite(ctx, doc.Outbox, checklist.ReportVersionRound(fy))
 	return next, nil
 }
 
@@ -370,6 +375,8 @@ func (db *DB) queryAssignments(ctx context.Context, fy int) ([]checklist.Assignm
 // a retry adds none). It returns what was written.
 func (db *DB) ChangeAssignments(ctx context.Context, fy int, by checklist.Actor, change func(r checklist.Round, current []checklist.Assignment) ([]checklist.Assignment, error)) (_ []checklist.Assignment, err error) {
 	defer wrap(&err, "change assignments of round %d", fy)
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	unlock := db.roundLock(fy)
 	defer unlock()
 	r, err := db.FindRound(ctx, fy)
@@ -410,7 +417,12 @@ func (db *DB) ChangeAssignments(ctx context.Context, fy int, by checklist.Actor,
 	res, err := db.db.Collection(colAssignments).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
 	u()
 	db.rounds.changed(fy)
-	defer db.bumpReportVersions(ctx, checklist.ReportVersionRound(fy))
+	defer func() { // written in part or whole: reports must see it
+		if err := db.bumpReportVersions(ctx, checklist.ReportVersionRound(fy)); err != nil {
+			db.logger().Warn("report versions not renewed after an assignment change; the round's next change renews them",
+				slog.Int("fiscal_year", fy), slog.String("error", err.Error()))
+		}
+	}()
 	if err != nil {
 		return nil, translate(err)
 	}

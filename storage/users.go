@@ -75,6 +75,8 @@ func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Millisecond)
 // the audit trail.
 func (db *DB) CreateUser(ctx context.Context, u checklist.User, passwordHash string, by checklist.Actor) (_ checklist.User, err error) {
 	defer wrap(&err, "create user %s", u.Username)
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	u.Normalize()
 	if err := u.Validate(); err != nil {
 		return checklist.User{}, err
@@ -92,7 +94,7 @@ func (db *DB) CreateUser(ctx context.Context, u checklist.User, passwordHash str
 	if _, err := db.db.Collection(colUsers).InsertOne(ctx, doc); err != nil {
 		return checklist.User{}, usernameTaken(u.Username, translate(err))
 	}
-	db.copyOutbox(ctx, doc.Outbox)
+	db.afterWrite(ctx, doc.Outbox)
 	return u, nil
 }
 
@@ -168,6 +170,8 @@ func (db *DB) ListUsers(ctx context.Context, q checklist.UserQuery) (_ checklist
 // every session of the user.
 func (db *DB) UpdateUser(ctx context.Context, id string, revision int, by checklist.Actor, change func(checklist.User) (checklist.User, error)) (_ checklist.User, err error) {
 	defer wrap(&err, "update user %s", id)
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	unlock := db.locks.Lock(colUsers + "/" + id)
 	defer unlock()
 	d, err := db.findUserDoc(ctx, bson.D{{Key: "_id", Value: id}})
@@ -208,6 +212,8 @@ func (db *DB) UpdateUser(ctx context.Context, id string, revision int, by checkl
 // what it is.
 func (db *DB) SetPassword(ctx context.Context, id, passwordHash string, by checklist.Actor) (err error) {
 	defer wrap(&err, "set password of user %s", id)
+	ctx, cancel := writeContext(ctx) // once started, it finishes
+	defer cancel()
 	if passwordHash == "" {
 		return errors.New("set password: no password hash")
 	}
@@ -230,7 +236,9 @@ func (db *DB) SetPassword(ctx context.Context, id, passwordHash string, by check
 // entry in its outbox, and copies entry to the audit trail. prev's own
 // outbox is copied first: it may be an entry a crash kept from the trail.
 func (db *DB) replaceUser(ctx context.Context, prev userDoc, u checklist.User, hash string, pwChanged time.Time, entry checklist.AuditEntry) error {
-	db.copyOutbox(ctx, prev.Outbox)
+	if err := db.copyOutbox(ctx, prev.Outbox); err != nil {
+		return err
+	}
 	doc := newUserDoc(u, hash, pwChanged)
 	doc.Outbox = outboxOf(entry)
 	res, err := db.db.Collection(colUsers).ReplaceOne(ctx,
@@ -241,7 +249,7 @@ func (db *DB) replaceUser(ctx context.Context, prev userDoc, u checklist.User, h
 	if res.MatchedCount == 0 {
 		return checklist.Errorf(checklist.ERevision, "the user was changed at the same time; reload and retry")
 	}
-	db.copyOutbox(ctx, doc.Outbox)
+	db.afterWrite(ctx, doc.Outbox)
 	return nil
 }
 
