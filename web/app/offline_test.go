@@ -42,6 +42,7 @@ func TestAppOfflineInspection(t *testing.T) {
 	signIn(t, ctx, e, "inspector1")
 	checkTodo(t, ctx, e, late, soon)
 	browsertest.CheckAccessible(t, ctx)
+	screenshot(t, ctx, "app-home")
 
 	// The network goes, and so does the server.
 	setOffline(t, ctx, true)
