@@ -44,7 +44,8 @@ type appEnv struct {
 	handler  http.Handler
 	addr     string
 	srv      *http.Server
-	facility string
+	facility string // the inspector's first facility
+	second   string // and second
 
 	dropSave   atomic.Bool // the next save is applied but its response lost
 	refuseSave atomic.Bool // the next save is refused with a 422 and not applied
@@ -72,9 +73,15 @@ func newAppEnv(t *testing.T) *appEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f2, err := db.CreateFacility(ctx, checklist.Facility{Code: "APP-2",
+		Name: checklist.FacilityName{JA: "多摩労働相談センター", EN: "Tama Labour Consultation Center"}, Kind: checklist.KindPublicHall, Active: true}, checklist.SystemActor)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, u := range []checklist.User{
-		{Username: "inspector1", Role: checklist.RoleInspector, FacilityIDs: []string{f.ID}},
+		{Username: "inspector1", Role: checklist.RoleInspector, FacilityIDs: []string{f.ID, f2.ID}},
 		{Username: "reviewer1", Role: checklist.RoleReviewer},
+		{Username: "admin1", Role: checklist.RoleAdmin},
 	} {
 		if _, err := auth.CreateUser(ctx, db, u, password, checklist.SystemActor); err != nil {
 			t.Fatal(err)
@@ -90,7 +97,7 @@ func newAppEnv(t *testing.T) *appEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &appEnv{t: t, db: db, handler: s.Handler(), addr: "127.0.0.1:0", facility: f.ID,
+	e := &appEnv{t: t, db: db, handler: s.Handler(), addr: "127.0.0.1:0", facility: f.ID, second: f2.ID,
 		applied: map[string]int{}, refused: map[int]int{}, tokens: map[string]cachedToken{}}
 	e.start()
 	t.Cleanup(e.stop)
@@ -218,6 +225,23 @@ func (e *appEnv) token(username string) string {
 	e.tokens[username] = cachedToken{tk.AccessToken, time.Now()}
 	e.mu.Unlock()
 	return tk.AccessToken
+}
+
+// openRound opens the round of the current fiscal year with a due date
+// per facility (the others due on its last day) and returns the year.
+func (e *appEnv) openRound(due map[string]checklist.Date) int {
+	e.t.Helper()
+	fy := checklist.FiscalYear(time.Now())
+	var as []map[string]any
+	for id, d := range due {
+		as = append(as, map[string]any{"facility_id": id, "due_date": d.String()})
+	}
+	if st := e.call("POST", "/v1/rounds", e.token("admin1"), map[string]any{"fiscal_year": fy,
+		"interim_date": checklist.DefaultInterim(fy).String(), "final_date": checklist.DefaultFinal(fy).String(),
+		"default_due_date": fmt.Sprintf("%d-03-31", fy+1), "assignments": as}, nil); st != http.StatusCreated {
+		e.t.Fatalf("open round %d: %d", fy, st)
+	}
+	return fy
 }
 
 type cachedToken struct {

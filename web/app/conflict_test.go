@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,10 @@ func TestAppConflict(t *testing.T) {
 		t.Errorf("sign-out warning = %q", msg)
 	}
 	browsertest.CheckAccessible(t, two)
+	const dataCached = `caches.has('tenken-data').then(async (has) => has && (await (await caches.open('tenken-data')).keys()).length > 0)`
+	if !eval[bool](t, two, dataCached) {
+		t.Fatal("no checklist version in the data cache before sign-out")
+	}
 	do(t, two, chromedp.Click(chromedp.ID("signout-confirm")), chromedp.WaitVisible(chromedp.ID("username")))
 	left := eval[int](t, two, `(async () => {
 	  const db = await new Promise((r) => { const q = indexedDB.open('tenken'); q.onsuccess = () => r(q.result); });
@@ -96,8 +101,12 @@ func TestAppConflict(t *testing.T) {
 	if left != 0 {
 		t.Errorf("%d records left on the device after sign-out", left)
 	}
+	if caches := eval[[]string](t, two, `caches.keys()`); slices.Contains(caches, "tenken-data") {
+		t.Errorf("the checklist data cache is still there after sign-out: %q", caches)
+	}
 
 	// English on request.
 	do(t, two, chromedp.Click(chromedp.ID("lang")))
 	waitFor(t, two, "the English sign-in", `document.querySelector('form.login h2')?.textContent === 'Sign in' && document.documentElement.lang === 'en'`, 10*time.Second)
+	browsertest.CheckAccessible(t, two)
 }

@@ -22,7 +22,8 @@ const STRINGS = {
     signOutWarn: '未送信の変更が {n} 件あります。サインアウトするとこの端末から削除されます。続けますか？',
     signOutConfirm: 'サインアウトして端末のデータを消去', cancel: 'キャンセル', sessionExpired: 'セッションの有効期限が切れました。パスワードを入力してください（下書きは保持されています）',
     unanswered: '未回答', answeredOf: '{a}/{t}', notAnswered: '（未回答）', lang: 'English', sync: '同期',
-    guidance: '確認方法', date: '点検日', nothingYet: 'まだ点検はありません', removePhoto: '写真を外す',
+    guidance: '確認方法', date: '点検日', todo: '今年度の点検予定', due: '期限', overdue: '期限超過',
+    status_not_started: '未着手', nothingYet: 'まだ点検はありません', removePhoto: '写真を外す',
   },
   en: {
     app: 'Facility inspection', signIn: 'Sign in', username: 'User name', password: 'Password',
@@ -42,7 +43,8 @@ const STRINGS = {
     signOutWarn: '{n} changes have not been sent. Signing out deletes them from this device. Continue?',
     signOutConfirm: 'Sign out and wipe this device', cancel: 'Cancel', sessionExpired: 'Your session expired. Enter your password (drafts are kept).',
     unanswered: 'Unanswered', answeredOf: '{a}/{t}', notAnswered: '(not answered)', lang: '日本語', sync: 'Sync',
-    guidance: 'How to check', date: 'Date', nothingYet: 'No inspections yet', removePhoto: 'Remove photo',
+    guidance: 'How to check', date: 'Date', todo: 'To do this year', due: 'Due', overdue: 'Overdue',
+    status_not_started: 'Not started', nothingYet: 'No inspections yet', removePhoto: 'Remove photo',
   },
 };
 

@@ -134,15 +134,69 @@ async function renderHome() {
       h('span', { class: 'grow' }, `${facName(r.facility_id)} · ${r.inspection_date}`),
       Object.keys(r.conflicts).length ? h('span', { class: 'pill off' }, t('conflictsBanner', { n: Object.keys(r.conflicts).length })) : null,
       h('span', { class: `pill st-${r.status}` }, t(`status_${r.status}`)))));
-  /** @type {any[]} */
-  const assignments = (await idb.get('kv', 'assignments')) || [];
+  const todo = await assignmentList(/** @type {any} */ (manifest), recs, facName);
   main.replaceChildren(
+    todo,
     h('section', { class: 'card' }, h('h2', {}, t('facilities')), h('ul', { class: 'list' }, fac)),
-    assignments.length ? h('section', { class: 'card' }, h('h2', {}, 'Assignments'),
-      h('ul', { class: 'list' }, assignments.map((a) => h('li', {}, JSON.stringify(a))))) : '',
     h('section', { class: 'card' }, h('h2', {}, t('inspections')),
       list.length ? h('ul', { class: 'list' }, list) : h('p', {}, t('nothingYet'))));
   if (store.state.needLogin) renderRelogin();
+}
+
+/** How far an inspection has come, as the server ranks assignments. */
+const PROGRESS_RANK = /** @type {Record<string, number>} */ ({ not_started: 0, draft: 1, returned: 2, submitted: 3, approved: 4 });
+
+/**
+ * The inspector's assignments of the year ("to do this year", issue 14),
+ * earliest due date first as the sync sends them, or nothing when there
+ * are none. Each shows its facility, due date and how far it has come,
+ * counting inspections on this device the server has not seen yet, and
+ * overdue once its due date has passed in Tokyo unless approved. Tapping
+ * one opens the facility's latest inspection of that fiscal year on this
+ * device, or starts one.
+ * @param {{facilities?: Record<string, {checklist_id: string, version: number} | null>}} manifest
+ * @param {Rec[]} recs newest first
+ * @param {(id: string) => string} facName
+ */
+async function assignmentList(manifest, recs, facName) {
+  /** @type {{fiscal_year: number, facility: {id: string, name?: any}, due_date: string, progress: string, overdue: boolean}[]} */
+  const assignments = (await idb.get('kv', 'assignments')) || [];
+  if (!assignments.length) return '';
+  const today = store.today();
+  const rows = assignments.map((a) => {
+    const id = a.facility.id;
+    const inYear = recs.filter((r) => r.facility_id === id &&
+      r.inspection_date >= `${a.fiscal_year}-04-01` && r.inspection_date <= `${a.fiscal_year + 1}-03-31`);
+    let progress = a.progress in PROGRESS_RANK ? a.progress : 'not_started';
+    for (const r of inYear) if ((PROGRESS_RANK[r.status] ?? -1) > PROGRESS_RANK[progress]) progress = r.status;
+    const overdue = progress !== 'approved' && (a.overdue || a.due_date < today);
+    const entry = manifest.facilities && manifest.facilities[id];
+    const open = inYear[0]
+      ? () => go(`#/i/${inYear[0].id}`)
+      : entry ? async (/** @type {Event} */ ev) => {
+        /** @type {HTMLButtonElement} */ (ev.currentTarget).disabled = true; // one tap, one inspection
+        go(`#/i/${(await store.startInspection(id, entry)).id}`);
+      } : null;
+    const name = a.facility.name ? text(a.facility.name) : facName(id);
+    const kids = [
+      h('span', { class: 'grow name' }, name),
+      h('span', { class: 'due' }, `${t('due')} `, h('time', { datetime: a.due_date }, longDate(a.due_date))),
+      h('span', { class: `pill st-${progress}` }, t(`status_${progress}`)),
+      overdue ? h('span', { class: 'pill st-overdue' }, t('overdue')) : null,
+    ];
+    const attrs = { class: `row assign${overdue ? ' overdue' : ''}`, 'data-assignment': id, 'data-due': a.due_date, 'data-progress': progress };
+    return h('li', {}, open ? h('button', { type: 'button', ...attrs, onclick: open }, kids) : h('div', attrs, kids));
+  });
+  return h('section', { class: 'card', id: 'todo', 'aria-labelledby': 'todo-h' },
+    h('h2', { id: 'todo-h' }, t('todo')), h('ul', { class: 'list' }, rows));
+}
+
+/** A date (YYYY-MM-DD) written out in the interface's language. @param {string} d */
+function longDate(d) {
+  const at = new Date(`${d}T00:00:00Z`);
+  if (Number.isNaN(at.getTime())) return d;
+  return new Intl.DateTimeFormat(getLang() === 'en' ? 'en-GB' : 'ja-JP',
+    { timeZone: 'UTC', year: 'numeric', month: 'long', day: 'numeric', weekday: 'short' }).format(at);
 }
 
 // ---- the checklist

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
 	_ "image/jpeg"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,15 +34,27 @@ func TestAppOfflineInspection(t *testing.T) {
 		t.Fatal(err)
 	}
 	watchConsole(t, ctx)
+	// This year's round: the second facility was due on the first day of
+	// the fiscal year, the first is due on its last.
+	fy := checklist.FiscalYear(time.Now())
+	late, soon := checklist.DateOf(checklist.FiscalYearStart(fy)), checklist.Date{Year: fy + 1, Month: time.March, Day: 31}
+	e.openRound(map[string]checklist.Date{e.second: late, e.facility: soon})
 	signIn(t, ctx, e, "inspector1")
+	checkTodo(t, ctx, e, late, soon)
 	browsertest.CheckAccessible(t, ctx)
+	screenshot(t, ctx, "app-home")
 
 	// The network goes, and so does the server.
 	setOffline(t, ctx, true)
 	e.stop()
 	offlineSince := time.Now()
 	waitFor(t, ctx, "the offline indicator", `document.getElementById('net').classList.contains('off') || !navigator.onLine`, 10*time.Second)
-	do(t, ctx, chromedp.Click(chromedp.CSS(`[data-facility]`)))
+	// The year's list comes from the device.
+	do(t, ctx, chromedp.Reload())
+	waitFor(t, ctx, "the home screen offline", `document.querySelector('#todo [data-assignment]')`, 10*time.Second)
+	checkTodo(t, ctx, e, late, soon)
+	// Tapping an assignment starts the inspection of its facility.
+	do(t, ctx, chromedp.Click(chromedp.CSS(`#todo [data-assignment="`+e.facility+`"]`)))
 	waitFor(t, ctx, "the checklist", `document.getElementById('finish')`, 10*time.Second)
 	id := eval[string](t, ctx, `location.hash.slice(4)`)
 	plan, _ := json.Marshal(fillPlan)
@@ -178,6 +192,38 @@ func TestAppOfflineInspection(t *testing.T) {
 	}
 	do(t, ctx, chromedp.Reload())
 	waitFor(t, ctx, "the approved, read-only checklist", `document.getElementById('status')?.classList.contains('st-approved') && document.querySelector('fieldset.item input')?.disabled && document.getElementById('submit')?.hidden`, 20*time.Second)
+	// The year's list says so, and tapping it opens that inspection.
+	do(t, ctx, chromedp.Click(chromedp.CSS(`.head a[href="#/"]`)))
+	waitFor(t, ctx, "the approved assignment", `document.querySelector('#todo [data-assignment="`+e.facility+`"][data-progress=approved]:not(.overdue)')`, 10*time.Second)
+	do(t, ctx, chromedp.Click(chromedp.CSS(`#todo [data-assignment="`+e.facility+`"]`)))
+	waitFor(t, ctx, "the approved inspection", `location.hash === '#/i/`+id+`' && document.getElementById('status')?.classList.contains('st-approved')`, 10*time.Second)
+}
+
+// checkTodo checks the home screen's "to do this year" list in Japanese:
+// the second facility (due on late, overdue unless that is today) before
+// the first (due on soon), neither started on the server.
+func checkTodo(t *testing.T, ctx context.Context, e *appEnv, late, soon checklist.Date) {
+	t.Helper()
+	if h := eval[string](t, ctx, `document.getElementById('todo-h')?.textContent`); h != "今年度の点検予定" {
+		t.Errorf("the year's list is headed %q", h)
+	}
+	rows := eval[[]string](t, ctx, `[...document.querySelectorAll('#todo [data-assignment]')].map((r) => r.dataset.assignment + '|' + r.classList.contains('overdue') + '|' + r.textContent)`)
+	jaDate := func(d checklist.Date) string { return fmt.Sprintf("期限 %d年%d月%d日", d.Year, d.Month, d.Day) }
+	lateOverdue := late != checklist.DateOf(time.Now()) // on its due date it is not late yet
+	want := []struct {
+		id, name, due string
+		overdue       bool
+	}{{e.second, "多摩労働相談センター", jaDate(late), lateOverdue}, {e.facility, "東京しごとセンター", jaDate(soon), false}}
+	if len(rows) != len(want) {
+		t.Fatalf("the year's list: %q, want %d rows", rows, len(want))
+	}
+	for i, w := range want {
+		r := rows[i]
+		if !strings.HasPrefix(r, fmt.Sprintf("%s|%t|", w.id, w.overdue)) || !strings.Contains(r, w.name) || !strings.Contains(r, w.due) ||
+			!strings.Contains(r, "未着手") || strings.Contains(r, "期限超過") != w.overdue {
+			t.Errorf("row %d of the year's list = %q; want %s, %s, 未着手, overdue %t", i, r, w.name, w.due, w.overdue)
+		}
+	}
 }
 
 // checkDownscaled fetches a photo and checks the device sent a JPEG no
