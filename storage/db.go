@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -250,6 +251,13 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		for _, m := range models {
 			if db.server.UniqueIndexesOnly && !isUnique(m) {
 				continue
+			}
+			if m.Options != nil {
+				// The driver adds to the options it is given (their name):
+				// give it a copy, as databases may be opened concurrently.
+				o := *m.Options
+				o.Opts = slices.Clone(o.Opts)
+				m.Options = &o
 			}
 			if _, err := db.db.Collection(col).Indexes().CreateOne(ctx, m); err != nil {
 				return fmt.Errorf("ensure indexes on %s: %w", col, translate(err))

@@ -75,8 +75,10 @@ func TestKeyedMutexSerialises(t *testing.T) {
 // their indexes, as every start after the first does, with a collection
 // of several indexes (the embedded server once dropped the connection on
 // that).
+//
+// Not parallel: it changes the package's list of indexes, which every
+// Open reads.
 func TestReopenWithIndexes(t *testing.T) {
-	t.Parallel()
 	defer storage.AddIndexesForTest("reopen_probe",
 		mongo.IndexModel{Keys: bson.D{{Key: "a", Value: 1}, {Key: "_id", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "b", Value: -1}}},
