@@ -227,12 +227,23 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 
 	// Every report as a table and a chart; the XLSX link downloads a
 	// workbook with the session's cookie.
-	for _, kind := range []string{"facilities", "items", "sections", "yoy", "persistent"} {
+	for _, kind := range []string{"facilities", "items", "sections", "yoy", "persistent", "findings"} {
 		browse(t, ctx, base+"/console/reports?kind="+kind, http.StatusOK)
 		if n := eval[int](t, ctx, `document.querySelectorAll('main table, main svg.chart').length`); n == 0 {
 			t.Errorf("report %s shows neither a table nor a chart", kind)
 		}
+		if kind == "findings" {
+			// The approved inspection's failed item, with its comment and
+			// the reviewer's, and a bar for its facility.
+			if s := textOf(t, ctx, "#findings"); !strings.Contains(s, "入口の案内板が色あせている") || !strings.Contains(s, "案内板を新しくしてください") {
+				t.Errorf("findings table: %q", s)
+			}
+			if n := eval[int](t, ctx, `document.querySelectorAll('main svg.chart rect').length`); n == 0 {
+				t.Error("findings: no bars in the chart")
+			}
+		}
 		browsertest.CheckAccessible(t, ctx)
+		checkFirstLoad(t, ctx)
 		if kind == "facilities" {
 			browsertest.Screenshot(t, ctx, "console-reports")
 		}
