@@ -388,9 +388,19 @@ func enter(t *testing.T, ctx context.Context) {
 	}
 }
 
+// space presses Space on the focused element (a button) and waits for
+// the page it leads to.
+func space(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if _, err := chromedp.RunResponse(ctx, chromedp.KeyEvent(" ")); err != nil {
+		t.Fatalf("Space: %v", err)
+	}
+}
+
 // The review flow with the keyboard alone: sign in, reach the queue and
-// the inspection, comment on an item and return it, all by Tab, typing
-// and Enter; the focus is always visible.
+// the inspection, comment on an item and return it; after the tablet
+// resubmits, find it again and approve it; then reopen it with a reason.
+// All by Tab, typing, Enter and Space; the focus is always visible.
 func TestConsoleBrowserKeyboard(t *testing.T) {
 	b := browsertest.Start(t)
 	e := newConsoleEnv(t)
@@ -417,6 +427,35 @@ func TestConsoleBrowserKeyboard(t *testing.T) {
 	in := e.stored(t, e.flow)
 	if in.Status != checklist.StatusReturned || in.Review.Items["signage.entrance"] != "keyboard comment" {
 		t.Fatalf("after the keyboard return: %s, %+v", in.Status, in.Review)
+	}
+
+	// The tablet resubmits; the reviewer finds it in the queue and
+	// approves it with Space.
+	e.act(e.inspector, e.flow, "resubmit", nil).wantStatus(t, http.StatusOK)
+	tabTo(t, ctx, `nav a[href="/console/queue"]`)
+	enter(t, ctx)
+	tabTo(t, ctx, `a[href="/console/inspections/`+e.flow+`"]`)
+	enter(t, ctx)
+	tabTo(t, ctx, `form[action$="/approve"] button`)
+	if outline := eval[string](t, ctx, `getComputedStyle(document.activeElement).outlineStyle`); outline == "none" {
+		t.Error("the focused approve button shows no outline")
+	}
+	space(t, ctx)
+	if s := textOf(t, ctx, ".notice"); !strings.Contains(s, "承認しました") {
+		t.Errorf("after the keyboard approve: notice %q", s)
+	}
+	if s := e.status(t); s != checklist.StatusApproved {
+		t.Fatalf("after the keyboard approve: %s", s)
+	}
+
+	// Reopen with a reason, typed and sent with Enter on the button.
+	tabTo(t, ctx, "#reopen-reason")
+	typeKeys(t, ctx, "reopened by keyboard")
+	tabTo(t, ctx, `form[action$="/reopen"] button`)
+	enter(t, ctx)
+	in = e.stored(t, e.flow)
+	if in.Status != checklist.StatusReturned || in.Review.Comment != "reopened by keyboard" {
+		t.Fatalf("after the keyboard reopen: %s, %+v", in.Status, in.Review)
 	}
 }
 
