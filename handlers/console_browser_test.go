@@ -76,8 +76,9 @@ func signInBrowser(t *testing.T, ctx context.Context, base, path, username strin
 // The review flow of issue 15 in a real browser: a reviewer signs in,
 // opens the queue, returns the inspection with a per-item comment; the
 // tablet (the API) resubmits; the reviewer approves; the dashboard and
-// the facility page show it. Every page is checked with axe-core and
-// photographed; markup in a facility name stays text.
+// the facility page show it. Every page is checked with axe-core, its
+// first load measured against maxFirstLoad, and photographed; markup in
+// a facility name stays text.
 func TestConsoleBrowserReviewFlow(t *testing.T) {
 	b := browsertest.Start(t)
 	e := newConsoleEnv(t)
@@ -102,6 +103,7 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 		t.Fatalf("after sign-in at %s, want /console/queue", loc)
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-queue")
 	if n := eval[int](t, ctx, `document.querySelectorAll('a[href="/console/inspections/`+e.flow+`"]').length`); n != 1 {
 		t.Fatalf("the submitted inspection is not in the queue (%d links)", n)
@@ -204,6 +206,8 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	submitWith(t, ctx, `form[action$="/good-practice"] button`)
+	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-action")
 	actions, err := e.db.ListActions(context.Background(), checklist.ActionQuery{FacilityIDs: []string{e.own}})
 	if err != nil || len(actions) != 1 {
@@ -217,12 +221,14 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 		t.Errorf("plan: no in-progress group: %q", s)
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-plan")
 	browse(t, ctx, base+"/console/good-practices", http.StatusOK)
 	if n := eval[int](t, ctx, `document.querySelectorAll('.practice img').length`); n != 1 {
 		t.Errorf("gallery: %d photos, want the finding's one", n)
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-gallery")
 
 	// Every report as a table and a chart; the XLSX link downloads a
@@ -272,6 +278,7 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 		t.Error("the printed report lacks the failed item's comment")
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-print")
 
 	// The dashboard counts it approved; the facility page lists it.
@@ -295,6 +302,7 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 		t.Errorf("facility page row of the inspection: %q", row)
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-facility")
 
 	// Markup in names stays text: no script element, the name shown as typed.
@@ -306,6 +314,7 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 		t.Error("the facility named with markup is not shown as text")
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-facilities")
 
 	// English switch: labels change, the choice sticks.
@@ -351,7 +360,7 @@ func checkFirstLoad(t *testing.T, ctx context.Context) {
 		}
 		return n;
 	})()`)
-	t.Logf("first load of %s: %d bytes", eval[string](t, ctx, `location.pathname`), n)
+	t.Logf("first load of %s: %d bytes", eval[string](t, ctx, `location.pathname + location.search`), n)
 	if n > maxFirstLoad || n == 0 {
 		t.Errorf("first load: %d bytes, want 1..%d", n, maxFirstLoad)
 	}
@@ -499,6 +508,7 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 	ctx := b.Context(t, 60*time.Second)
 	signInBrowser(t, ctx, base, "/console/admin/users", admin.Username)
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	if err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.ID("u-name"), "new-inspector"),
 		chromedp.SendKeys(chromedp.ID("u-display"), "新しい点検担当"),
@@ -521,6 +531,7 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 	// A facility added, then deactivated.
 	browse(t, ctx, base+"/console/admin/facilities", http.StatusOK)
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	if err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.ID("f-code"), "ph-new"),
 		chromedp.SendKeys(chromedp.ID("f-ja"), "新しい会館"),
@@ -535,6 +546,7 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 	}
 	browse(t, ctx, base+"/console/admin/facilities/"+f.ID, http.StatusOK)
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("f-active"))); err != nil {
 		t.Fatal(err)
 	}
@@ -545,6 +557,7 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 
 	browse(t, ctx, base+"/console/admin/users/"+rev.ID, http.StatusOK)
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("e-disabled"))); err != nil {
 		t.Fatal(err)
 	}
@@ -589,6 +602,7 @@ func TestConsoleBrowserChecklists(t *testing.T) {
 	ctx := b.Context(t, 60*time.Second)
 	signInBrowser(t, ctx, base, "/console/admin/checklists", e.newUser(checklist.RoleAdmin).Username)
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	submitWith(t, ctx, `a[href="/console/admin/checklists/svc"]`)
 	browsertest.CheckAccessible(t, ctx)
 
@@ -612,6 +626,7 @@ func TestConsoleBrowserChecklists(t *testing.T) {
 		t.Errorf("diff of the draft: %q", diff)
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-checklist")
 	submitWith(t, ctx, `form[action$="/publish"] button`)
 	if s := textOf(t, ctx, ".notice"); !strings.Contains(s, "公開しました") {
@@ -637,6 +652,7 @@ func TestConsoleBrowserRounds(t *testing.T) {
 	ctx := b.Context(t, 90*time.Second)
 	signInBrowser(t, ctx, base, "/console/rounds", e.newUser(checklist.RoleAdmin).Username)
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	submitWith(t, ctx, `form[action$="/open"] button`)
 	if s := textOf(t, ctx, ".notice"); !strings.Contains(s, "開始しました") {
 		t.Fatalf("after opening: %q", s)
@@ -681,6 +697,7 @@ func TestConsoleBrowserRounds(t *testing.T) {
 		t.Errorf("the table shows %d rows due %s, want %d", n, due, moved)
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-rounds")
 
 	// The interim workbook is one click away, with the session's cookie.
