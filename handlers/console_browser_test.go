@@ -504,6 +504,10 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 	rctx := b.Context(t, 60*time.Second)
 	signInBrowser(t, rctx, base, "/console/login", rev.Username)
 	browse(t, rctx, base+"/console/admin/users", http.StatusForbidden)
+	if h := textOf(t, rctx, "h1"); h == "" {
+		t.Error("the 403 page has no heading")
+	}
+	browsertest.CheckAccessible(t, rctx) // error.html
 
 	ctx := b.Context(t, 60*time.Second)
 	signInBrowser(t, ctx, base, "/console/admin/users", admin.Username)
