@@ -76,8 +76,9 @@ func signInBrowser(t *testing.T, ctx context.Context, base, path, username strin
 // The review flow of issue 15 in a real browser: a reviewer signs in,
 // opens the queue, returns the inspection with a per-item comment; the
 // tablet (the API) resubmits; the reviewer approves; the dashboard and
-// the facility page show it. Every page is checked with axe-core and
-// photographed; markup in a facility name stays text.
+// the facility page show it. Every page is checked with axe-core, its
+// first load measured against maxFirstLoad, and photographed; markup in
+// a facility name stays text.
 func TestConsoleBrowserReviewFlow(t *testing.T) {
 	b := browsertest.Start(t)
 	e := newConsoleEnv(t)
@@ -102,6 +103,7 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 		t.Fatalf("after sign-in at %s, want /console/queue", loc)
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-queue")
 	if n := eval[int](t, ctx, `document.querySelectorAll('a[href="/console/inspections/`+e.flow+`"]').length`); n != 1 {
 		t.Fatalf("the submitted inspection is not in the queue (%d links)", n)
@@ -204,6 +206,8 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	submitWith(t, ctx, `form[action$="/good-practice"] button`)
+	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-action")
 	actions, err := e.db.ListActions(context.Background(), checklist.ActionQuery{FacilityIDs: []string{e.own}})
 	if err != nil || len(actions) != 1 {
@@ -217,22 +221,35 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 		t.Errorf("plan: no in-progress group: %q", s)
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-plan")
 	browse(t, ctx, base+"/console/good-practices", http.StatusOK)
 	if n := eval[int](t, ctx, `document.querySelectorAll('.practice img').length`); n != 1 {
 		t.Errorf("gallery: %d photos, want the finding's one", n)
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-gallery")
 
 	// Every report as a table and a chart; the XLSX link downloads a
 	// workbook with the session's cookie.
-	for _, kind := range []string{"facilities", "items", "sections", "yoy", "persistent"} {
+	for _, kind := range []string{"facilities", "items", "sections", "yoy", "persistent", "findings"} {
 		browse(t, ctx, base+"/console/reports?kind="+kind, http.StatusOK)
 		if n := eval[int](t, ctx, `document.querySelectorAll('main table, main svg.chart').length`); n == 0 {
 			t.Errorf("report %s shows neither a table nor a chart", kind)
 		}
+		if kind == "findings" {
+			// The approved inspection's failed item, with its comment and
+			// the reviewer's, and a bar for its facility.
+			if s := textOf(t, ctx, "#findings"); !strings.Contains(s, "入口の案内板が色あせている") || !strings.Contains(s, "案内板を新しくしてください") {
+				t.Errorf("findings table: %q", s)
+			}
+			if n := eval[int](t, ctx, `document.querySelectorAll('main svg.chart rect').length`); n == 0 {
+				t.Error("findings: no bars in the chart")
+			}
+		}
 		browsertest.CheckAccessible(t, ctx)
+		checkFirstLoad(t, ctx)
 		if kind == "facilities" {
 			browsertest.Screenshot(t, ctx, "console-reports")
 		}
@@ -261,6 +278,7 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 		t.Error("the printed report lacks the failed item's comment")
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-print")
 
 	// The dashboard counts it approved; the facility page lists it.
@@ -284,6 +302,7 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 		t.Errorf("facility page row of the inspection: %q", row)
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-facility")
 
 	// Markup in names stays text: no script element, the name shown as typed.
@@ -295,6 +314,7 @@ func TestConsoleBrowserReviewFlow(t *testing.T) {
 		t.Error("the facility named with markup is not shown as text")
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-facilities")
 
 	// English switch: labels change, the choice sticks.
@@ -340,7 +360,7 @@ func checkFirstLoad(t *testing.T, ctx context.Context) {
 		}
 		return n;
 	})()`)
-	t.Logf("first load of %s: %d bytes", eval[string](t, ctx, `location.pathname`), n)
+	t.Logf("first load of %s: %d bytes", eval[string](t, ctx, `location.pathname + location.search`), n)
 	if n > maxFirstLoad || n == 0 {
 		t.Errorf("first load: %d bytes, want 1..%d", n, maxFirstLoad)
 	}
@@ -377,9 +397,19 @@ func enter(t *testing.T, ctx context.Context) {
 	}
 }
 
+// space presses Space on the focused element (a button) and waits for
+// the page it leads to.
+func space(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if _, err := chromedp.RunResponse(ctx, chromedp.KeyEvent(" ")); err != nil {
+		t.Fatalf("Space: %v", err)
+	}
+}
+
 // The review flow with the keyboard alone: sign in, reach the queue and
-// the inspection, comment on an item and return it, all by Tab, typing
-// and Enter; the focus is always visible.
+// the inspection, comment on an item and return it; after the tablet
+// resubmits, find it again and approve it; then reopen it with a reason.
+// All by Tab, typing, Enter and Space; the focus is always visible.
 func TestConsoleBrowserKeyboard(t *testing.T) {
 	b := browsertest.Start(t)
 	e := newConsoleEnv(t)
@@ -406,6 +436,35 @@ func TestConsoleBrowserKeyboard(t *testing.T) {
 	in := e.stored(t, e.flow)
 	if in.Status != checklist.StatusReturned || in.Review.Items["signage.entrance"] != "keyboard comment" {
 		t.Fatalf("after the keyboard return: %s, %+v", in.Status, in.Review)
+	}
+
+	// The tablet resubmits; the reviewer finds it in the queue and
+	// approves it with Space.
+	e.act(e.inspector, e.flow, "resubmit", nil).wantStatus(t, http.StatusOK)
+	tabTo(t, ctx, `nav a[href="/console/queue"]`)
+	enter(t, ctx)
+	tabTo(t, ctx, `a[href="/console/inspections/`+e.flow+`"]`)
+	enter(t, ctx)
+	tabTo(t, ctx, `form[action$="/approve"] button`)
+	if outline := eval[string](t, ctx, `getComputedStyle(document.activeElement).outlineStyle`); outline == "none" {
+		t.Error("the focused approve button shows no outline")
+	}
+	space(t, ctx)
+	if s := textOf(t, ctx, ".notice"); !strings.Contains(s, "承認しました") {
+		t.Errorf("after the keyboard approve: notice %q", s)
+	}
+	if s := e.status(t); s != checklist.StatusApproved {
+		t.Fatalf("after the keyboard approve: %s", s)
+	}
+
+	// Reopen with a reason, typed and sent with Enter on the button.
+	tabTo(t, ctx, "#reopen-reason")
+	typeKeys(t, ctx, "reopened by keyboard")
+	tabTo(t, ctx, `form[action$="/reopen"] button`)
+	enter(t, ctx)
+	in = e.stored(t, e.flow)
+	if in.Status != checklist.StatusReturned || in.Review.Comment != "reopened by keyboard" {
+		t.Fatalf("after the keyboard reopen: %s, %+v", in.Status, in.Review)
 	}
 }
 
@@ -445,10 +504,15 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 	rctx := b.Context(t, 60*time.Second)
 	signInBrowser(t, rctx, base, "/console/login", rev.Username)
 	browse(t, rctx, base+"/console/admin/users", http.StatusForbidden)
+	if h := textOf(t, rctx, "h1"); h == "" {
+		t.Error("the 403 page has no heading")
+	}
+	browsertest.CheckAccessible(t, rctx) // error.html
 
 	ctx := b.Context(t, 60*time.Second)
 	signInBrowser(t, ctx, base, "/console/admin/users", admin.Username)
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	if err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.ID("u-name"), "new-inspector"),
 		chromedp.SendKeys(chromedp.ID("u-display"), "新しい点検担当"),
@@ -471,6 +535,7 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 	// A facility added, then deactivated.
 	browse(t, ctx, base+"/console/admin/facilities", http.StatusOK)
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	if err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.ID("f-code"), "ph-new"),
 		chromedp.SendKeys(chromedp.ID("f-ja"), "新しい会館"),
@@ -485,6 +550,7 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 	}
 	browse(t, ctx, base+"/console/admin/facilities/"+f.ID, http.StatusOK)
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("f-active"))); err != nil {
 		t.Fatal(err)
 	}
@@ -495,6 +561,7 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 
 	browse(t, ctx, base+"/console/admin/users/"+rev.ID, http.StatusOK)
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("e-disabled"))); err != nil {
 		t.Fatal(err)
 	}
@@ -539,6 +606,7 @@ func TestConsoleBrowserChecklists(t *testing.T) {
 	ctx := b.Context(t, 60*time.Second)
 	signInBrowser(t, ctx, base, "/console/admin/checklists", e.newUser(checklist.RoleAdmin).Username)
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	submitWith(t, ctx, `a[href="/console/admin/checklists/svc"]`)
 	browsertest.CheckAccessible(t, ctx)
 
@@ -562,6 +630,7 @@ func TestConsoleBrowserChecklists(t *testing.T) {
 		t.Errorf("diff of the draft: %q", diff)
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-checklist")
 	submitWith(t, ctx, `form[action$="/publish"] button`)
 	if s := textOf(t, ctx, ".notice"); !strings.Contains(s, "公開しました") {
@@ -587,6 +656,7 @@ func TestConsoleBrowserRounds(t *testing.T) {
 	ctx := b.Context(t, 90*time.Second)
 	signInBrowser(t, ctx, base, "/console/rounds", e.newUser(checklist.RoleAdmin).Username)
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	submitWith(t, ctx, `form[action$="/open"] button`)
 	if s := textOf(t, ctx, ".notice"); !strings.Contains(s, "開始しました") {
 		t.Fatalf("after opening: %q", s)
@@ -631,6 +701,7 @@ func TestConsoleBrowserRounds(t *testing.T) {
 		t.Errorf("the table shows %d rows due %s, want %d", n, due, moved)
 	}
 	browsertest.CheckAccessible(t, ctx)
+	checkFirstLoad(t, ctx)
 	browsertest.Screenshot(t, ctx, "console-rounds")
 
 	// The interim workbook is one click away, with the session's cookie.

@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"cmp"
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -26,22 +24,15 @@ type statusCount struct {
 }
 
 type dashboardView struct {
-	FY, PrevFY  int
-	Years       []int // fiscal years to switch to
-	Facilities  int
-	Inspected   int
-	NotYet      int
-	InReview    int
-	Approved    int
-	Average     float64
+	FY, PrevFY int
+	Years      []int // fiscal years to switch to
+	checklist.YearStanding
 	PrevAverage float64
 	HasPrev     bool
 	Chart       barChart
 	Sections    []checklist.SectionResult
 	Items       []checklist.ItemResult
-	Compared    []checklist.FacilityComparison
-	Improved    int
-	Regressed   int
+	checklist.ComparisonSummary
 	Persistent  []checklist.PersistentProblem
 	Actions     []statusCount
 	OpenActions int
@@ -63,75 +54,23 @@ func (s *Server) consoleDashboard(c *gin.Context) {
 	for y := checklist.FiscalYear(s.now()); y >= fy-3 && y >= checklist.MinFiscalYear; y-- {
 		v.Years = append(v.Years, y)
 	}
-	var percents []float64
-	var sum float64
-	for _, r := range checklist.FacilityResults(cur) {
-		if !r.Facility.Active && !r.Inspected {
-			continue
-		}
-		v.Facilities++
-		if !r.Inspected {
-			v.NotYet++
-			continue
-		}
-		v.Inspected++
-		if r.Inspection.Status == checklist.StatusApproved {
-			v.Approved++
-		} else {
-			v.InReview++
-		}
-		percents = append(percents, r.Percent)
-		sum += r.Percent
-	}
-	if v.Inspected > 0 {
-		v.Average = sum / float64(v.Inspected)
-	}
-	buckets := checklist.ScoreBuckets(percents)
+	v.YearStanding = checklist.StandingOf(checklist.FacilityResults(cur))
 	labels, values, texts := make([]string, 10), make([]float64, 10), make([]string, 10)
-	for i, n := range buckets {
+	for i, n := range v.Distribution {
 		labels[i] = strconv.Itoa(i*10) + "–"
 		values[i], texts[i] = float64(n), strconv.Itoa(n)
 	}
 	v.Chart = newBarChart(message(s.consoleLang(c), "dash.distribution"), labels, values, texts)
 
-	// Sections that score nothing (free-text notes) cannot be weak.
-	v.Sections = slices.DeleteFunc(checklist.SectionResults(cur), func(r checklist.SectionResult) bool { return r.MaxPoints <= 0 })
-	slices.SortStableFunc(v.Sections, func(a, b checklist.SectionResult) int { return cmp.Compare(a.AveragePercent, b.AveragePercent) })
-	v.Sections = v.Sections[:min(5, len(v.Sections))]
-	for _, it := range checklist.ItemResults(cur) {
-		if it.Failed > 0 {
-			v.Items = append(v.Items, it)
-		}
-	}
-	slices.SortStableFunc(v.Items, func(a, b checklist.ItemResult) int { return cmp.Compare(b.FailureRate, a.FailureRate) })
-	v.Items = v.Items[:min(5, len(v.Items))]
+	v.Sections = checklist.WeakestSections(checklist.SectionResults(cur), 5)
+	v.Items = checklist.MostFailedItems(checklist.ItemResults(cur), 5)
 
 	if len(years) >= 2 && years[len(years)-2].FiscalYear == fy-1 {
 		prev := years[len(years)-2]
-		cmpY := checklist.CompareYears(prev, cur)
-		var psum float64
-		var pn int
-		for _, r := range checklist.FacilityResults(prev) {
-			if r.Inspected {
-				psum += r.Percent
-				pn++
-			}
+		if ps := checklist.StandingOf(checklist.FacilityResults(prev)); ps.Inspected > 0 {
+			v.HasPrev, v.PrevAverage = true, ps.Average
 		}
-		if pn > 0 {
-			v.HasPrev, v.PrevAverage = true, psum/float64(pn)
-		}
-		for _, f := range cmpY.Facilities {
-			switch f.Change {
-			case checklist.ChangeImproved:
-				v.Improved++
-			case checklist.ChangeRegressed:
-				v.Regressed++
-			}
-			if f.Change != checklist.ChangeNotCompared {
-				v.Compared = append(v.Compared, f)
-			}
-		}
-		slices.SortStableFunc(v.Compared, func(a, b checklist.FacilityComparison) int { return cmp.Compare(a.Delta, b.Delta) })
+		v.ComparisonSummary = checklist.SummarizeComparison(checklist.CompareYears(prev, cur))
 	}
 	v.Persistent = checklist.PersistentProblems(years, checklist.MinPersistentYears)
 	v.Persistent = v.Persistent[:min(8, len(v.Persistent))]

@@ -72,7 +72,7 @@ func TestConsoleMessages(t *testing.T) {
 	for _, k := range checklist.FacilityKinds {
 		keys = append(keys, "kind."+string(k))
 	}
-	for _, k := range []string{"facilities", "items", "sections", "yoy", "persistent"} {
+	for _, k := range []string{"facilities", "items", "sections", "yoy", "persistent", "findings"} {
 		keys = append(keys, "rep."+k)
 	}
 	for _, a := range []string{"planned", "in_progress", "done", "verified", "dropped"} {

@@ -14,9 +14,11 @@ import (
 // The reports: each report of the API as a table and a server-drawn SVG
 // chart, computed by the same report functions from the same cached year
 // data, with the XLSX and CSV exports of /v1/reports/plan one click away
-// (served under /console/reports/export with the console's session).
+// (served under /console/reports/export with the console's session). The
+// findings report has no table of its own in the export, so its page
+// offers the workbook only.
 
-var reportKinds = []string{"facilities", "items", "sections", "yoy", "persistent"}
+var reportKinds = []string{"facilities", "items", "sections", "yoy", "persistent", "findings"}
 
 type reportsView struct {
 	Kind       string
@@ -29,7 +31,9 @@ type reportsView struct {
 	Sections   []checklist.SectionResult
 	Compare    *checklist.YearComparison
 	Persistent []checklist.PersistentProblem
-	CSVTable   string // the export table of this report
+	Findings   []checklist.Finding
+	Facility   map[string]checklist.Facility // by id, for the findings
+	CSVTable   string                        // the export table of this report; "" for none
 	ItemText   map[string]checklist.Text
 }
 
@@ -115,6 +119,25 @@ func (s *Server) consoleReports(c *gin.Context) {
 			labels, values, texts = append(labels, code), append(values, float64(count[code])), append(texts, strconv.Itoa(count[code]))
 		}
 		v.Chart = newBarChart(message(lang, "rep.chart.persistent"), labels, values, texts)
+	case "findings":
+		if v.Findings, err = s.findings(ctx, cur, "", "", ""); err != nil {
+			s.consoleError(c, err)
+			return
+		}
+		v.Facility = facilitiesByID(cur)
+		// Findings come ordered by facility code, so a facility's run is
+		// one bar.
+		for _, f := range v.Findings {
+			code := v.Facility[f.FacilityID].Code
+			if n := len(labels); n == 0 || labels[n-1] != code {
+				labels, values = append(labels, code), append(values, 0)
+			}
+			values[len(values)-1]++
+		}
+		for _, n := range values {
+			texts = append(texts, strconv.Itoa(int(n)))
+		}
+		v.Chart = newBarChart(message(lang, "rep.chart.findings"), labels, values, texts)
 	}
 	s.render(c, http.StatusOK, "reports.html", "rep.title", v)
 }

@@ -402,3 +402,139 @@ func TestConsoleConflictShown(t *testing.T) {
 		t.Errorf("reopen without a reason: %d, want 422 with the reason", st)
 	}
 }
+
+// Reopening an approved inspection with a reason unlocks it: it goes
+// back to the facility as returned, the reason becomes the reviewer's
+// comment, and the page says so.
+func TestConsoleReopenWithReason(t *testing.T) {
+	e := newConsoleEnv(t)
+	c := e.browserClient(t)
+	tok := e.signIn(t, c, e.reviewerUser.Username)
+	base := e.srv.URL + "/console/inspections/" + e.flow
+	if st, _, _ := post(t, c, base+"/approve", url.Values{"_csrf": {tok}, "revision": {itoa64(e.stored(t, e.flow).Revision)}}); st != http.StatusSeeOther {
+		t.Fatalf("approve: %d", st)
+	}
+	const reason = "写真の日付が違うため再確認してください"
+	st, loc, _ := post(t, c, base+"/reopen", url.Values{"_csrf": {tok}, "revision": {itoa64(e.stored(t, e.flow).Revision)}, "reason": {"  " + reason + " "}})
+	if st != http.StatusSeeOther || loc != "/console/inspections/"+e.flow+"?done=reopen" {
+		t.Fatalf("reopen: %d → %q", st, loc)
+	}
+	in := e.stored(t, e.flow)
+	if in.Status != checklist.StatusReturned || in.Review.Comment != reason || in.Review.By != e.reviewerUser.ID {
+		t.Fatalf("after reopen: %s, %+v", in.Status, in.Review)
+	}
+	if _, _, page := get(t, c, e.srv.URL+loc); !strings.Contains(page, "再開しました") || !strings.Contains(page, reason) {
+		t.Error("the page after reopening lacks the notice or the reason")
+	}
+	// The tablet can correct it again.
+	e.act(e.inspector, e.flow, "resubmit", nil).wantStatus(t, http.StatusOK)
+}
+
+// The final (December) progress report of an action is kept apart from
+// the interim one; a report of no known kind changes nothing.
+func TestConsoleActionFinalProgress(t *testing.T) {
+	e := newConsoleEnv(t)
+	e.act(e.reviewer, e.flow, "approve", nil).wantStatus(t, http.StatusOK)
+	fy := checklist.FiscalYear(e.clk.Now())
+	var a struct {
+		ID       string `json:"id"`
+		Revision int64  `json:"revision"`
+	}
+	e.request("POST", "/v1/actions", map[string]any{"title": "案内板を更新する", "facility_id": e.own, "item_key": "signage.entrance",
+		"target_fiscal_year": fy, "source_inspection_id": e.flow}, e.reviewer).wantStatus(t, http.StatusCreated).decode(t, &a)
+	c := e.browserClient(t)
+	tok := e.signIn(t, c, e.reviewerUser.Username)
+	base := e.srv.URL + "/console/actions/" + a.ID
+	date := strconv.Itoa(fy) + "-12-15"
+
+	st, _, _ := post(t, c, base+"/progress", url.Values{"_csrf": {tok}, "revision": {itoa64(a.Revision)}, "kind": {"yearly"}, "date": {date}, "text": {"x"}})
+	if st != http.StatusUnprocessableEntity {
+		t.Errorf("a report of kind yearly: %d, want 422", st)
+	}
+	st, loc, _ := post(t, c, base+"/progress", url.Values{"_csrf": {tok}, "revision": {itoa64(a.Revision)}, "kind": {"final"}, "date": {date}, "text": {"新しい案内板を設置した"}})
+	if st != http.StatusSeeOther || loc != "/console/actions/"+a.ID+"?done=progress" {
+		t.Fatalf("final report: %d → %q", st, loc)
+	}
+	got, err := e.db.FindAction(context.Background(), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Final == nil || got.Final.Text != "新しい案内板を設置した" || got.Final.Date.String() != date || got.Interim != nil || got.Status != checklist.ActionInProgress {
+		t.Fatalf("after the final report: final %+v, interim %+v, status %s", got.Final, got.Interim, got.Status)
+	}
+	_, _, page := get(t, c, e.srv.URL+loc)
+	if !strings.Contains(page, "進捗報告を保存しました") || !strings.Contains(page, date+" — 新しい案内板を設置した") {
+		t.Error("the action page lacks the notice or the final report")
+	}
+}
+
+var inspectionLink = regexp.MustCompile(`href="/console/inspections/([0-9a-f-]{36})"`)
+
+// queueIDs returns the inspections the queue at query links to.
+func queueIDs(t *testing.T, e *consoleEnv, c *http.Client, query string) map[string]bool {
+	t.Helper()
+	st, _, page := get(t, c, e.srv.URL+"/console/queue"+query)
+	if st != http.StatusOK {
+		t.Fatalf("queue%s: %d", query, st)
+	}
+	ids := map[string]bool{}
+	for _, m := range inspectionLink.FindAllStringSubmatch(page, -1) {
+		ids[m[1]] = true
+	}
+	return ids
+}
+
+// The queue filtered by facility shows that facility's submissions only,
+// and filtered by department those of the department's facilities.
+func TestConsoleQueueFilters(t *testing.T) {
+	e := newConsoleEnv(t)
+	c := e.browserClient(t)
+	e.signIn(t, c, e.reviewerUser.Username)
+	all := queueIDs(t, e, c, "")
+	if len(all) < 3 || !all[e.flow] {
+		t.Fatalf("the unfiltered queue: %v, want the flow and others", all)
+	}
+	byDept := map[string]map[string]bool{}
+	for id := range all {
+		in := e.stored(t, id)
+		f, err := e.db.FindFacility(context.Background(), in.FacilityID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if byDept[f.Department] == nil {
+			byDept[f.Department] = map[string]bool{}
+		}
+		byDept[f.Department][id] = true
+	}
+	t.Run("Facility", func(t *testing.T) {
+		if got := queueIDs(t, e, c, "?facility="+e.own); len(got) != 1 || !got[e.flow] {
+			t.Errorf("queue of the own facility: %v, want only %s", got, e.flow)
+		}
+		if got := queueIDs(t, e, c, "?facility="+e.scriptFac); len(got) != 0 {
+			t.Errorf("queue of a facility with nothing submitted: %v", got)
+		}
+	})
+	t.Run("Department", func(t *testing.T) {
+		delete(byDept, "") // facilities without a department: "" is no filter
+		if len(byDept) == 0 {
+			t.Fatal("no submission in the queue belongs to a department")
+		}
+		for dept, want := range byDept {
+			if len(want) == len(all) {
+				t.Fatalf("department %q holds the whole queue; the filter would prove nothing", dept)
+			}
+			got := queueIDs(t, e, c, "?department="+url.QueryEscape(dept))
+			if len(got) != len(want) {
+				t.Errorf("department %q: %v, want %v", dept, got, want)
+			}
+			for id := range want {
+				if !got[id] {
+					t.Errorf("department %q lacks %s", dept, id)
+				}
+			}
+		}
+		if got := queueIDs(t, e, c, "?department="+url.QueryEscape("存在しない部")); len(got) != 0 {
+			t.Errorf("an unknown department: %v", got)
+		}
+	})
+}

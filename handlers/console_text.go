@@ -245,6 +245,12 @@ var consoleMessages = map[string][2]string{
 	"rep.chart.sections":   {"分野別の平均得点率（%）", "Average score by section (%)"},
 	"rep.chart.yoy":        {"前年度と今年度の得点率", "Score last year and this year"},
 	"rep.chart.persistent": {"施設別の継続課題の数", "Persistent problems by facility"},
+	"rep.findings":         {"不適合項目一覧", "Findings"},
+	"rep.chart.findings":   {"施設別の不適合項目の数", "Findings by facility"},
+	"rep.comment":          {"点検時のコメント", "Inspector's comment"},
+	"rep.photos":           {"写真", "Photos"},
+	"rep.review_comment":   {"審査コメント", "Reviewer's comment"},
+	"rep.no_findings":      {"この年度の不適合項目はありません。", "No findings this year."},
 
 	"nav.admin":             {"利用者", "People"},
 	"admin.users":           {"利用者", "Users"},
