@@ -164,6 +164,14 @@ func TestAssignmentChange(t *testing.T) {
 	if _, _, err := (AssignmentChange{Due: &bad}).Apply(r, a, Actor{}, now); ErrorCode(err) != EInvalid {
 		t.Fatalf("due outside the year: %v", err)
 	}
+	v := ApplicableVersion{ChecklistID: "unified", Number: 2}
+	next, changed, err = AssignmentChange{Version: &v}.Apply(r, next, Actor{UserID: "admin"}, now)
+	if err != nil || !changed || next.ChecklistID != "unified" || next.Version != 2 {
+		t.Fatalf("override the version: %+v %v %v", next, changed, err)
+	}
+	if e := AssignmentAuditEntry(&a, next, Actor{}); e.Summary != `due: "2026-09-30" → "2026-11-15"; version: "" → "unified@2"` {
+		t.Fatalf("audit of the version: %s", e.Summary)
+	}
 	r.Status = RoundClosed
 	if _, _, err := (AssignmentChange{Due: &due}).Apply(r, a, Actor{}, now); ErrorCode(err) != EConflict {
 		t.Fatalf("closed round: %v", err)

@@ -3,8 +3,11 @@ package handlers_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,7 +67,8 @@ type assignmentView struct {
 
 // roundEnv is the inspection env with a clock the test moves, shared by
 // the server and the database, and four more facilities in two
-// departments.
+// departments (the last of them a research centre, the rest public
+// halls).
 type roundEnv struct {
 	*inspectionEnv
 	d1, d2 []string // facility ids by department
@@ -111,8 +115,12 @@ func newRoundEnv(t *testing.T) *roundEnv {
 	e.reviewer = bearer(api.tokenFor(checklist.RoleReviewer))
 	e.admin = bearer(api.tokenFor(checklist.RoleAdmin))
 	for i, dept := range []string{"産業労働局 雇用就業部", "産業労働局 雇用就業部", "産業労働局 商工部", "産業労働局 商工部"} {
+		kind := checklist.KindPublicHall
+		if i == 3 {
+			kind = checklist.KindResearch
+		}
 		f, err := e.db.CreateFacility(context.Background(), checklist.Facility{Code: "BUREAU-" + strconv.Itoa(i),
-			Name: checklist.FacilityName{JA: "施設", EN: "Facility"}, Kind: checklist.KindPublicHall, Department: dept, Active: true},
+			Name: checklist.FacilityName{JA: "施設", EN: "Facility"}, Kind: kind, Department: dept, Active: true},
 			checklist.SystemActor)
 		if err != nil {
 			t.Fatal(err)
@@ -146,6 +154,15 @@ func (e *roundEnv) assignment(t *testing.T, auth, facility string) assignmentVie
 	return v
 }
 
+func (e *roundEnv) assignments(t *testing.T) []assignmentView {
+	t.Helper()
+	var l struct {
+		Items []assignmentView `json:"items"`
+	}
+	e.request("GET", "/v1/rounds/2026/assignments", nil, e.admin).wantStatus(t, http.StatusOK).decode(t, &l)
+	return l.Items
+}
+
 func (e *roundEnv) roundCount(t *testing.T) int {
 	t.Helper()
 	var l struct {
@@ -153,6 +170,82 @@ func (e *roundEnv) roundCount(t *testing.T) int {
 	}
 	e.request("GET", "/v1/rounds", nil, e.admin).wantStatus(t, http.StatusOK).decode(t, &l)
 	return len(l.Items)
+}
+
+func (e *roundEnv) audit(t *testing.T, query string) []auditView {
+	t.Helper()
+	var l struct {
+		Items []auditView `json:"items"`
+	}
+	e.request("GET", "/v1/audit?entity=round_assignment"+query, nil, e.admin).wantStatus(t, http.StatusOK).decode(t, &l)
+	return l.Items
+}
+
+type roundActionView struct {
+	FacilityID       string  `json:"facility_id"`
+	ItemKey          string  `json:"item_key"`
+	Title            string  `json:"title"`
+	Status           string  `json:"status"`
+	TargetFiscalYear int     `json:"target_fiscal_year"`
+	DueDate          *string `json:"due_date"`
+	CreatedAt        string  `json:"created_at"`
+}
+
+type roundReportView struct {
+	Milestone      string `json:"milestone"`
+	MilestoneLabel string `json:"milestone_label"`
+	Date           string `json:"date"`
+	Coverage       struct {
+		Total       countsView `json:"total"`
+		Departments []struct {
+			Department string `json:"department"`
+			countsView
+		} `json:"departments"`
+	} `json:"coverage"`
+	NotInspected []assignmentView `json:"not_inspected"`
+	Overdue      []assignmentView `json:"overdue"`
+	Findings     []struct {
+		Facility struct {
+			ID string `json:"id"`
+		} `json:"facility"`
+		ItemKey string `json:"item_key"`
+	} `json:"findings"`
+	Actions      []roundActionView `json:"actions"`
+	NextYearPlan struct {
+		FiscalYear      int              `json:"fiscal_year"`
+		FiscalYearLabel string           `json:"fiscal_year_label"`
+		PlanExportURL   string           `json:"plan_export_url"`
+		CarryOver       []assignmentView `json:"carry_over"`
+	} `json:"next_year_plan"`
+}
+
+// sheetRows opens sheet of workbook body and returns its rows under the
+// header.
+func sheetRows(t *testing.T, body []byte, sheet string) [][]string {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("the workbook does not open: %v", err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(sheet)
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("sheet %s: %v (%d rows)", sheet, err, len(rows))
+	}
+	return rows[1:]
+}
+
+func cells(vs ...any) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		switch v := v.(type) {
+		case float64:
+			out[i] = strconv.FormatFloat(v, 'f', -1, 64)
+		default:
+			out[i] = fmt.Sprint(v)
+		}
+	}
+	return out
 }
 
 func TestRoundsAPI(t *testing.T) {
@@ -297,6 +390,56 @@ func TestRoundsAPI(t *testing.T) {
 		e.request("GET", "/v1/audit?entity=round_assignment", nil, e.admin).wantStatus(t, http.StatusOK).decode(t, &audit)
 		if len(audit.Items) != 1 {
 			t.Fatalf("audit of the move: %s", e.request("GET", "/v1/audit?entity=round_assignment", nil, e.admin).Body)
+		}
+	})
+
+	t.Run("BulkByKind", func(t *testing.T) {
+		e.request("POST", "/v1/rounds/2026/assignments/bulk", map[string]any{"select": map[string]any{"kind": "castle"}, "due_date": "2026-12-01"}, e.admin).
+			problem(t, http.StatusUnprocessableEntity, checklist.EInvalid)
+		var res struct {
+			Changed     int              `json:"changed"`
+			Assignments []assignmentView `json:"assignments"`
+		}
+		e.request("POST", "/v1/rounds/2026/assignments/bulk", map[string]any{"select": map[string]any{"kind": "research"},
+			"due_date": "2026-12-01"}, e.admin).wantStatus(t, http.StatusOK).decode(t, &res)
+		if res.Changed != 1 || len(res.Assignments) != 1 || res.Assignments[0].Facility.ID != e.d2[1] || res.Assignments[0].DueDate != "2026-12-01" {
+			t.Fatalf("bulk by kind: %+v", res)
+		}
+		if a := e.assignment(t, e.admin, e.d2[0]); a.DueDate != "2026-09-30" {
+			t.Fatalf("a public hall moved with the research centres: %+v", a)
+		}
+	})
+
+	t.Run("BulkSetsInspectors", func(t *testing.T) {
+		u := e.newUser(checklist.RoleInspector, e.d2[0], e.d2[1])
+		bulk := func(sel map[string]any, ids ...string) response {
+			if ids == nil {
+				ids = []string{} // clear them
+			}
+			return e.request("POST", "/v1/rounds/2026/assignments/bulk", map[string]any{"select": sel, "inspector_ids": ids}, e.admin)
+		}
+		// The PATCH rule, for every facility picked: the own facility's
+		// inspector is bound to neither of the department's.
+		p := bulk(map[string]any{"department": "産業労働局 商工部"}, u.ID, e.inspectorID).problem(t, http.StatusUnprocessableEntity, checklist.EInvalid)
+		if len(p.Errors) != 1 || p.Errors[0].Field != "inspector_ids[1]" {
+			t.Fatalf("errors %+v, want inspector_ids[1] only", p.Errors)
+		}
+		if a := e.assignment(t, e.admin, e.d2[0]); len(a.InspectorIDs) != 0 {
+			t.Fatalf("refused bulk change wrote: %+v", a)
+		}
+		var res struct {
+			Changed int `json:"changed"`
+		}
+		bulk(map[string]any{"department": "産業労働局 商工部"}, u.ID).wantStatus(t, http.StatusOK).decode(t, &res)
+		for _, id := range e.d2 {
+			if a := e.assignment(t, e.admin, id); res.Changed != 2 || !slices.Equal(a.InspectorIDs, []string{u.ID}) {
+				t.Fatalf("changed %d; %+v", res.Changed, a)
+			}
+		}
+		// Department and kind must both match: only the public hall is cleared.
+		bulk(map[string]any{"department": "産業労働局 商工部", "kind": "public_hall"}).wantStatus(t, http.StatusOK).decode(t, &res)
+		if a, b := e.assignment(t, e.admin, e.d2[0]), e.assignment(t, e.admin, e.d2[1]); res.Changed != 1 || len(a.InspectorIDs) != 0 || len(b.InspectorIDs) != 1 {
+			t.Fatalf("changed %d; cleared %+v, kept %+v", res.Changed, a, b)
 		}
 	})
 
@@ -449,6 +592,55 @@ func TestRoundsAPI(t *testing.T) {
 		// Reports as of a past milestone use today's due dates (docs/rounds.md).
 		if after := overdue(); after != before-1 {
 			t.Fatalf("overdue %d after moving a due date, was %d", after, before)
+		}
+	})
+
+	t.Run("ChecklistVersion", func(t *testing.T) {
+		ctx := context.Background()
+		v, err := e.db.ChecklistVersion(ctx, testChecklistID, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Number, v.PublishedAt = 2, e.clk.Now()
+		if err := e.db.PutChecklistVersion(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		path := "/v1/rounds/2026/assignments/" + e.other
+		a := e.assignment(t, e.admin, e.other)
+		before := len(e.audit(t, ""))
+		for name, tc := range map[string]struct {
+			body  map[string]any
+			field string
+		}{
+			"unknown version":        {map[string]any{"version": 9}, "version"},
+			"another checklist":      {map[string]any{"checklist_id": "other-checklist", "version": 1}, "checklist_id"},
+			"checklist, no version":  {map[string]any{"checklist_id": testChecklistID}, "version"},
+			"bad version, good date": {map[string]any{"version": 9, "due_date": "2026-12-01"}, "version"},
+		} {
+			tc.body["revision"] = a.Revision
+			p := e.request("PATCH", path, tc.body, e.admin).problem(t, http.StatusUnprocessableEntity, checklist.EInvalid)
+			if !hasField(p.Errors, tc.field) {
+				t.Errorf("%s: errors %+v do not name %s", name, p.Errors, tc.field)
+			}
+		}
+		if b := e.assignment(t, e.admin, e.other); b.Revision != a.Revision || *b.Version != 1 || b.DueDate != a.DueDate || len(e.audit(t, "")) != before {
+			t.Fatalf("refused changes wrote: %+v", b)
+		}
+		var got assignmentView
+		e.request("PATCH", path, map[string]any{"revision": a.Revision, "checklist_id": testChecklistID, "version": 2}, e.admin).
+			wantStatus(t, http.StatusOK).decode(t, &got)
+		if *got.ChecklistID != testChecklistID || *got.Version != 2 || got.Revision != a.Revision+1 {
+			t.Fatalf("version overridden: %+v", got)
+		}
+		entries := e.audit(t, "&entity_id="+checklist.AssignmentID(2026, e.other))
+		last := entries[0]
+		for _, x := range entries {
+			if strings.Contains(x.Summary, "version") {
+				last = x
+			}
+		}
+		if want := fmt.Sprintf(`version: "%s@1" → "%s@2"`, testChecklistID, testChecklistID); last.Summary != want || last.ActorID == "system" {
+			t.Fatalf("audit of the version: %+v, want %s", entries, want)
 		}
 	})
 
