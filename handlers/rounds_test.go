@@ -485,6 +485,28 @@ func TestRoundsAPI(t *testing.T) {
 		if c := e.round(t, "?at=2026-06-15").Coverage.Total; c.Assigned != all || c.Withdrawn != 0 || c.Added != 0 {
 			t.Fatalf("as of June 15: %+v", c)
 		}
+		// Both are in the audit trail, in the system's name.
+		got := map[string]string{}
+		for _, x := range e.audit(t, "&actor=system") {
+			got[x.FacilityID] = x.Action
+			if x.ActorID != "system" {
+				t.Errorf("entry of %s by %s", x.FacilityID, x.ActorID)
+			}
+		}
+		newID := ""
+		for _, a := range e.assignments(t) {
+			if a.Facility.Code == "NEW-1" {
+				newID = a.Facility.ID
+			}
+		}
+		if len(got) != 2 || got[e.d1[0]] != checklist.AuditWithdraw || got[newID] != "create" {
+			t.Fatalf("system entries: %v", got)
+		}
+	})
+
+	t.Run("ActionFromAFinding", func(t *testing.T) {
+		e.request("POST", "/v1/actions", map[string]any{"title": "チラシ棚を補充する", "facility_id": e.own, "item_key": "flyers.rack",
+			"target_fiscal_year": 2026, "due_date": "2026-11-30", "source_inspection_id": id}, e.reviewer).wantStatus(t, http.StatusCreated)
 	})
 
 	t.Run("OverdueAndAsOf", func(t *testing.T) {
@@ -503,14 +525,30 @@ func TestRoundsAPI(t *testing.T) {
 		}
 		e.setClock(tokyo(time.October, 5, 10))
 		e.act(e.reviewer, id, "approve", nil).wantStatus(t, http.StatusOK)
-		now := e.round(t, "").Coverage.Total
+		v := e.round(t, "")
+		now := v.Coverage.Total
 		if now.Approved != 1 || now.Overdue != 2 {
 			t.Fatalf("after approval: %+v", now)
+		}
+		// One of six in the round is approved; in the department of the own
+		// facility (no department: own, other, NEW-1) one of three.
+		if now.CoveredPercent != 16.7 || now.ApprovedPercent != 16.7 {
+			t.Fatalf("percentages now: %+v", now)
+		}
+		pct := map[string][2]float64{}
+		for _, d := range v.Coverage.Departments {
+			pct[d.Department] = [2]float64{d.CoveredPercent, d.ApprovedPercent}
+		}
+		if len(pct) != 3 || pct[""] != [2]float64{33.3, 33.3} || pct["産業労働局 商工部"] != [2]float64{0, 0} || pct["産業労働局 雇用就業部"] != [2]float64{0, 0} {
+			t.Fatalf("department percentages: %v", pct)
 		}
 		// What the interim report said on 30 September, read in October.
 		interim := e.round(t, "?as_of=interim").Coverage.Total
 		if interim.Approved != 0 || interim.Submitted != 1 || interim.Overdue != 3 {
 			t.Fatalf("as of the interim: %+v", interim)
+		}
+		if interim.CoveredPercent != 16.7 || interim.ApprovedPercent != 0 {
+			t.Fatalf("percentages as of the interim: %+v", interim)
 		}
 		for at, want := range map[string]string{"2026-06-02": "draft", "2026-06-03": "submitted", "2026-06-04": "returned", "2026-06-01": "not_started"} {
 			var a assignmentView
@@ -569,6 +607,35 @@ func TestRoundsAPI(t *testing.T) {
 			if err != nil || len(rows)-1 != n {
 				t.Errorf("sheet %s: %d rows, JSON %d (%v)", sheet, len(rows)-1, n, err)
 			}
+		}
+		// The department and action sheets, row by row.
+		var full roundReportView
+		e.request("GET", "/v1/rounds/2026/reports/interim", nil, e.reviewer).wantStatus(t, http.StatusOK).decode(t, &full)
+		var want [][]string
+		for _, d := range full.Coverage.Departments {
+			name := d.Department
+			if name == "" {
+				name = "（部局未設定）"
+			}
+			want = append(want, cells(name, d.Assigned, d.NotStarted, d.Draft, d.Returned, d.Submitted, d.Approved, d.Overdue, d.CoveredPercent, d.ApprovedPercent))
+		}
+		if got := sheetRows(t, r.Body, handlers.SheetRoundDepartments); len(want) != 3 || !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("部局別進捗:\n%v\nJSON:\n%v", got, want)
+		}
+		want = nil
+		for _, a := range full.Actions {
+			created, err := time.Parse(time.RFC3339, a.CreatedAt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, cells(a.FacilityID, a.ItemKey, a.Title, a.Status, checklist.FiscalYearLabel(a.TargetFiscalYear), *a.DueDate,
+				checklist.DateOf(created).String()))
+		}
+		if got := sheetRows(t, r.Body, handlers.SheetRoundActions); len(want) != 1 || !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("改善措置:\n%v\nJSON:\n%v", got, want)
+		}
+		if len(full.NextYearPlan.CarryOver) != 0 {
+			t.Errorf("the interim report carries over %+v", full.NextYearPlan.CarryOver)
 		}
 		e.request("GET", "/v1/rounds/2026/reports/midyear", nil, e.reviewer).problem(t, http.StatusBadRequest, checklist.EBadRequest)
 		e.request("GET", "/v1/rounds/2026/reports/interim", nil, e.inspector).problem(t, http.StatusForbidden, checklist.EForbidden)
