@@ -774,6 +774,19 @@ func (c Coverage) NotInspected() []AssignmentState {
 	return out
 }
 
+// CarryOver returns the assignments in the round not approved: what the
+// final report hands on to next year's plan (the not inspected, and the
+// inspected but not yet approved), by facility code.
+func (c Coverage) CarryOver() []AssignmentState {
+	out := []AssignmentState{}
+	for _, st := range c.States {
+		if st.Status != AssignWithdrawn && st.Progress != AssignApproved {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
 // SortByDue orders states by due date, then facility code: the tablet's
 // "to do this year" list.
 func SortByDue(states []AssignmentState) {
@@ -794,6 +807,10 @@ type RoundReport struct {
 	Overdue      []AssignmentState
 	Findings     []Finding
 	Actions      []Action
+	// CarryOver is, in the final report only, the assignments not
+	// approved by the final milestone (Coverage.CarryOver): the
+	// facilities next year's plan starts with. Empty in the interim one.
+	CarryOver []AssignmentState
 }
 
 // BuildRoundReport assembles the report of milestone m (dated d) from
@@ -803,9 +820,13 @@ type RoundReport struct {
 // A finding is kept when its inspection counted (submitted or approved)
 // at the end of d; an action when it was created by then and answers a
 // kept finding (the same inspection, or the same facility and item).
+// The final report also carries over what was not approved by then.
 func BuildRoundReport(m Milestone, d Date, cov Coverage, ins []InspectionState, findings []Finding, actions []Action) RoundReport {
 	rep := RoundReport{Milestone: m, Date: d, Coverage: cov, NotInspected: cov.NotInspected(), Overdue: cov.Filter(AssignOverdue),
-		Findings: []Finding{}, Actions: []Action{}}
+		Findings: []Finding{}, Actions: []Action{}, CarryOver: []AssignmentState{}}
+	if m == MilestoneFinal {
+		rep.CarryOver = cov.CarryOver()
+	}
 	counted := map[string]bool{}
 	for _, in := range ins {
 		if in.Status.CountsInReports() {

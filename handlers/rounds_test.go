@@ -720,4 +720,45 @@ func TestRoundsAPI(t *testing.T) {
 		e.request("PATCH", "/v1/rounds/2026/assignments/"+e.other, map[string]any{"revision": a.Revision, "due_date": "2026-12-01"}, e.admin).
 			problem(t, http.StatusConflict, checklist.EConflict)
 	})
+
+	t.Run("FinalReportCarriesIntoNextYear", func(t *testing.T) {
+		e.setClock(time.Date(2027, time.January, 5, 10, 0, 0, 0, checklist.Tokyo))
+		var j roundReportView
+		e.request("GET", "/v1/rounds/2026/reports/final", nil, e.reviewer).wantStatus(t, http.StatusOK).decode(t, &j)
+		c := j.Coverage.Total
+		if j.Milestone != "final" || j.MilestoneLabel != "最終報告" || j.Date != "2026-12-31" {
+			t.Fatalf("final report: %+v", j)
+		}
+		// own approved; other (due 30 Nov), BUREAU-1 (20 Dec), BUREAU-2 and -3
+		// (15 Dec) and NEW-1 (30 Sep) not started and past due; BUREAU-0 withdrawn.
+		if (c != countsView{Assigned: all, NotStarted: 5, Approved: 1, Overdue: 5, Withdrawn: 1, Added: 1, Covered: 1,
+			CoveredPercent: 16.7, ApprovedPercent: 16.7}) {
+			t.Fatalf("final coverage: %+v", c)
+		}
+		if len(j.NotInspected) != 5 || len(j.Overdue) != 5 || len(j.Findings) == 0 || j.Findings[0].Facility.ID != e.own ||
+			len(j.Actions) != 1 || j.Actions[0].ItemKey != "flyers.rack" {
+			t.Fatalf("final lists: %+v", j)
+		}
+		n := j.NextYearPlan
+		if n.FiscalYear != 2027 || n.FiscalYearLabel != "令和9年度" || n.PlanExportURL != "/v1/reports/plan?fiscal_year=2026" {
+			t.Fatalf("next year's plan: %+v", n)
+		}
+		var carried []string
+		for _, a := range n.CarryOver {
+			carried = append(carried, a.Facility.Code)
+		}
+		if want := []string{"BUREAU-1", "BUREAU-2", "BUREAU-3", "NEW-1", "OTHER-1"}; !slices.Equal(carried, want) {
+			t.Fatalf("carried into next year %v, want %v", carried, want)
+		}
+		r := e.request("GET", "/v1/rounds/2026/reports/final?format=xlsx", nil, e.reviewer).wantStatus(t, http.StatusOK)
+		rows := sheetRows(t, r.Body, handlers.SheetRoundCarryOver)
+		if len(rows) != len(n.CarryOver) {
+			t.Fatalf("次年度繰越: %d rows, JSON %d", len(rows), len(n.CarryOver))
+		}
+		for i, row := range rows {
+			if a := n.CarryOver[i]; row[0] != a.Facility.Code || row[3] != a.DueDate || row[5] != "未点検" || row[6] != "2027（令和9年度）" {
+				t.Errorf("次年度繰越 row %d: %v, JSON %+v", i, row, a)
+			}
+		}
+	})
 }
