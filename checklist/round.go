@@ -312,16 +312,50 @@ func Reconcile(r Round, as []Assignment, facilities []Facility, a Applicability,
 
 // AssignmentChange is an admin's change of one assignment: nil fields
 // stay. Exclude takes the facility out of the round (Include puts an
-// excluded one back).
+// excluded one back). Version overrides the checklist version the
+// facility is to be inspected with (checked by AssignableVersion).
 type AssignmentChange struct {
 	Due        *Date
 	Inspectors *[]string
 	Exclude    *bool
+	Version    *ApplicableVersion
 }
 
 // Empty reports whether ch changes nothing.
 func (ch AssignmentChange) Empty() bool {
-	return ch.Due == nil && ch.Inspectors == nil && ch.Exclude == nil
+	return ch.Due == nil && ch.Inspectors == nil && ch.Exclude == nil && ch.Version == nil
+}
+
+// AssignableVersion returns version number of checklist id (id "" means
+// the checklist that applies to facility f) if an assignment of f may
+// name it: the checklist applies to f (a.ChecklistFor its kind), and the
+// version is published and not retired — one an inspection can still be
+// created with. Otherwise it returns the problem, under field "version"
+// or "checklist_id".
+func AssignableVersion(f Facility, a Applicability, versions []Version, id string, number int) (ApplicableVersion, error) {
+	var p Problems
+	applies := a.ChecklistFor(f.Kind)
+	switch {
+	case applies == "":
+		p.Add("version", "no_checklist", "no checklist applies to facility %s", f.Code)
+	case id != "" && id != applies:
+		p.Add("checklist_id", "not_applicable", "checklist %s does not apply to facility %s (%s does)", id, f.Code, applies)
+	}
+	if err := p.Err("the checklist version cannot be assigned"); err != nil {
+		return ApplicableVersion{}, err
+	}
+	for _, v := range versions {
+		if v.ChecklistID != applies || v.Number != number {
+			continue
+		}
+		if v.Retired {
+			p.Add("version", "retired_version", "version %d of checklist %s is retired", number, applies)
+			return ApplicableVersion{}, p.Err("the checklist version cannot be assigned")
+		}
+		return ApplicableVersion{ChecklistID: v.ChecklistID, Number: v.Number, ContentHash: v.ContentHash}, nil
+	}
+	p.Add("version", "unknown_version", "checklist %s has no published version %d", applies, number)
+	return ApplicableVersion{}, p.Err("the checklist version cannot be assigned")
 }
 
 // Validate checks ch against round r: a due date inside the fiscal year.
@@ -336,7 +370,7 @@ func (ch AssignmentChange) Validate(r Round) error {
 		p.Add("inspector_ids", "too_many", "at most %d inspectors", MaxUserFacilities)
 	}
 	if ch.Empty() {
-		p.Add("body", CodeRequired, "name at least one of due_date, inspector_ids, excluded")
+		p.Add("body", CodeRequired, "name at least one of due_date, inspector_ids, excluded, version")
 	}
 	return p.Err("the assignment change is not valid")
 }
@@ -362,6 +396,9 @@ func (ch AssignmentChange) Apply(r Round, a Assignment, by Actor, now time.Time)
 			next.Inspectors = []string{}
 		}
 	}
+	if ch.Version != nil {
+		next.ChecklistID, next.Version = ch.Version.ChecklistID, ch.Version.Number
+	}
 	if ch.Exclude != nil {
 		switch {
 		case *ch.Exclude && a.Active():
@@ -370,7 +407,8 @@ func (ch AssignmentChange) Apply(r Round, a Assignment, by Actor, now time.Time)
 			next.Withdrawn, next.WithdrawnAt = "", time.Time{}
 		}
 	}
-	if next.Due == a.Due && slices.Equal(next.Inspectors, a.Inspectors) && next.Withdrawn == a.Withdrawn {
+	if next.Due == a.Due && slices.Equal(next.Inspectors, a.Inspectors) && next.Withdrawn == a.Withdrawn &&
+		next.ChecklistID == a.ChecklistID && next.Version == a.Version {
 		return a, false, nil
 	}
 	next.Revision++
@@ -442,6 +480,7 @@ func AssignmentAuditEntry(before *Assignment, after Assignment, by Actor) AuditE
 		var changes []string
 		changes = fieldChange(changes, "due", before.Due.String(), after.Due.String())
 		changes = idsChange(changes, "inspectors", before.Inspectors, after.Inspectors)
+		changes = fieldChange(changes, "version", before.versionName(), after.versionName())
 		changes = fieldChange(changes, "withdrawn", before.Withdrawn, after.Withdrawn)
 		action := AuditUpdate
 		switch {
@@ -456,6 +495,14 @@ func AssignmentAuditEntry(before *Assignment, after Assignment, by Actor) AuditE
 	}
 	e.FacilityID = after.FacilityID
 	return e
+}
+
+// versionName is "checklist@version", or "" when none applies.
+func (a Assignment) versionName() string {
+	if a.ChecklistID == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s@%d", a.ChecklistID, a.Version)
 }
 
 // Audit entities and actions of rounds.
@@ -727,6 +774,19 @@ func (c Coverage) NotInspected() []AssignmentState {
 	return out
 }
 
+// CarryOver returns the assignments in the round not approved: what the
+// final report hands on to next year's plan (the not inspected, and the
+// inspected but not yet approved), by facility code.
+func (c Coverage) CarryOver() []AssignmentState {
+	out := []AssignmentState{}
+	for _, st := range c.States {
+		if st.Status != AssignWithdrawn && st.Progress != AssignApproved {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
 // SortByDue orders states by due date, then facility code: the tablet's
 // "to do this year" list.
 func SortByDue(states []AssignmentState) {
@@ -747,6 +807,10 @@ type RoundReport struct {
 	Overdue      []AssignmentState
 	Findings     []Finding
 	Actions      []Action
+	// CarryOver is, in the final report only, the assignments not
+	// approved by the final milestone (Coverage.CarryOver): the
+	// facilities next year's plan starts with. Empty in the interim one.
+	CarryOver []AssignmentState
 }
 
 // BuildRoundReport assembles the report of milestone m (dated d) from
@@ -756,9 +820,13 @@ type RoundReport struct {
 // A finding is kept when its inspection counted (submitted or approved)
 // at the end of d; an action when it was created by then and answers a
 // kept finding (the same inspection, or the same facility and item).
+// The final report also carries over what was not approved by then.
 func BuildRoundReport(m Milestone, d Date, cov Coverage, ins []InspectionState, findings []Finding, actions []Action) RoundReport {
 	rep := RoundReport{Milestone: m, Date: d, Coverage: cov, NotInspected: cov.NotInspected(), Overdue: cov.Filter(AssignOverdue),
-		Findings: []Finding{}, Actions: []Action{}}
+		Findings: []Finding{}, Actions: []Action{}, CarryOver: []AssignmentState{}}
+	if m == MilestoneFinal {
+		rep.CarryOver = cov.CarryOver()
+	}
 	counted := map[string]bool{}
 	for _, in := range ins {
 		if in.Status.CountsInReports() {

@@ -164,6 +164,14 @@ func TestAssignmentChange(t *testing.T) {
 	if _, _, err := (AssignmentChange{Due: &bad}).Apply(r, a, Actor{}, now); ErrorCode(err) != EInvalid {
 		t.Fatalf("due outside the year: %v", err)
 	}
+	v := ApplicableVersion{ChecklistID: "unified", Number: 2}
+	next, changed, err = AssignmentChange{Version: &v}.Apply(r, next, Actor{UserID: "admin"}, now)
+	if err != nil || !changed || next.ChecklistID != "unified" || next.Version != 2 {
+		t.Fatalf("override the version: %+v %v %v", next, changed, err)
+	}
+	if e := AssignmentAuditEntry(&a, next, Actor{}); e.Summary != `due: "2026-09-30" → "2026-11-15"; version: "" → "unified@2"` {
+		t.Fatalf("audit of the version: %s", e.Summary)
+	}
 	r.Status = RoundClosed
 	if _, _, err := (AssignmentChange{Due: &due}).Apply(r, a, Actor{}, now); ErrorCode(err) != EConflict {
 		t.Fatalf("closed round: %v", err)
@@ -227,5 +235,55 @@ func TestBuildRoundReport(t *testing.T) {
 	// Submitted but not approved by its due date is overdue too.
 	if len(rep.NotInspected) != 2 || len(rep.Overdue) != 3 {
 		t.Fatalf("not inspected %d, overdue %d", len(rep.NotInspected), len(rep.Overdue))
+	}
+	if len(rep.CarryOver) != 0 {
+		t.Fatalf("the interim report carries over %+v", rep.CarryOver)
+	}
+	// The final report carries into next year every facility in the round
+	// not approved: f2 (draft), f3 (not started) and f1 (submitted only).
+	ins = append(ins, InspectionState{ID: "i3", FacilityID: "f3", FiscalYear: 2026, Status: StatusApproved})
+	cov = ComputeCoverage(r, as, byID, ins, EndOf(r.Final))
+	rep = BuildRoundReport(MilestoneFinal, r.Final, cov, ins, findings, actions)
+	var carried []string
+	for _, st := range rep.CarryOver {
+		carried = append(carried, st.FacilityID)
+	}
+	if len(carried) != 2 || carried[0] != "f1" || carried[1] != "f2" {
+		t.Fatalf("carried over %v, want f1 (submitted) and f2 (draft)", carried)
+	}
+}
+
+func TestAssignableVersion(t *testing.T) {
+	hall := Facility{ID: "f1", Code: "A", Kind: KindPublicHall}
+	app := Applicability{Default: "unified", Kinds: map[FacilityKind]string{KindResearch: "lab"}}
+	versions := []Version{{ChecklistID: "unified", Number: 1, Retired: true}, {ChecklistID: "unified", Number: 2, ContentHash: "u2"},
+		{ChecklistID: "lab", Number: 1}}
+	t.Run("OK", func(t *testing.T) {
+		for _, id := range []string{"", "unified"} {
+			v, err := AssignableVersion(hall, app, versions, id, 2)
+			if err != nil || v != (ApplicableVersion{ChecklistID: "unified", Number: 2, ContentHash: "u2"}) {
+				t.Fatalf("id %q: %+v %v", id, v, err)
+			}
+		}
+	})
+	for name, tc := range map[string]struct {
+		app     Applicability
+		id      string
+		number  int
+		field   string
+		problem string
+	}{
+		"ErrNotApplicable":  {app, "lab", 1, "checklist_id", "not_applicable"},
+		"ErrRetired":        {app, "", 1, "version", "retired_version"},
+		"ErrUnknownVersion": {app, "", 9, "version", "unknown_version"},
+		"ErrNoChecklist":    {Applicability{}, "", 1, "version", "no_checklist"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := AssignableVersion(hall, tc.app, versions, tc.id, tc.number)
+			e, ok := err.(*Error)
+			if !ok || e.Code != EInvalid || len(e.Fields) != 1 || e.Fields[0].Field != tc.field || e.Fields[0].Code != tc.problem {
+				t.Fatalf("err = %v, want %s on %s", err, tc.problem, tc.field)
+			}
+		})
 	}
 }

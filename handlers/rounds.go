@@ -727,10 +727,13 @@ type changeAssignmentRequest struct {
 	DueDate      string    `json:"due_date"`
 	InspectorIDs *[]string `json:"inspector_ids"`
 	Excluded     *bool     `json:"excluded"`
+	ChecklistID  *string   `json:"checklist_id"`
+	Version      *int      `json:"version"`
 }
 
 // changeAssignment: PATCH one facility's assignment (due date,
-// inspectors, excluded), based on its revision; audited.
+// inspectors, excluded, checklist version), based on its revision;
+// audited.
 func (s *Server) changeAssignment(c *gin.Context) {
 	fy, ok := roundYear(c)
 	if !ok {
@@ -768,6 +771,16 @@ func (s *Server) doChangeAssignment(ctx context.Context, fy int, id string, req 
 		return err
 	}
 	ch := assignmentChange(&p, "", req.DueDate, req.InspectorIDs, req.Excluded, f, inspectors)
+	if req.Version != nil || req.ChecklistID != nil {
+		v, err := s.assignableVersion(ctx, f, req.ChecklistID, req.Version)
+		switch {
+		case checklist.ErrorCode(err) == checklist.EInvalid:
+			addProblems(&p, "", err)
+		case err != nil:
+			return err
+		}
+		ch.Version = v
+	}
 	for i := range p { // top-level fields of this body
 		if len(p[i].Field) > 0 && p[i].Field[0] == '.' {
 			p[i].Field = p[i].Field[1:]
@@ -802,6 +815,38 @@ func (s *Server) doChangeAssignment(ctx context.Context, fy int, id string, req 
 	}
 	s.roundsChanged(fy)
 	return nil
+}
+
+// assignableVersion checks the checklist version a PATCH asks facility
+// f's assignment to name (checklist.AssignableVersion): nil and the
+// problem when it may not.
+func (s *Server) assignableVersion(ctx context.Context, f checklist.Facility, id *string, number *int) (*checklist.ApplicableVersion, error) {
+	if number == nil {
+		var p checklist.Problems
+		p.Add("version", checklist.CodeRequired, "version is required with checklist_id")
+		return nil, p.Err("the checklist version cannot be assigned")
+	}
+	a, err := s.store.FindApplicability(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := s.store.AllVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v, err := checklist.AssignableVersion(f, a, vs, deref(id), *number)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 // respondAssignment answers with facility id's assignment as it is now.
@@ -846,9 +891,9 @@ type bulkChangeJSON struct {
 }
 
 // bulkChangeAssignments: POST /v1/rounds/{fy}/assignments/bulk. One
-// change (a due date, exclusion, or clearing the named inspectors) for
-// every assignment the selector picks — by department, kind or facility
-// ids. All are checked before any is written.
+// change (a due date, exclusion, or the inspectors) for every assignment
+// the selector picks — by department, kind or facility ids. All are
+// checked before any is written.
 func (s *Server) bulkChangeAssignments(c *gin.Context) {
 	fy, ok := roundYear(c)
 	if !ok {
@@ -918,11 +963,14 @@ func (s *Server) doBulkChange(ctx context.Context, fy int, req bulkChangeRequest
 			ch.Due = &d
 		}
 	}
+	var bound map[string][]string // inspectors by facility, when some are set
 	if req.InspectorIDs != nil {
-		if len(*req.InspectorIDs) > 0 {
-			p.Add("inspector_ids", "bulk", "inspectors are set per facility; in bulk they can only be cleared ([])")
-		}
 		ch.Inspectors = req.InspectorIDs
+		if len(*req.InspectorIDs) > 0 {
+			if _, _, bound, err = s.assignmentDefaults(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	ch.Exclude = req.Excluded
 	for i := range p {
@@ -937,11 +985,19 @@ func (s *Server) doBulkChange(ctx context.Context, fy int, req bulkChangeRequest
 		if err := ch.Validate(r); err != nil {
 			return nil, err
 		}
-		var out []checklist.Assignment
+		var picked []checklist.Assignment
 		for _, a := range cur {
-			if f, ok := byID[a.FacilityID]; !ok || !sel.Matches(f) {
-				continue
+			if f, ok := byID[a.FacilityID]; ok && sel.Matches(f) {
+				picked = append(picked, a)
 			}
+		}
+		if bound != nil {
+			if err := boundEverywhere(*ch.Inspectors, picked, byID, bound); err != nil {
+				return nil, err
+			}
+		}
+		var out []checklist.Assignment
+		for _, a := range picked {
 			next, changed, err := ch.Apply(r, a, by, now)
 			if err != nil {
 				return nil, err
@@ -956,6 +1012,31 @@ func (s *Server) doBulkChange(ctx context.Context, fy int, req bulkChangeRequest
 		s.roundsChanged(fy)
 	}
 	return written, err
+}
+
+// boundEverywhere checks the PATCH rule for inspectors across a bulk
+// change: each must be an enabled inspector bound to every facility
+// picked. A problem names the inspector, the first facility they are not
+// bound to, and how many more.
+func boundEverywhere(ids []string, picked []checklist.Assignment, facilities map[string]checklist.Facility, bound map[string][]string) error {
+	var p checklist.Problems
+	for i, id := range ids {
+		var missing []string
+		for _, a := range picked {
+			if !slices.Contains(bound[a.FacilityID], id) {
+				missing = append(missing, facilities[a.FacilityID].Code)
+			}
+		}
+		switch len(missing) {
+		case 0:
+		case 1:
+			p.Add(fmt.Sprintf("inspector_ids[%d]", i), "not_bound", "%q is not an enabled inspector bound to facility %s", id, missing[0])
+		default:
+			p.Add(fmt.Sprintf("inspector_ids[%d]", i), "not_bound", "%q is not an enabled inspector bound to facility %s and %d more of the selection",
+				id, missing[0], len(missing)-1)
+		}
+	}
+	return p.Err("the bulk change is not valid")
 }
 
 // tabletAssignmentJSON is one line of a tablet's "to do this year" list.

@@ -23,6 +23,7 @@ const (
 	SheetRoundOverdue     = "期限超過"
 	SheetRoundFindings    = "指摘事項"
 	SheetRoundActions     = "改善措置"
+	SheetRoundCarryOver   = "次年度繰越" // the final report only
 )
 
 var milestoneLabels = map[checklist.Milestone]string{checklist.MilestoneInterim: "中間報告", checklist.MilestoneFinal: "最終報告"}
@@ -55,10 +56,15 @@ type roundActionJSON struct {
 	CreatedAt          time.Time `json:"created_at"`
 }
 
+// nextPlanJSON is what the report hands on to next year: the plan export
+// that ranks the findings into next year's improvement plan, and (final
+// report) the facilities not approved by the final milestone, which next
+// year's round should schedule first.
 type nextPlanJSON struct {
-	FiscalYear      int    `json:"fiscal_year"`
-	FiscalYearLabel string `json:"fiscal_year_label"`
-	PlanExportURL   string `json:"plan_export_url"`
+	FiscalYear      int              `json:"fiscal_year"`
+	FiscalYearLabel string           `json:"fiscal_year_label"`
+	PlanExportURL   string           `json:"plan_export_url"`
+	CarryOver       []assignmentJSON `json:"carry_over"`
 }
 
 type roundReportJSON struct {
@@ -164,7 +170,10 @@ func newRoundReportJSON(r checklist.Round, rep checklist.RoundReport, d *checkli
 		Coverage: newCoverageJSON(rep.Coverage), NotInspected: []assignmentJSON{}, Overdue: []assignmentJSON{},
 		Findings: []roundFindingJSON{}, Actions: []roundActionJSON{},
 		NextYearPlan: nextPlanJSON{FiscalYear: r.FiscalYear + 1, FiscalYearLabel: checklist.FiscalYearLabel(r.FiscalYear + 1),
-			PlanExportURL: fmt.Sprintf("/v1/reports/plan?fiscal_year=%d", r.FiscalYear)}}
+			PlanExportURL: fmt.Sprintf("/v1/reports/plan?fiscal_year=%d", r.FiscalYear), CarryOver: []assignmentJSON{}}}
+	for _, a := range rep.CarryOver {
+		j.NextYearPlan.CarryOver = append(j.NextYearPlan.CarryOver, newAssignmentJSON(a))
+	}
 	for _, a := range rep.NotInspected {
 		j.NotInspected = append(j.NotInspected, newAssignmentJSON(a))
 	}
@@ -216,6 +225,10 @@ func roundReportTables(j roundReportJSON) []table {
 		{"改善措置件数", len(j.Actions)},
 		{"次年度計画", checklist.FiscalYearLabels(j.NextYearPlan.FiscalYear) + " " + j.NextYearPlan.PlanExportURL},
 	}}
+	final := checklist.Milestone(j.Milestone) == checklist.MilestoneFinal
+	if final {
+		summary.rows = append(summary.rows, []any{"次年度繰越施設数", len(j.NextYearPlan.CarryOver)})
+	}
 	depts := table{name: SheetRoundDepartments, headers: []string{"部局", "対象施設数", "未着手", "作成中", "差戻し", "提出済み", "承認済み", "期限超過", "点検率（%）", "承認率（%）"}}
 	for _, d := range j.Coverage.Departments {
 		name := d.Department
@@ -249,5 +262,18 @@ func roundReportTables(j roundReportJSON) []table {
 		actions.rows = append(actions.rows, []any{a.FacilityID, a.ItemKey, a.Title, a.Status,
 			checklist.FiscalYearLabel(a.TargetFiscalYear), due, checklist.DateOf(a.CreatedAt).String()})
 	}
-	return []table{summary, depts, list(SheetRoundPending, j.NotInspected), list(SheetRoundOverdue, j.Overdue), findings, actions}
+	tables := []table{summary, depts, list(SheetRoundPending, j.NotInspected), list(SheetRoundOverdue, j.Overdue), findings, actions}
+	if final {
+		carry := table{name: SheetRoundCarryOver, headers: []string{"施設コード", "施設名", "部局", "点検期限", "状況", "繰越理由", "次年度"}}
+		for _, a := range j.NextYearPlan.CarryOver {
+			reason := "未点検"
+			if checklist.AssignmentStatus(a.Progress).Covered() {
+				reason = "承認待ち"
+			}
+			carry.rows = append(carry.rows, []any{a.Facility.Code, a.Facility.Name.JA, a.Department, a.DueDate,
+				assignmentStatusLabels[checklist.AssignmentStatus(a.Status)], reason, checklist.FiscalYearLabels(j.NextYearPlan.FiscalYear)})
+		}
+		tables = append(tables, carry)
+	}
+	return tables
 }

@@ -3,8 +3,11 @@ package handlers_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,7 +67,8 @@ type assignmentView struct {
 
 // roundEnv is the inspection env with a clock the test moves, shared by
 // the server and the database, and four more facilities in two
-// departments.
+// departments (the last of them a research centre, the rest public
+// halls).
 type roundEnv struct {
 	*inspectionEnv
 	d1, d2 []string // facility ids by department
@@ -111,8 +115,12 @@ func newRoundEnv(t *testing.T) *roundEnv {
 	e.reviewer = bearer(api.tokenFor(checklist.RoleReviewer))
 	e.admin = bearer(api.tokenFor(checklist.RoleAdmin))
 	for i, dept := range []string{"産業労働局 雇用就業部", "産業労働局 雇用就業部", "産業労働局 商工部", "産業労働局 商工部"} {
+		kind := checklist.KindPublicHall
+		if i == 3 {
+			kind = checklist.KindResearch
+		}
 		f, err := e.db.CreateFacility(context.Background(), checklist.Facility{Code: "BUREAU-" + strconv.Itoa(i),
-			Name: checklist.FacilityName{JA: "施設", EN: "Facility"}, Kind: checklist.KindPublicHall, Department: dept, Active: true},
+			Name: checklist.FacilityName{JA: "施設", EN: "Facility"}, Kind: kind, Department: dept, Active: true},
 			checklist.SystemActor)
 		if err != nil {
 			t.Fatal(err)
@@ -146,6 +154,15 @@ func (e *roundEnv) assignment(t *testing.T, auth, facility string) assignmentVie
 	return v
 }
 
+func (e *roundEnv) assignments(t *testing.T) []assignmentView {
+	t.Helper()
+	var l struct {
+		Items []assignmentView `json:"items"`
+	}
+	e.request("GET", "/v1/rounds/2026/assignments", nil, e.admin).wantStatus(t, http.StatusOK).decode(t, &l)
+	return l.Items
+}
+
 func (e *roundEnv) roundCount(t *testing.T) int {
 	t.Helper()
 	var l struct {
@@ -153,6 +170,82 @@ func (e *roundEnv) roundCount(t *testing.T) int {
 	}
 	e.request("GET", "/v1/rounds", nil, e.admin).wantStatus(t, http.StatusOK).decode(t, &l)
 	return len(l.Items)
+}
+
+func (e *roundEnv) audit(t *testing.T, query string) []auditView {
+	t.Helper()
+	var l struct {
+		Items []auditView `json:"items"`
+	}
+	e.request("GET", "/v1/audit?entity=round_assignment"+query, nil, e.admin).wantStatus(t, http.StatusOK).decode(t, &l)
+	return l.Items
+}
+
+type roundActionView struct {
+	FacilityID       string  `json:"facility_id"`
+	ItemKey          string  `json:"item_key"`
+	Title            string  `json:"title"`
+	Status           string  `json:"status"`
+	TargetFiscalYear int     `json:"target_fiscal_year"`
+	DueDate          *string `json:"due_date"`
+	CreatedAt        string  `json:"created_at"`
+}
+
+type roundReportView struct {
+	Milestone      string `json:"milestone"`
+	MilestoneLabel string `json:"milestone_label"`
+	Date           string `json:"date"`
+	Coverage       struct {
+		Total       countsView `json:"total"`
+		Departments []struct {
+			Department string `json:"department"`
+			countsView
+		} `json:"departments"`
+	} `json:"coverage"`
+	NotInspected []assignmentView `json:"not_inspected"`
+	Overdue      []assignmentView `json:"overdue"`
+	Findings     []struct {
+		Facility struct {
+			ID string `json:"id"`
+		} `json:"facility"`
+		ItemKey string `json:"item_key"`
+	} `json:"findings"`
+	Actions      []roundActionView `json:"actions"`
+	NextYearPlan struct {
+		FiscalYear      int              `json:"fiscal_year"`
+		FiscalYearLabel string           `json:"fiscal_year_label"`
+		PlanExportURL   string           `json:"plan_export_url"`
+		CarryOver       []assignmentView `json:"carry_over"`
+	} `json:"next_year_plan"`
+}
+
+// sheetRows opens sheet of workbook body and returns its rows under the
+// header.
+func sheetRows(t *testing.T, body []byte, sheet string) [][]string {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("the workbook does not open: %v", err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(sheet)
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("sheet %s: %v (%d rows)", sheet, err, len(rows))
+	}
+	return rows[1:]
+}
+
+func cells(vs ...any) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		switch v := v.(type) {
+		case float64:
+			out[i] = strconv.FormatFloat(v, 'f', -1, 64)
+		default:
+			out[i] = fmt.Sprint(v)
+		}
+	}
+	return out
 }
 
 func TestRoundsAPI(t *testing.T) {
@@ -300,6 +393,56 @@ func TestRoundsAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("BulkByKind", func(t *testing.T) {
+		e.request("POST", "/v1/rounds/2026/assignments/bulk", map[string]any{"select": map[string]any{"kind": "castle"}, "due_date": "2026-12-01"}, e.admin).
+			problem(t, http.StatusUnprocessableEntity, checklist.EInvalid)
+		var res struct {
+			Changed     int              `json:"changed"`
+			Assignments []assignmentView `json:"assignments"`
+		}
+		e.request("POST", "/v1/rounds/2026/assignments/bulk", map[string]any{"select": map[string]any{"kind": "research"},
+			"due_date": "2026-12-01"}, e.admin).wantStatus(t, http.StatusOK).decode(t, &res)
+		if res.Changed != 1 || len(res.Assignments) != 1 || res.Assignments[0].Facility.ID != e.d2[1] || res.Assignments[0].DueDate != "2026-12-01" {
+			t.Fatalf("bulk by kind: %+v", res)
+		}
+		if a := e.assignment(t, e.admin, e.d2[0]); a.DueDate != "2026-09-30" {
+			t.Fatalf("a public hall moved with the research centres: %+v", a)
+		}
+	})
+
+	t.Run("BulkSetsInspectors", func(t *testing.T) {
+		u := e.newUser(checklist.RoleInspector, e.d2[0], e.d2[1])
+		bulk := func(sel map[string]any, ids ...string) response {
+			if ids == nil {
+				ids = []string{} // clear them
+			}
+			return e.request("POST", "/v1/rounds/2026/assignments/bulk", map[string]any{"select": sel, "inspector_ids": ids}, e.admin)
+		}
+		// The PATCH rule, for every facility picked: the own facility's
+		// inspector is bound to neither of the department's.
+		p := bulk(map[string]any{"department": "産業労働局 商工部"}, u.ID, e.inspectorID).problem(t, http.StatusUnprocessableEntity, checklist.EInvalid)
+		if len(p.Errors) != 1 || p.Errors[0].Field != "inspector_ids[1]" {
+			t.Fatalf("errors %+v, want inspector_ids[1] only", p.Errors)
+		}
+		if a := e.assignment(t, e.admin, e.d2[0]); len(a.InspectorIDs) != 0 {
+			t.Fatalf("refused bulk change wrote: %+v", a)
+		}
+		var res struct {
+			Changed int `json:"changed"`
+		}
+		bulk(map[string]any{"department": "産業労働局 商工部"}, u.ID).wantStatus(t, http.StatusOK).decode(t, &res)
+		for _, id := range e.d2 {
+			if a := e.assignment(t, e.admin, id); res.Changed != 2 || !slices.Equal(a.InspectorIDs, []string{u.ID}) {
+				t.Fatalf("changed %d; %+v", res.Changed, a)
+			}
+		}
+		// Department and kind must both match: only the public hall is cleared.
+		bulk(map[string]any{"department": "産業労働局 商工部", "kind": "public_hall"}).wantStatus(t, http.StatusOK).decode(t, &res)
+		if a, b := e.assignment(t, e.admin, e.d2[0]), e.assignment(t, e.admin, e.d2[1]); res.Changed != 1 || len(a.InspectorIDs) != 0 || len(b.InspectorIDs) != 1 {
+			t.Fatalf("changed %d; cleared %+v, kept %+v", res.Changed, a, b)
+		}
+	})
+
 	t.Run("BulkByDepartment", func(t *testing.T) {
 		e.request("POST", "/v1/rounds/2026/assignments/bulk", map[string]any{"select": map[string]any{}, "due_date": "2026-12-01"}, e.admin).
 			problem(t, http.StatusUnprocessableEntity, checklist.EInvalid)
@@ -342,6 +485,28 @@ func TestRoundsAPI(t *testing.T) {
 		if c := e.round(t, "?at=2026-06-15").Coverage.Total; c.Assigned != all || c.Withdrawn != 0 || c.Added != 0 {
 			t.Fatalf("as of June 15: %+v", c)
 		}
+		// Both are in the audit trail, in the system's name.
+		got := map[string]string{}
+		for _, x := range e.audit(t, "&actor=system") {
+			got[x.FacilityID] = x.Action
+			if x.ActorID != "system" {
+				t.Errorf("entry of %s by %s", x.FacilityID, x.ActorID)
+			}
+		}
+		newID := ""
+		for _, a := range e.assignments(t) {
+			if a.Facility.Code == "NEW-1" {
+				newID = a.Facility.ID
+			}
+		}
+		if len(got) != 2 || got[e.d1[0]] != checklist.AuditWithdraw || got[newID] != "create" {
+			t.Fatalf("system entries: %v", got)
+		}
+	})
+
+	t.Run("ActionFromAFinding", func(t *testing.T) {
+		e.request("POST", "/v1/actions", map[string]any{"title": "チラシ棚を補充する", "facility_id": e.own, "item_key": "flyers.rack",
+			"target_fiscal_year": 2026, "due_date": "2026-11-30", "source_inspection_id": id}, e.reviewer).wantStatus(t, http.StatusCreated)
 	})
 
 	t.Run("OverdueAndAsOf", func(t *testing.T) {
@@ -360,14 +525,30 @@ func TestRoundsAPI(t *testing.T) {
 		}
 		e.setClock(tokyo(time.October, 5, 10))
 		e.act(e.reviewer, id, "approve", nil).wantStatus(t, http.StatusOK)
-		now := e.round(t, "").Coverage.Total
+		v := e.round(t, "")
+		now := v.Coverage.Total
 		if now.Approved != 1 || now.Overdue != 2 {
 			t.Fatalf("after approval: %+v", now)
+		}
+		// One of six in the round is approved; in the department of the own
+		// facility (no department: own, other, NEW-1) one of three.
+		if now.CoveredPercent != 16.7 || now.ApprovedPercent != 16.7 {
+			t.Fatalf("percentages now: %+v", now)
+		}
+		pct := map[string][2]float64{}
+		for _, d := range v.Coverage.Departments {
+			pct[d.Department] = [2]float64{d.CoveredPercent, d.ApprovedPercent}
+		}
+		if len(pct) != 3 || pct[""] != [2]float64{33.3, 33.3} || pct["産業労働局 商工部"] != [2]float64{0, 0} || pct["産業労働局 雇用就業部"] != [2]float64{0, 0} {
+			t.Fatalf("department percentages: %v", pct)
 		}
 		// What the interim report said on 30 September, read in October.
 		interim := e.round(t, "?as_of=interim").Coverage.Total
 		if interim.Approved != 0 || interim.Submitted != 1 || interim.Overdue != 3 {
 			t.Fatalf("as of the interim: %+v", interim)
+		}
+		if interim.CoveredPercent != 16.7 || interim.ApprovedPercent != 0 {
+			t.Fatalf("percentages as of the interim: %+v", interim)
 		}
 		for at, want := range map[string]string{"2026-06-02": "draft", "2026-06-03": "submitted", "2026-06-04": "returned", "2026-06-01": "not_started"} {
 			var a assignmentView
@@ -427,6 +608,35 @@ func TestRoundsAPI(t *testing.T) {
 				t.Errorf("sheet %s: %d rows, JSON %d (%v)", sheet, len(rows)-1, n, err)
 			}
 		}
+		// The department and action sheets, row by row.
+		var full roundReportView
+		e.request("GET", "/v1/rounds/2026/reports/interim", nil, e.reviewer).wantStatus(t, http.StatusOK).decode(t, &full)
+		var want [][]string
+		for _, d := range full.Coverage.Departments {
+			name := d.Department
+			if name == "" {
+				name = "（部局未設定）"
+			}
+			want = append(want, cells(name, d.Assigned, d.NotStarted, d.Draft, d.Returned, d.Submitted, d.Approved, d.Overdue, d.CoveredPercent, d.ApprovedPercent))
+		}
+		if got := sheetRows(t, r.Body, handlers.SheetRoundDepartments); len(want) != 3 || !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("部局別進捗:\n%v\nJSON:\n%v", got, want)
+		}
+		want = nil
+		for _, a := range full.Actions {
+			created, err := time.Parse(time.RFC3339, a.CreatedAt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, cells(a.FacilityID, a.ItemKey, a.Title, a.Status, checklist.FiscalYearLabel(a.TargetFiscalYear), *a.DueDate,
+				checklist.DateOf(created).String()))
+		}
+		if got := sheetRows(t, r.Body, handlers.SheetRoundActions); len(want) != 1 || !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("改善措置:\n%v\nJSON:\n%v", got, want)
+		}
+		if len(full.NextYearPlan.CarryOver) != 0 {
+			t.Errorf("the interim report carries over %+v", full.NextYearPlan.CarryOver)
+		}
 		e.request("GET", "/v1/rounds/2026/reports/midyear", nil, e.reviewer).problem(t, http.StatusBadRequest, checklist.EBadRequest)
 		e.request("GET", "/v1/rounds/2026/reports/interim", nil, e.inspector).problem(t, http.StatusForbidden, checklist.EForbidden)
 	})
@@ -452,6 +662,55 @@ func TestRoundsAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("ChecklistVersion", func(t *testing.T) {
+		ctx := context.Background()
+		v, err := e.db.ChecklistVersion(ctx, testChecklistID, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Number, v.PublishedAt = 2, e.clk.Now()
+		if err := e.db.PutChecklistVersion(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		path := "/v1/rounds/2026/assignments/" + e.other
+		a := e.assignment(t, e.admin, e.other)
+		before := len(e.audit(t, ""))
+		for name, tc := range map[string]struct {
+			body  map[string]any
+			field string
+		}{
+			"unknown version":        {map[string]any{"version": 9}, "version"},
+			"another checklist":      {map[string]any{"checklist_id": "other-checklist", "version": 1}, "checklist_id"},
+			"checklist, no version":  {map[string]any{"checklist_id": testChecklistID}, "version"},
+			"bad version, good date": {map[string]any{"version": 9, "due_date": "2026-12-01"}, "version"},
+		} {
+			tc.body["revision"] = a.Revision
+			p := e.request("PATCH", path, tc.body, e.admin).problem(t, http.StatusUnprocessableEntity, checklist.EInvalid)
+			if !hasField(p.Errors, tc.field) {
+				t.Errorf("%s: errors %+v do not name %s", name, p.Errors, tc.field)
+			}
+		}
+		if b := e.assignment(t, e.admin, e.other); b.Revision != a.Revision || *b.Version != 1 || b.DueDate != a.DueDate || len(e.audit(t, "")) != before {
+			t.Fatalf("refused changes wrote: %+v", b)
+		}
+		var got assignmentView
+		e.request("PATCH", path, map[string]any{"revision": a.Revision, "checklist_id": testChecklistID, "version": 2}, e.admin).
+			wantStatus(t, http.StatusOK).decode(t, &got)
+		if *got.ChecklistID != testChecklistID || *got.Version != 2 || got.Revision != a.Revision+1 {
+			t.Fatalf("version overridden: %+v", got)
+		}
+		entries := e.audit(t, "&entity_id="+checklist.AssignmentID(2026, e.other))
+		last := entries[0]
+		for _, x := range entries {
+			if strings.Contains(x.Summary, "version") {
+				last = x
+			}
+		}
+		if want := fmt.Sprintf(`version: "%s@1" → "%s@2"`, testChecklistID, testChecklistID); last.Summary != want || last.ActorID == "system" {
+			t.Fatalf("audit of the version: %+v, want %s", entries, want)
+		}
+	})
+
 	t.Run("CloseRound", func(t *testing.T) {
 		v := e.round(t, "")
 		e.request("PATCH", "/v1/rounds/2026", map[string]any{"revision": v.Revision, "final_date": "2027-04-01"}, e.admin).
@@ -460,5 +719,46 @@ func TestRoundsAPI(t *testing.T) {
 		a := e.assignment(t, e.admin, e.other)
 		e.request("PATCH", "/v1/rounds/2026/assignments/"+e.other, map[string]any{"revision": a.Revision, "due_date": "2026-12-01"}, e.admin).
 			problem(t, http.StatusConflict, checklist.EConflict)
+	})
+
+	t.Run("FinalReportCarriesIntoNextYear", func(t *testing.T) {
+		e.setClock(time.Date(2027, time.January, 5, 10, 0, 0, 0, checklist.Tokyo))
+		var j roundReportView
+		e.request("GET", "/v1/rounds/2026/reports/final", nil, e.reviewer).wantStatus(t, http.StatusOK).decode(t, &j)
+		c := j.Coverage.Total
+		if j.Milestone != "final" || j.MilestoneLabel != "最終報告" || j.Date != "2026-12-31" {
+			t.Fatalf("final report: %+v", j)
+		}
+		// own approved; other (due 30 Nov), BUREAU-1 (20 Dec), BUREAU-2 and -3
+		// (15 Dec) and NEW-1 (30 Sep) not started and past due; BUREAU-0 withdrawn.
+		if (c != countsView{Assigned: all, NotStarted: 5, Approved: 1, Overdue: 5, Withdrawn: 1, Added: 1, Covered: 1,
+			CoveredPercent: 16.7, ApprovedPercent: 16.7}) {
+			t.Fatalf("final coverage: %+v", c)
+		}
+		if len(j.NotInspected) != 5 || len(j.Overdue) != 5 || len(j.Findings) == 0 || j.Findings[0].Facility.ID != e.own ||
+			len(j.Actions) != 1 || j.Actions[0].ItemKey != "flyers.rack" {
+			t.Fatalf("final lists: %+v", j)
+		}
+		n := j.NextYearPlan
+		if n.FiscalYear != 2027 || n.FiscalYearLabel != "令和9年度" || n.PlanExportURL != "/v1/reports/plan?fiscal_year=2026" {
+			t.Fatalf("next year's plan: %+v", n)
+		}
+		var carried []string
+		for _, a := range n.CarryOver {
+			carried = append(carried, a.Facility.Code)
+		}
+		if want := []string{"BUREAU-1", "BUREAU-2", "BUREAU-3", "NEW-1", "OTHER-1"}; !slices.Equal(carried, want) {
+			t.Fatalf("carried into next year %v, want %v", carried, want)
+		}
+		r := e.request("GET", "/v1/rounds/2026/reports/final?format=xlsx", nil, e.reviewer).wantStatus(t, http.StatusOK)
+		rows := sheetRows(t, r.Body, handlers.SheetRoundCarryOver)
+		if len(rows) != len(n.CarryOver) {
+			t.Fatalf("次年度繰越: %d rows, JSON %d", len(rows), len(n.CarryOver))
+		}
+		for i, row := range rows {
+			if a := n.CarryOver[i]; row[0] != a.Facility.Code || row[3] != a.DueDate || row[5] != "未点検" || row[6] != "2027（令和9年度）" {
+				t.Errorf("次年度繰越 row %d: %v, JSON %+v", i, row, a)
+			}
+		}
 	})
 }
