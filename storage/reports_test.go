@@ -32,19 +32,7 @@ func TestReportRowsAreRebuilt(t *testing.T) {
 	}
 	g := demodata.New(demodata.Options{ChecklistID: "default", Version: 1, Content: &c,
 		Facilities: []string{"f1", "f2", "f3"}, FirstYear: 2025, Years: 2, PerYear: 2, Seed: 3, Messy: true})
-	ins, err := g.All()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.InsertInspections(ctx, ins); err != nil {
-		t.Fatal(err)
-	}
-	counted := 0
-	for _, in := range ins {
-		if in.Status.CountsInReports() {
-			counted++
-		}
-	}
+	_, counted := insertGenerated(t, db, g)
 	before, err := db.ReportYears(ctx, []int{2025, 2026})
 	if err != nil {
 		t.Fatal(err)
@@ -186,4 +174,24 @@ func TestReportRowCacheMatchesQueries(t *testing.T) {
 	if owner == first {
 		t.Error("the writes changed no report")
 	}
+}
+
+// insertGenerated stores every inspection g generates and returns them
+// with how many of them count in reports.
+func insertGenerated(t *testing.T, db *storage.DB, g *demodata.Generator) ([]*checklist.Inspection, int) {
+	t.Helper()
+	ins, err := g.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.InsertInspections(context.Background(), ins); err != nil {
+		t.Fatal(err)
+	}
+	counted := 0
+	for _, in := range ins {
+		if in.Status.CountsInReports() {
+			counted++
+		}
+	}
+	return ins, counted
 }

@@ -80,19 +80,7 @@ func TestSchemaStepReportRows(t *testing.T) {
 	c := checklistfile.Default()
 	g := demodata.New(demodata.Options{ChecklistID: "default", Version: 1, Content: &c,
 		Facilities: []string{"f1", "f2"}, FirstYear: 2025, Years: 1, PerYear: 2, Seed: 4})
-	ins, err := g.All()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.InsertInspections(ctx, ins); err != nil {
-		t.Fatal(err)
-	}
-	counted := 0
-	for _, in := range ins {
-		if in.Status.CountsInReports() {
-			counted++
-		}
-	}
+	_, counted := insertGenerated(t, db, g)
 	if counted == 0 {
 		t.Fatal("the generated inspections count in no report: the test tests nothing")
 	}
