@@ -393,9 +393,10 @@ var consoleFuncs = template.FuncMap{
 		}
 		return fmtFloat(f, 1)
 	},
-	"add":  func(a, b int) int { return a + b },
-	"list": func(s ...string) []string { return s },
-	"has":  func(s []string, v string) bool { return slices.Contains(s, v) },
+	"add":    func(a, b int) int { return a + b },
+	"list":   func(s ...string) []string { return s },
+	"has":    func(s []string, v string) bool { return slices.Contains(s, v) },
+	"hasInt": func(s []int, v int) bool { return slices.Contains(s, v) },
 	// pair hands a partial template the page and its own data.
 	"pair": func(p *page, d any) struct {
 		P *page

@@ -646,11 +646,19 @@ func TestConsoleBrowserChecklists(t *testing.T) {
 }
 
 // The round page in the browser: an admin opens the round, sees the
-// coverage by department, and moves one department's due dates in bulk.
+// coverage by department, and moves one department's due dates in bulk;
+// the bulk form's inspectors and each row's version select are there.
 // axe-core on each state of the page; console-rounds.png.
 func TestConsoleBrowserRounds(t *testing.T) {
 	b := browsertest.Start(t)
 	e := newConsoleEnv(t)
+	cur, err := e.db.FindApplicability(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.SetApplicability(context.Background(), checklist.Applicability{Default: testChecklistID}, cur.Revision, checklist.SystemActor); err != nil {
+		t.Fatal(err)
+	}
 	base := e.srv.URL
 	fy := checklist.FiscalYear(e.clk.Now())
 	ctx := b.Context(t, 90*time.Second)
@@ -699,6 +707,12 @@ func TestConsoleBrowserRounds(t *testing.T) {
 	}
 	if n := eval[int](t, ctx, `[...document.querySelectorAll('#assignments input[type=date]')].filter(i => i.value === '`+due+`').length`); moved == 0 || n != moved {
 		t.Errorf("the table shows %d rows due %s, want %d", n, due, moved)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('#b-insp option').length + document.querySelectorAll('#bulk input[name=inspectors]').length`); n < 4 {
+		t.Errorf("the bulk form has %d inspector options and choices", n)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('#assignments select[name=version] option[selected]').length`); n < moved {
+		t.Errorf("%d rows with a version select", n)
 	}
 	browsertest.CheckAccessible(t, ctx)
 	checkFirstLoad(t, ctx)

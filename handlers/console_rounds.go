@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -14,8 +15,9 @@ import (
 
 // The round page: the fiscal year's inspection round (docs/rounds.md)
 // with its coverage by department, overdue list and assignments.
-// Reviewers read it; admins open the round, close or reopen it, and move
-// due dates one by one or in bulk. Every write goes through the same
+// Reviewers read it; admins open the round, close or reopen it, move due
+// dates and set inspectors in bulk, and change one assignment's due date
+// or checklist version. Every write goes through the same
 // functions as the /v1/rounds handlers (doOpenRound, doUpdateRound,
 // doChangeAssignment, doBulkChange).
 
@@ -56,11 +58,20 @@ type roundsView struct {
 	Statuses    []checklist.AssignmentStatus
 	Kinds       []checklist.FacilityKind
 	Inspector   map[string]string // user id → display name
-	Admin       bool
+	// Inspectors are the bureau's enabled inspectors, the bulk form's
+	// choices.
+	Inspectors []checklist.User
+	// Assignable is, by facility id (this page's rows), the version
+	// numbers of its checklist an admin may assign
+	// (checklist.AssignableVersion: published, not retired).
+	Assignable map[string][]int
+	Admin      bool
 	// The open form's values (defaults, or what was typed).
 	OpenInterim, OpenFinal, OpenDue string
 	BulkDepartment, BulkKind        string
 	BulkDue                         string
+	BulkInspectors                  string          // keep, set or clear
+	BulkPicked                      map[string]bool // the inspectors chosen
 	Done                            string
 	Problem                         string
 	Conflict                        string
@@ -74,7 +85,8 @@ func (s *Server) loadRounds(c *gin.Context, fy int) (*roundsView, error) {
 	v := &roundsView{FY: fy, View: "now", Views: roundViews, Department: c.Query("department"), Status: c.Query("status"),
 		Statuses: checklist.AssignmentStatuses, Kinds: checklist.FacilityKinds,
 		Admin:       principalOf(c).Role == checklist.RoleAdmin,
-		OpenInterim: checklist.DefaultInterim(fy).String(), OpenFinal: checklist.DefaultFinal(fy).String()}
+		OpenInterim: checklist.DefaultInterim(fy).String(), OpenFinal: checklist.DefaultFinal(fy).String(),
+		BulkInspectors: "keep"}
 	v.OpenDue = v.OpenInterim
 	years := []int{now + 1, now, now - 1}
 	rs, err := s.store.ListRounds(ctx)
@@ -116,6 +128,9 @@ func (s *Server) loadRounds(c *gin.Context, fy int) (*roundsView, error) {
 	v.Inspector = make(map[string]string, len(users))
 	for _, u := range users {
 		v.Inspector[u.ID] = u.DisplayName
+		if !u.Disabled {
+			v.Inspectors = append(v.Inspectors, u)
+		}
 	}
 	lang := s.consoleLang(c)
 	var labels, texts []string
@@ -150,6 +165,11 @@ func (s *Server) loadRounds(c *gin.Context, fy int) (*roundsView, error) {
 		v.PageNums = append(v.PageNums, p)
 	}
 	v.Rows = rows[(v.Page-1)*roundRowsPerPage : min(len(rows), v.Page*roundRowsPerPage)]
+	if v.Admin {
+		if v.Assignable, err = s.assignableVersions(ctx, v.Rows); err != nil {
+			return nil, err
+		}
+	}
 	q := url.Values{"fy": {strconv.Itoa(fy)}, "view": {v.View}, "department": {v.Department}, "status": {v.Status}}
 	v.PageQ = q.Encode()
 	for _, a := range v.Cov.States {
@@ -162,6 +182,36 @@ func (s *Server) loadRounds(c *gin.Context, fy int) (*roundsView, error) {
 		}
 	}
 	return v, nil
+}
+
+// assignableVersions returns, by facility id, the versions of the
+// checklist applying to each row's facility that checklist.AssignableVersion
+// accepts: published and not retired, in order.
+func (s *Server) assignableVersions(ctx context.Context, rows []checklist.AssignmentState) (map[string][]int, error) {
+	a, err := s.store.FindApplicability(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := s.store.AllVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byChecklist := map[string][]int{}
+	for _, v := range vs {
+		if !v.Retired {
+			byChecklist[v.ChecklistID] = append(byChecklist[v.ChecklistID], v.Number)
+		}
+	}
+	for _, ns := range byChecklist {
+		slices.Sort(ns)
+	}
+	out := make(map[string][]int, len(rows))
+	for _, r := range rows {
+		if id := a.ChecklistFor(r.Facility.Kind); id != "" {
+			out[r.FacilityID] = byChecklist[id]
+		}
+	}
+	return out, nil
 }
 
 // roundFY is a console page's fiscal year: param (?fy=) when it is a
@@ -201,19 +251,41 @@ func (s *Server) consoleRoundWrite(c *gin.Context) {
 	case "status":
 		st := c.PostForm("status")
 		_, err = s.doUpdateRound(ctx, fy, updateRoundRequest{Revision: rev, Status: &st}, by)
-	case "due": // the row's form: its due date, or its exclude/include button
+	case "due": // the row's form: its due date and version, or its exclude/include button
 		req := changeAssignmentRequest{Revision: rev, DueDate: c.PostForm("due_date")}
+		// The version only when the admin picked another: a due date
+		// change does not re-check the version shown.
+		if n := c.PostForm("version"); n != "" && n != c.PostForm("version_was") {
+			number, perr := strconv.Atoi(n)
+			if perr != nil {
+				s.roundProblem(c, fy, what, checklist.Errorf(checklist.EInvalid, "version %q is not a number", n))
+				return
+			}
+			req.Version = &number
+		}
 		if ex := c.PostForm("excluded"); ex != "" {
 			b := ex == "true"
-			req.DueDate, req.Excluded, what = "", &b, "exclude"
+			req.DueDate, req.Excluded, req.Version, what = "", &b, nil, "exclude"
 			if !b {
 				what = "include"
 			}
 		}
 		err = s.doChangeAssignment(ctx, fy, c.PostForm("facility_id"), req, by)
 	case "bulk":
-		_, err = s.doBulkChange(ctx, fy, bulkChangeRequest{DueDate: c.PostForm("due_date"),
-			Select: selectorJSON{Department: c.PostForm("department"), Kind: c.PostForm("kind")}}, by, s.now())
+		req := bulkChangeRequest{DueDate: c.PostForm("due_date"),
+			Select: selectorJSON{Department: c.PostForm("department"), Kind: c.PostForm("kind")}}
+		switch c.PostForm("inspectors") {
+		case "set":
+			ids := c.PostFormArray("inspector_ids")
+			if len(ids) == 0 {
+				s.roundProblem(c, fy, what, checklist.Errorf(checklist.EInvalid, "choose at least one inspector to set, or choose to clear them"))
+				return
+			}
+			req.InspectorIDs = &ids
+		case "clear":
+			req.InspectorIDs = &[]string{}
+		}
+		_, err = s.doBulkChange(ctx, fy, req, by, s.now())
 	default:
 		s.consoleError(c, checklist.Errorf(checklist.ENotFound, "no such form %s", what))
 		return
@@ -243,6 +315,13 @@ func (s *Server) roundProblem(c *gin.Context, fy int, what string, err error) {
 		v.OpenInterim, v.OpenFinal, v.OpenDue = c.PostForm("interim_date"), c.PostForm("final_date"), c.PostForm("default_due_date")
 	case "bulk":
 		v.BulkDepartment, v.BulkKind, v.BulkDue = c.PostForm("department"), c.PostForm("kind"), c.PostForm("due_date")
+		if m := c.PostForm("inspectors"); m == "set" || m == "clear" {
+			v.BulkInspectors = m
+		}
+		v.BulkPicked = map[string]bool{}
+		for _, id := range c.PostFormArray("inspector_ids") {
+			v.BulkPicked[id] = true
+		}
 	}
 	if code == checklist.ERevision {
 		v.Conflict = problemText(err)

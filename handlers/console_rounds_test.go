@@ -12,6 +12,20 @@ import (
 	"tenken/checklist"
 )
 
+// assignments returns round fy's assignments by facility id, as stored.
+func (e *consoleEnv) assignments(t *testing.T, fy int) map[string]checklist.Assignment {
+	t.Helper()
+	as, err := e.db.RoundAssignments(context.Background(), fy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]checklist.Assignment{}
+	for _, a := range as {
+		out[a.FacilityID] = a
+	}
+	return out
+}
+
 // dues returns round fy's due date by facility id, as stored.
 func (e *consoleEnv) dues(t *testing.T, fy int) map[string]string {
 	t.Helper()
@@ -27,7 +41,8 @@ func (e *consoleEnv) dues(t *testing.T, fy int) map[string]string {
 }
 
 // The round page through the real router: an admin opens the round and
-// moves due dates one by one and in bulk; a reviewer reads the coverage
+// moves due dates one by one and in bulk, sets inspectors in bulk and
+// changes a facility's checklist version; a reviewer reads the coverage
 // but has no forms and is refused on POST; bad input and a stale
 // revision are shown on the page with nothing written; a form without
 // the CSRF token is refused.
@@ -45,6 +60,16 @@ func TestConsoleRounds(t *testing.T) {
 		if _, err := e.db.FindRound(ctx, fy); checklist.ErrorCode(err) != checklist.ENotFound {
 			t.Fatalf("a round exists: %v", err)
 		}
+	}
+
+	// The test checklist applies to every facility, so the round assigns
+	// its version 1.
+	cur, err := e.db.FindApplicability(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.SetApplicability(ctx, checklist.Applicability{Default: testChecklistID}, cur.Revision, checklist.SystemActor); err != nil {
+		t.Fatal(err)
 	}
 
 	t.Run("ErrReviewerCannotOpen", func(t *testing.T) {
@@ -135,8 +160,114 @@ func TestConsoleRounds(t *testing.T) {
 		if n := strings.Count(page, `type="date" value="`+due+`"`); moved == 0 || n != moved {
 			t.Errorf("the table shows %d rows due %s, want %d", n, due, moved)
 		}
-		if !strings.Contains(page, "期限を一括変更しました") && !strings.Contains(loc, "done=bulk") {
+		if !strings.Contains(page, "割当を一括変更しました") && !strings.Contains(loc, "done=bulk") {
 			t.Error("no notice")
+		}
+	})
+	var shoko []string // the facilities of 商工部
+	for id, d := range dept {
+		if d == "商工部" {
+			shoko = append(shoko, id)
+		}
+	}
+	insp := e.newUser(checklist.RoleInspector, shoko...)
+	t.Run("BulkSetAndClearInspectors", func(t *testing.T) {
+		before := e.assignments(t, fy)
+		_, _, page := get(t, admin, base)
+		if !strings.Contains(page, `name="inspectors" value="set"`) || !strings.Contains(page, `<option value="`+insp.ID+`"`) {
+			t.Fatal("the bulk form has no inspector choice, or not the new inspector")
+		}
+		st, loc, _ := post(t, admin, write("bulk"), url.Values{"_csrf": {tokA}, "department": {"商工部"}, "inspectors": {"set"}, "inspector_ids": {insp.ID}})
+		if st != http.StatusSeeOther || !strings.HasSuffix(loc, "done=bulk") {
+			t.Fatalf("bulk set inspectors: %d → %q", st, loc)
+		}
+		for id, a := range e.assignments(t, fy) {
+			switch {
+			case dept[id] == "商工部" && fmt.Sprint(a.Inspectors) != fmt.Sprint([]string{insp.ID}):
+				t.Errorf("%s of 商工部 has inspectors %v, want [%s]", id, a.Inspectors, insp.ID)
+			case dept[id] != "商工部" && fmt.Sprint(a.Inspectors) != fmt.Sprint(before[id].Inspectors):
+				t.Errorf("%s of %s: inspectors %v → %v", id, dept[id], before[id].Inspectors, a.Inspectors)
+			case a.Due != before[id].Due:
+				t.Errorf("%s: due %s → %s with no due date given", id, before[id].Due, a.Due)
+			}
+		}
+		// Leave unchanged (the default) keeps them.
+		due := fmt.Sprintf("%d-11-25", fy)
+		if st, _, _ := post(t, admin, write("bulk"), url.Values{"_csrf": {tokA}, "department": {"商工部"}, "inspectors": {"keep"}, "inspector_ids": {e.inspectorID}, "due_date": {due}}); st != http.StatusSeeOther {
+			t.Fatalf("bulk due, inspectors kept: %d", st)
+		}
+		for _, id := range shoko {
+			if a := e.assignments(t, fy)[id]; a.Due.String() != due || fmt.Sprint(a.Inspectors) != fmt.Sprint([]string{insp.ID}) {
+				t.Errorf("%s after keep: due %s, inspectors %v", id, a.Due, a.Inspectors)
+			}
+		}
+		if st, _, _ := post(t, admin, write("bulk"), url.Values{"_csrf": {tokA}, "department": {"商工部"}, "inspectors": {"clear"}}); st != http.StatusSeeOther {
+			t.Fatalf("bulk clear: %d", st)
+		}
+		for _, id := range shoko {
+			if a := e.assignments(t, fy)[id]; len(a.Inspectors) != 0 {
+				t.Errorf("%s after clear: inspectors %v", id, a.Inspectors)
+			}
+		}
+	})
+	t.Run("ErrBulkInspectorNotBound", func(t *testing.T) {
+		before := e.assignments(t, fy)
+		// e.inspectorID is bound to OWN-1 only, none of 商工部.
+		st, _, page := post(t, admin, write("bulk"), url.Values{"_csrf": {tokA}, "department": {"商工部"}, "inspectors": {"set"},
+			"inspector_ids": {insp.ID, e.inspectorID}})
+		if st != http.StatusUnprocessableEntity || !strings.Contains(page, "not an enabled inspector bound to facility DEMO-") ||
+			!strings.Contains(page, `role="alert"`) {
+			t.Errorf("inspector not bound: %d, problem shown: %v", st, strings.Contains(page, "not an enabled inspector bound"))
+		}
+		if !strings.Contains(page, `value="set" checked`) || !strings.Contains(page, `<option value="`+e.inspectorID+`" selected>`) {
+			t.Error("the form does not keep what was chosen")
+		}
+		if st, _, page := post(t, admin, write("bulk"), url.Values{"_csrf": {tokA}, "department": {"商工部"}, "inspectors": {"set"}}); st != http.StatusUnprocessableEntity ||
+			!strings.Contains(page, "choose at least one inspector") {
+			t.Errorf("set with none chosen: %d", st)
+		}
+		if after := e.assignments(t, fy); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Errorf("written: %v → %v", before, after)
+		}
+	})
+	t.Run("ChangeVersion", func(t *testing.T) {
+		v, err := e.db.ChecklistVersion(ctx, testChecklistID, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Number, v.PublishedAt = 2, e.clk.Now()
+		if err := e.db.PutChecklistVersion(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		a := e.assignments(t, fy)[shoko[0]]
+		if a.Version != 1 {
+			t.Fatalf("assigned version %d, want 1", a.Version)
+		}
+		_, _, page := get(t, admin, base)
+		sel := `<select id="ver-` + a.FacilityID + `" name="version"><option value="1" selected>v1</option><option value="2">v2</option></select>`
+		if !strings.Contains(page, sel) {
+			t.Fatal("the row has no version select of v1 (current) and v2")
+		}
+		form := url.Values{"_csrf": {tokA}, "facility_id": {a.FacilityID}, "revision": {strconv.FormatInt(a.Revision, 10)},
+			"due_date": {a.Due.String()}, "version_was": {"1"}, "version": {"2"}}
+		if st, loc, _ := post(t, admin, write("due"), form); st != http.StatusSeeOther || !strings.HasSuffix(loc, "done=due") {
+			t.Fatalf("version: %d → %q", st, loc)
+		}
+		if b := e.assignments(t, fy)[a.FacilityID]; b.Version != 2 || b.ChecklistID != testChecklistID || b.Due != a.Due {
+			t.Fatalf("after the version change: %+v", b)
+		}
+		_, _, page = get(t, admin, base)
+		if !strings.Contains(page, `<option value="2" selected>v2</option>`) || !strings.Contains(page, `<td class="version">v2</td>`) {
+			t.Error("the page does not show version 2")
+		}
+		form.Set("revision", strconv.FormatInt(a.Revision+1, 10))
+		form.Set("version_was", "2")
+		form.Set("version", "9")
+		if st, _, page := post(t, admin, write("due"), form); st != http.StatusUnprocessableEntity || !strings.Contains(page, "no published version 9") {
+			t.Errorf("unknown version: %d", st)
+		}
+		if b := e.assignments(t, fy)[a.FacilityID]; b.Version != 2 || b.Revision != a.Revision+1 {
+			t.Errorf("written by a refused version: %+v", b)
 		}
 	})
 	t.Run("ErrBulkDueOutsideYear", func(t *testing.T) {
