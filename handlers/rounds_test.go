@@ -34,17 +34,11 @@ type countsView struct {
 }
 
 type roundView struct {
-	FiscalYear int    `json:"fiscal_year"`
-	Interim    string `json:"interim_date"`
-	Status     string `json:"status"`
-	Revision   int64  `json:"revision"`
-	Coverage   struct {
-		Total       countsView `json:"total"`
-		Departments []struct {
-			Department string `json:"department"`
-			countsView
-		} `json:"departments"`
-	} `json:"coverage"`
+	FiscalYear int          `json:"fiscal_year"`
+	Interim    string       `json:"interim_date"`
+	Status     string       `json:"status"`
+	Revision   int64        `json:"revision"`
+	Coverage   coverageView `json:"coverage"`
 }
 
 type assignmentView struct {
@@ -181,6 +175,15 @@ func (e *roundEnv) audit(t *testing.T, query string) []auditView {
 	return l.Items
 }
 
+// coverageView is a round's coverage as the API sends it.
+type coverageView struct {
+	Total       countsView `json:"total"`
+	Departments []struct {
+		Department string `json:"department"`
+		countsView
+	} `json:"departments"`
+}
+
 type roundActionView struct {
 	FacilityID       string  `json:"facility_id"`
 	ItemKey          string  `json:"item_key"`
@@ -192,19 +195,13 @@ type roundActionView struct {
 }
 
 type roundReportView struct {
-	Milestone      string `json:"milestone"`
-	MilestoneLabel string `json:"milestone_label"`
-	Date           string `json:"date"`
-	Coverage       struct {
-		Total       countsView `json:"total"`
-		Departments []struct {
-			Department string `json:"department"`
-			countsView
-		} `json:"departments"`
-	} `json:"coverage"`
-	NotInspected []assignmentView `json:"not_inspected"`
-	Overdue      []assignmentView `json:"overdue"`
-	Findings     []struct {
+	Milestone      string           `json:"milestone"`
+	MilestoneLabel string           `json:"milestone_label"`
+	Date           string           `json:"date"`
+	Coverage       coverageView     `json:"coverage"`
+	NotInspected   []assignmentView `json:"not_inspected"`
+	Overdue        []assignmentView `json:"overdue"`
+	Findings       []struct {
 		Facility struct {
 			ID string `json:"id"`
 		} `json:"facility"`
