@@ -34,6 +34,7 @@ var hashSlots = make(chan struct{}, max(2, runtime.NumCPU()))
 func argonKey(password string, salt []byte, p argoncost.Params) []byte {
 	hashSlots <- struct{}{}
 	defer func() { <-hashSlots }()
+	argoncost.Derivations.Add(1)
 	return argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 }
 

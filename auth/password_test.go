@@ -61,3 +61,27 @@ func TestParseKeyPEM(t *testing.T) {
 		t.Fatal("an RSA key was accepted")
 	}
 }
+
+// BenchmarkCheckPassword times a wrong password against a user's hash and
+// against no hash (an unknown user) at the production cost: the two
+// sub-benchmarks' ns/op should be alike, so that a failed login's time
+// does not tell which usernames exist. handlers' TestLogin counts that an
+// unknown user's login derives a key.
+//
+//	go test -run '^$' -bench CheckPassword -benchtime 20x ./auth/
+func BenchmarkCheckPassword(b *testing.B) {
+	authtest.UseProductionPasswordCost(b)
+	hash, err := HashPassword("correct horse battery staple")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct{ name, hash string }{{"Known", hash}, {"Unknown", ""}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if ok, err := CheckPassword(tc.hash, "wrong password!"); ok || err != nil {
+					b.Fatalf("CheckPassword = %v, %v", ok, err)
+				}
+			}
+		})
+	}
+}

@@ -24,3 +24,8 @@ func UseProductionPasswordCost(t testing.TB) {
 	argoncost.Current.Store(&argoncost.Production)
 	t.Cleanup(func() { argoncost.Current.Store(prev) })
 }
+
+// Derivations returns how many argon2id keys the process has derived: a
+// login's cost counted instead of timed. Read it around requests made
+// while no other test runs (not from a parallel test).
+func Derivations() int64 { return argoncost.Derivations.Load() }
