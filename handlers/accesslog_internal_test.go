@@ -12,6 +12,7 @@ import (
 // TestAppendJSONString: strings are encoded as encoding/json reads them
 // back, whatever bytes they hold.
 func TestAppendJSONString(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"", "plain", `quote " and \ back`, "tab\tnl\ncr\r", "\x00\x1f\x7f", "日本語", "bad \xff utf-8", "</script>"} {
 		b := appendJSONString(nil, s)
 		var got string

@@ -44,6 +44,7 @@ func keysAndValues(t *testing.T, line string) ([]string, map[string]any) {
 // JSON logger writes for it (same keys in the same order, same values),
 // and the logger's level still decides whether it is written.
 func TestAccessLogWriter(t *testing.T) {
+	t.Parallel()
 	db := storagetest.Open(t)
 	line := func(t *testing.T, cfg handlers.Config, out *lockedBuffer) string {
 		t.Helper()

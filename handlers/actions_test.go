@@ -89,6 +89,7 @@ func mapKeys(m map[string]any) []string {
 // TestActionListPages: action lists come in pages, with the cursor every
 // list uses.
 func TestActionListPages(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	f := api.createFacility("PAGE-1")
 	reviewer := bearer(api.tokenFor(checklist.RoleReviewer))
@@ -128,6 +129,7 @@ func TestActionListPages(t *testing.T) {
 }
 
 func TestImprovementActionCycle(t *testing.T) {
+	t.Parallel()
 	e := newReportEnv(t, 2, 1, 4)
 	own, other := e.facilities[0].ID, e.facilities[1].ID
 	item := simpleItem(t, e.content)

@@ -25,6 +25,7 @@ func init() {
 // The tablet app's files: types, revalidation, the service worker's scope,
 // a CSP that allows only this origin and nothing inline.
 func TestAppFiles(t *testing.T) {
+	t.Parallel()
 	s, err := handlers.NewServer(handlers.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -111,6 +111,7 @@ func wantActions(t *testing.T, entries []auditView, admin checklist.User, want .
 }
 
 func TestAuditUserWrites(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	admin := api.signInAdmin()
 	inspector := bearer(api.tokenFor(checklist.RoleInspector))
@@ -195,6 +196,7 @@ func TestAuditUserWrites(t *testing.T) {
 }
 
 func TestAuditFacilityWrites(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	admin := api.signInAdmin()
 	reviewer := bearer(api.tokenFor(checklist.RoleReviewer))
@@ -228,6 +230,7 @@ func TestAuditFacilityWrites(t *testing.T) {
 }
 
 func TestAuditChecklistWrites(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	admin := api.signInAdmin()
 	reviewer := bearer(api.tokenFor(checklist.RoleReviewer))
@@ -287,6 +290,7 @@ func TestAuditChecklistWrites(t *testing.T) {
 }
 
 func TestAuditActionWrites(t *testing.T) {
+	t.Parallel()
 	e := newReportEnv(t, 1, 1, 7)
 	admin := e.signInAdmin()
 	own := e.facilities[0].ID
@@ -345,6 +349,7 @@ func TestAuditActionWrites(t *testing.T) {
 // the same revision: exactly one wins, and the trail holds exactly its
 // entry.
 func TestAuditConcurrentWrites(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	admin := api.signInAdmin()
 	id := api.createFacility("RACE-1")

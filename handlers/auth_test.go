@@ -149,6 +149,7 @@ func disable(t *testing.T, api *testAPI, u checklist.User) {
 }
 
 func TestLoginThrottle(t *testing.T) {
+	t.Parallel()
 	t.Run("PerAccount", func(t *testing.T) {
 		api := newTestAPIWith(t, func(c *handlers.Config) {
 			c.LoginThrottle = handlers.ThrottleConfig{AccountBurst: 3, AccountEvery: time.Minute}
@@ -194,6 +195,7 @@ func TestLoginThrottle(t *testing.T) {
 }
 
 func TestRefresh(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	refresh := func(token string) response {
 		return api.request("POST", "/v1/auth/refresh", map[string]string{"refresh_token": token})
@@ -372,6 +374,7 @@ func TestRefresh(t *testing.T) {
 // tokens; here the one pair rotates once, and its token, reused after the
 // window, revokes the session: there was no second successor.
 func TestRefreshConcurrent(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	u := api.newUser(checklist.RoleReviewer)
 	for round := range 3 {
@@ -419,6 +422,7 @@ func TestRefreshConcurrent(t *testing.T) {
 // TestTokenAttacks sends forged and broken access tokens: each is refused
 // with 401, and the well-formed control token is accepted.
 func TestTokenAttacks(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	u := api.newUser(checklist.RoleInspector)
 	now := api.clk.Now()
@@ -544,6 +548,7 @@ func (a *testAPI) sibling(t *testing.T, keys *auth.KeySet) *testAPI {
 }
 
 func TestKeyRotation(t *testing.T) {
+	t.Parallel()
 	oldKey, _ := auth.GenerateSigningKey()
 	newKey, _ := auth.GenerateSigningKey()
 	oldSet, _ := auth.NewKeySet(oldKey)
@@ -586,6 +591,7 @@ func TestKeyRotation(t *testing.T) {
 // or access token appears in it, not even the successor a replay returns
 // (it is derived, not kept).
 func TestRefreshTokensNotStoredInClear(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	tk := api.login(api.newUser(checklist.RoleInspector).Username, testPassword)
 	var lost, again, next tokens

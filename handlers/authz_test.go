@@ -19,6 +19,7 @@ import (
 // status of each. An inspector gets 404 for a facility not theirs, as for
 // one that does not exist, and 403 on every admin endpoint.
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	ctx := context.Background()
 	own := api.createFacility("OWN-1")

@@ -10,6 +10,7 @@ import (
 // Cache-Control that keeps it out of shared caches: private, or no-store
 // for what must not be kept at all.
 func TestEveryAPIResponseSaysHowToCache(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	id := e.create(t, e.inspector, e.own)
 	for _, tc := range []struct {

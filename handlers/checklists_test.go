@@ -135,6 +135,7 @@ func (a *testAPI) unchanged(t *testing.T, admin, id, before string) {
 }
 
 func TestChecklistAuthoring(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	admin := bearer(api.tokenFor(checklist.RoleAdmin))
 	reviewer := bearer(api.tokenFor(checklist.RoleReviewer))
@@ -281,6 +282,7 @@ func TestChecklistAuthoring(t *testing.T) {
 }
 
 func TestChecklistAuthoringErrors(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	admin := bearer(api.tokenFor(checklist.RoleAdmin))
 	api.createChecklist(admin, "unified", smallContent("一版"))
@@ -432,6 +434,7 @@ func yamlOf(t *testing.T, c checklist.Content) []byte {
 }
 
 func TestChecklistYAML(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	admin := bearer(api.tokenFor(checklist.RoleAdmin))
 	def := checklistfile.Default()
@@ -479,6 +482,7 @@ func TestChecklistYAML(t *testing.T) {
 }
 
 func TestVersionDownload(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	admin := bearer(api.tokenFor(checklist.RoleAdmin))
 	inspector := bearer(api.tokenFor(checklist.RoleInspector))
@@ -562,6 +566,7 @@ func TestVersionDownload(t *testing.T) {
 }
 
 func TestManifest(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	admin := bearer(api.tokenFor(checklist.RoleAdmin))
 	hall := api.createFacility("HALL-1") // a public hall
@@ -645,6 +650,7 @@ func TestManifest(t *testing.T) {
 // TestPublishConcurrentRequests races eight publish requests for one
 // draft: exactly one creates version 1, the others are 409.
 func TestPublishConcurrentRequests(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	admin := bearer(api.tokenFor(checklist.RoleAdmin))
 	api.createChecklist(admin, "unified", smallContent("一"))
@@ -673,6 +679,7 @@ func TestPublishConcurrentRequests(t *testing.T) {
 // checks that publishing refuses it with 422 naming the mistake's path
 // and code, and stores nothing.
 func TestAuthoringMistakes(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	admin := bearer(api.tokenFor(checklist.RoleAdmin))
 	f := func(v float64) *float64 { return &v }
@@ -791,6 +798,7 @@ func TestAuthoringMistakes(t *testing.T) {
 }
 
 func TestChecklistAuthorization(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	admin := bearer(api.tokenFor(checklist.RoleAdmin))
 	api.createChecklist(admin, "unified", smallContent("一"))

@@ -12,6 +12,7 @@ import (
 
 // TestParseCondition: the one reading of If-Match and If-None-Match.
 func TestParseCondition(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		header       string
 		bad          bool
@@ -54,6 +55,7 @@ func TestParseCondition(t *testing.T) {
 // TestIfMatchRevisions: If-Match compares strongly, so only strong tags
 // in the form the API sends name revisions.
 func TestIfMatchRevisions(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		header string
 		suffix string

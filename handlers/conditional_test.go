@@ -11,6 +11,7 @@ import (
 // by one rule (see handlers/conditional.go), shown here on an inspection
 // through the real router.
 func TestConditionalRequests(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	id := e.create(t, e.inspector, e.own) // revision 1
 	path := "/v1/inspections/" + id

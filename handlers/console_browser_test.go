@@ -80,10 +80,11 @@ func signInBrowser(t *testing.T, ctx context.Context, base, path, username strin
 // first load measured against maxFirstLoad, and photographed; markup in
 // a facility name stays text.
 func TestConsoleBrowserReviewFlow(t *testing.T) {
+	t.Parallel()
 	b := browsertest.Start(t)
 	e := newConsoleEnv(t)
 	base := e.srv.URL
-	ctx := b.Context(t, 90*time.Second)
+	ctx := b.Context(t, 3*time.Minute)
 
 	// A first visit, signed out again: the next sign-in's dashboard
 	// shows what changed since this one.
@@ -411,9 +412,10 @@ func space(t *testing.T, ctx context.Context) {
 // resubmits, find it again and approve it; then reopen it with a reason.
 // All by Tab, typing, Enter and Space; the focus is always visible.
 func TestConsoleBrowserKeyboard(t *testing.T) {
+	t.Parallel()
 	b := browsertest.Start(t)
 	e := newConsoleEnv(t)
-	ctx := b.Context(t, 90*time.Second)
+	ctx := b.Context(t, 3*time.Minute)
 	browse(t, ctx, e.srv.URL+"/console/login", http.StatusOK)
 	tabTo(t, ctx, "#username")
 	typeKeys(t, ctx, e.reviewerUser.Username)
@@ -477,9 +479,10 @@ func approvedCount(t *testing.T, ctx context.Context, base string) int {
 
 // An inspector who signs in sees only the pointer to the tablet app.
 func TestConsoleBrowserInspector(t *testing.T) {
+	t.Parallel()
 	b := browsertest.Start(t)
 	e := newConsoleEnv(t)
-	ctx := b.Context(t, 30*time.Second)
+	ctx := b.Context(t, 3*time.Minute)
 	insp := e.newUser(checklist.RoleInspector, e.own)
 	signInBrowser(t, ctx, e.srv.URL, "/console/login", insp.Username)
 	if n := eval[int](t, ctx, `document.querySelectorAll('a[href="/app/"]').length`); n != 1 {
@@ -495,13 +498,14 @@ func TestConsoleBrowserInspector(t *testing.T) {
 // reviewer who is signed in elsewhere, whose next click signs them out.
 // A reviewer cannot open the admin pages.
 func TestConsoleBrowserAdmin(t *testing.T) {
+	t.Parallel()
 	b := browsertest.Start(t)
 	e := newConsoleEnv(t)
 	base := e.srv.URL
 	admin := e.newUser(checklist.RoleAdmin)
 	rev := e.reviewerUser
 
-	rctx := b.Context(t, 60*time.Second)
+	rctx := b.Context(t, 3*time.Minute)
 	signInBrowser(t, rctx, base, "/console/login", rev.Username)
 	browse(t, rctx, base+"/console/admin/users", http.StatusForbidden)
 	if h := textOf(t, rctx, "h1"); h == "" {
@@ -509,7 +513,7 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 	}
 	browsertest.CheckAccessible(t, rctx) // error.html
 
-	ctx := b.Context(t, 60*time.Second)
+	ctx := b.Context(t, 3*time.Minute)
 	signInBrowser(t, ctx, base, "/console/admin/users", admin.Username)
 	browsertest.CheckAccessible(t, ctx)
 	checkFirstLoad(t, ctx)
@@ -579,6 +583,7 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 // problem and no publish button; a good import shows its diff against the
 // latest version; publishing makes v2, and the version diff names it.
 func TestConsoleBrowserChecklists(t *testing.T) {
+	t.Parallel()
 	b := browsertest.Start(t)
 	e := newConsoleEnv(t)
 	base := e.srv.URL
@@ -603,7 +608,7 @@ func TestConsoleBrowserChecklists(t *testing.T) {
 	good.Sections[0].Items[0].Text.Ja = "入口の案内表示は遠くから見やすいか"
 	good.Sections[0].Items = append(good.Sections[0].Items, checklist.Item{Key: "signage.braille", Text: checklist.Text{Ja: "点字の案内があるか"}, Type: checklist.TypeYesNo})
 
-	ctx := b.Context(t, 60*time.Second)
+	ctx := b.Context(t, 3*time.Minute)
 	signInBrowser(t, ctx, base, "/console/admin/checklists", e.newUser(checklist.RoleAdmin).Username)
 	browsertest.CheckAccessible(t, ctx)
 	checkFirstLoad(t, ctx)
@@ -650,6 +655,7 @@ func TestConsoleBrowserChecklists(t *testing.T) {
 // the bulk form's inspectors and each row's version select are there.
 // axe-core on each state of the page; console-rounds.png.
 func TestConsoleBrowserRounds(t *testing.T) {
+	t.Parallel()
 	b := browsertest.Start(t)
 	e := newConsoleEnv(t)
 	cur, err := e.db.FindApplicability(context.Background())
@@ -661,7 +667,7 @@ func TestConsoleBrowserRounds(t *testing.T) {
 	}
 	base := e.srv.URL
 	fy := checklist.FiscalYear(e.clk.Now())
-	ctx := b.Context(t, 90*time.Second)
+	ctx := b.Context(t, 3*time.Minute)
 	signInBrowser(t, ctx, base, "/console/rounds", e.newUser(checklist.RoleAdmin).Username)
 	browsertest.CheckAccessible(t, ctx)
 	checkFirstLoad(t, ctx)

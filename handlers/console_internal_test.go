@@ -17,6 +17,7 @@ import (
 // table with both languages; keys built with printf are checked for the
 // values they can take.
 func TestConsoleMessages(t *testing.T) {
+	t.Parallel()
 	if _, err := consoleTemplates(); err != nil {
 		t.Fatalf("templates: %v", err)
 	}
@@ -98,6 +99,7 @@ func TestConsoleMessages(t *testing.T) {
 // The session rule: revoked, expired, disabled, deleted and role-changed
 // sessions are refused; a live one passes.
 func TestCheckBrowserSession(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	u := checklist.User{ID: "u1", Role: checklist.RoleReviewer}
 	live := checklist.BrowserSession{ID: "s", UserID: "u1", Role: checklist.RoleReviewer, ExpiresAt: now.Add(time.Hour)}

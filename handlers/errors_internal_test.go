@@ -20,6 +20,7 @@ import (
 // cause's words: a driver error may quote queries, hosts or document
 // contents. The cause goes to the log, where the operator needs it.
 func TestRespondErrorKeepsCauseInLog(t *testing.T) {
+	t.Parallel()
 	const cause = "connection(127.0.0.1:27017) socket was unexpectedly closed: EOF"
 	driverErr := errors.New(cause)
 	tests := []struct {

@@ -10,6 +10,7 @@ import (
 // TestXLSXFirstSheetActive: a workbook opens on its first sheet, with
 // every sheet's rows.
 func TestXLSXFirstSheetActive(t *testing.T) {
+	t.Parallel()
 	data, err := xlsxBytes([]table{
 		{name: "計画", headers: []string{"a"}, rows: [][]any{{"1"}}},
 		{name: "所見", headers: []string{"b"}, rows: [][]any{{"2"}}},

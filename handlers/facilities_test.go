@@ -41,6 +41,7 @@ func (l facilityList) codes() string {
 }
 
 func TestFacilitiesAPI(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	admin := bearer(api.tokenFor(checklist.RoleAdmin))
 	var tama facilityBody

@@ -11,6 +11,7 @@ import (
 // photos of its item, and those photos only: another photo of the same
 // inspection stays with its facility.
 func TestGoodPracticePhotos(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	id := e.create(t, e.inspector, e.own)
 	type upload struct {

@@ -7,6 +7,7 @@ import (
 )
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	t.Run("Healthz", func(t *testing.T) {
 		api.request("GET", "/healthz", nil).wantStatus(t, http.StatusOK)

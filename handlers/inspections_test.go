@@ -182,6 +182,7 @@ func (e *inspectionEnv) upload(auth, id, item string, body []byte, contentType s
 }
 
 func TestInspectionLifecycleAPI(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	id := uuid.NewString()
 
@@ -291,6 +292,7 @@ func TestInspectionLifecycleAPI(t *testing.T) {
 // TestTransitionsAPI checks each action from each status by each role
 // through the API: the status it leads to, or the refusal.
 func TestTransitionsAPI(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	bodies := map[string]any{
 		"return": map[string]any{"comment": "写真を追加してください"},
@@ -354,6 +356,7 @@ func TestTransitionsAPI(t *testing.T) {
 }
 
 func TestSaveMergesAndConflicts(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	id := e.create(t, e.inspector, e.own)
 
@@ -386,6 +389,7 @@ func TestSaveMergesAndConflicts(t *testing.T) {
 // the API at once and checks that every acknowledged answer is there at
 // the end, unless a later acknowledged write to the same item replaced it.
 func TestConcurrentWriters(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	client := e.srv.Client()
 	send := func(id string, base int64, answers map[string]any) (int, inspectionView, handlers.Problem, error) {
@@ -548,6 +552,7 @@ func TestConcurrentWriters(t *testing.T) {
 }
 
 func TestIdempotentRetries(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	ctx := context.Background()
 	id := uuid.NewString()
@@ -656,6 +661,7 @@ func TestIdempotentRetries(t *testing.T) {
 // TestBadInputChangesNothing sends each kind of bad input and checks the
 // answer names the problem and the stored inspection is unchanged.
 func TestBadInputChangesNothing(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	id := e.create(t, e.inspector, e.own)
 	e.save(e.inspector, id, 1, map[string]any{"flyers.rack": map[string]any{"value": "yes"}}).wantStatus(t, 200)
@@ -770,6 +776,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 
 // TestPhotos runs against each photo store: the handler answers alike.
 func TestPhotos(t *testing.T) {
+	t.Parallel()
 	for _, kind := range photoStoreKinds {
 		t.Run(kind, func(t *testing.T) { testPhotos(t, newInspectionEnvOn(t, kind)) })
 	}
@@ -826,6 +833,7 @@ func testPhotos(t *testing.T, e *inspectionEnv) {
 }
 
 func TestListInspections(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	for i := range 3 {
 		body := e.createBody(e.own)
@@ -885,6 +893,7 @@ func TestListInspections(t *testing.T) {
 }
 
 func TestSync(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	e.db.Now = e.clk.Now // one clock for stamps and cursors
 	mine := e.create(t, e.inspector, e.own)
@@ -926,6 +935,7 @@ func TestSync(t *testing.T) {
 }
 
 func TestAuditAPI(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	id := e.create(t, e.inspector, e.own)
 	e.save(e.inspector, id, 1, completeAnswers).wantStatus(t, 200)

@@ -12,6 +12,7 @@ import (
 // send. Each must get a 4xx problem response with a stable code, and none
 // may change anything stored.
 func TestMalformedRequests(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	adminUser := api.newUser(checklist.RoleAdmin)
 	admin := bearer(api.login(adminUser.Username, testPassword).AccessToken)

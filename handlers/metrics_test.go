@@ -16,6 +16,7 @@ import (
 // status (unknown paths under one label), logins and saves by outcome,
 // database commands as reported, and the Go runtime.
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	a := newTestAPI(t)
 	u := a.newUser(checklist.RoleReviewer)
 	inspector := a.tokenFor(checklist.RoleInspector, a.createFacility("M-1"))

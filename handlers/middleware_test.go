@@ -30,6 +30,7 @@ func (l *lockedBuffer) String() string {
 }
 
 func TestAccessLog(t *testing.T) {
+	t.Parallel()
 	var logs lockedBuffer
 	api := newTestAPIWith(t, func(c *handlers.Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))

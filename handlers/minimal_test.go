@@ -14,6 +14,7 @@ import (
 // return=minimal answer with the same status and ETag and only id,
 // revision, status and updated_at; reads and other writes are unchanged.
 func TestPreferReturnMinimal(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	minimal := "Prefer: return=minimal"
 	keys := func(t *testing.T, r response) []string {

@@ -18,6 +18,7 @@ func queryContext(query string) *gin.Context {
 }
 
 func TestCursorParam(t *testing.T) {
+	t.Parallel()
 	raw := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	tests := []struct {
 		name   string
@@ -49,6 +50,7 @@ func TestCursorParam(t *testing.T) {
 }
 
 func TestNextCursorRoundTrip(t *testing.T) {
+	t.Parallel()
 	if nextCursor("users", "") != nil {
 		t.Error("the last page has a next cursor")
 	}
@@ -63,6 +65,7 @@ func TestNextCursorRoundTrip(t *testing.T) {
 }
 
 func TestLimitParam(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		query string
 		want  int
@@ -89,6 +92,7 @@ func TestLimitParam(t *testing.T) {
 }
 
 func TestFiscalYearParam(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		query         string
 		required      int

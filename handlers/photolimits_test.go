@@ -37,6 +37,7 @@ func fillPhotos(t *testing.T, e *inspectionEnv, id string) {
 // most photos allowed is refused without storing its bytes, while a retry
 // of a photo it already holds is answered as before.
 func TestPhotoCapStoresNothing(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	ctx := context.Background()
 	id := e.create(t, e.inspector, e.own)
@@ -57,6 +58,7 @@ func TestPhotoCapStoresNothing(t *testing.T) {
 // TestPhotoHeaderMustDecode: magic bytes alone are not a photo, nor is an
 // image whose header claims dimensions no photo has.
 func TestPhotoHeaderMustDecode(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	id := e.create(t, e.inspector, e.own)
 	png := pngBytes(t, 2)
@@ -82,6 +84,7 @@ func TestPhotoHeaderMustDecode(t *testing.T) {
 // "Expect: 100-continue" is answered 413 at once — no "100 Continue",
 // and the body is never read.
 func TestPhotoTooLargeDeclared(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	id := e.create(t, e.inspector, e.own)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))

@@ -13,6 +13,7 @@ import (
 // the refresh grace period, a replay late in the period returns a token
 // that has expired; expires_in says 0 (the schema's minimum), not -1.
 func TestReplayExpiresInNeverNegative(t *testing.T) {
+	t.Parallel()
 	api := newTestAPIWith(t, func(c *handlers.Config) { c.AccessTTL = 30 * time.Second })
 	tk := api.login(api.newUser(checklist.RoleInspector).Username, testPassword)
 	refresh := func() tokens {

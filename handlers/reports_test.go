@@ -159,6 +159,7 @@ func sortedCopy(s []string) []string {
 }
 
 func TestFacilityItemAndSectionReportsMatchARecomputation(t *testing.T) {
+	t.Parallel()
 	e := newReportEnv(t, 9, 3, 11)
 	for fy := e.firstYear; fy < e.firstYear+e.years; fy++ {
 		latest := e.latest(fy)
@@ -318,6 +319,7 @@ func TestFacilityItemAndSectionReportsMatchARecomputation(t *testing.T) {
 }
 
 func TestYearOverYearAndPersistentProblemsMatchARecomputation(t *testing.T) {
+	t.Parallel()
 	e := newReportEnv(t, 8, 4, 5)
 	a, b := 2025, 2026
 	var yr struct {
@@ -451,6 +453,7 @@ func TestYearOverYearAndPersistentProblemsMatchARecomputation(t *testing.T) {
 }
 
 func TestFindingsReport(t *testing.T) {
+	t.Parallel()
 	e := newReportEnv(t, 6, 1, 3)
 	fy := 2026
 	type findingsView struct {
@@ -510,6 +513,7 @@ func TestFindingsReport(t *testing.T) {
 }
 
 func TestReportsAreCachedByDataVersionWithETags(t *testing.T) {
+	t.Parallel()
 	e := newReportEnv(t, 3, 1, 9)
 	path := "/v1/reports/facilities?fiscal_year=2026"
 	first := e.request("GET", path, nil, e.reviewer).wantStatus(t, http.StatusOK)
@@ -554,6 +558,7 @@ func TestReportsAreCachedByDataVersionWithETags(t *testing.T) {
 }
 
 func TestReportsAreForReviewersAndAdmins(t *testing.T) {
+	t.Parallel()
 	e := newReportEnv(t, 2, 1, 1)
 	insp := bearer(e.tokenFor(checklist.RoleInspector, e.facilities[0].ID))
 	admin := bearer(e.tokenFor(checklist.RoleAdmin))
@@ -576,6 +581,7 @@ func TestReportsAreForReviewersAndAdmins(t *testing.T) {
 }
 
 func TestPlanExport(t *testing.T) {
+	t.Parallel()
 	e := newReportEnv(t, 5, 3, 21)
 
 	r := e.request("GET", "/v1/reports/plan?fiscal_year=2026", nil, e.reviewer).wantStatus(t, http.StatusOK)
@@ -679,6 +685,7 @@ func TestPlanExport(t *testing.T) {
 // the same write path the API takes: a submitted inspection counts, a
 // returned one does not.
 func TestReportsFollowTheLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newReportEnv(t, 1, 1, 2)
 	id := e.createFacility("NEW-1")
 	e.facilities = append(e.facilities, checklist.Facility{ID: id})

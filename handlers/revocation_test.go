@@ -13,6 +13,7 @@ import (
 // tokens at once, even though each was used (and its user's state cached)
 // just before.
 func TestAccountChangesTakeEffectAtOnce(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	other := bearer(api.tokenFor(checklist.RoleAdmin))
 	refresh := func(token string) response {

@@ -246,6 +246,7 @@ func cells(vs ...any) []string {
 }
 
 func TestRoundsAPI(t *testing.T) {
+	t.Parallel()
 	e := newRoundEnv(t)
 	const all = 6 // own, other and the four of the bureau
 

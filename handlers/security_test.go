@@ -66,6 +66,7 @@ func (op specOperation) concrete(id string) string {
 // another facility can neither read nor change this facility's objects,
 // whatever id they send, and probing gets the same 404 as a missing id.
 func TestAPI1_ObjectLevelAuthorization(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	id := e.create(t, e.inspector, e.own)
 	e.save(e.inspector, id, 1, map[string]any{"signage.entrance": map[string]any{"value": "no", "comment": "暗い"}}).wantStatus(t, http.StatusOK)
@@ -135,6 +136,7 @@ func TestAPI1_ObjectLevelAuthorization(t *testing.T) {
 // with one signed by a stranger's key and with an expired one, in the
 // same 401 problem that says nothing about why.
 func TestAPI2_Authentication(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	u := api.newUser(checklist.RoleAdmin)
 	valid := api.login(u.Username, testPassword).AccessToken
@@ -187,6 +189,7 @@ func TestAPI2_Authentication(t *testing.T) {
 // — cannot be written by a client (the strict decoder refuses them by
 // name), and responses never carry secrets.
 func TestAPI3_PropertyLevelAuthorization(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	fac, err := e.db.FindFacility(context.Background(), e.own)
 	if err != nil {
@@ -278,6 +281,7 @@ func withField(m map[string]any, k string, v any) map[string]any {
 // sizes and login attempts are all bounded, and going over a bound is
 // refused before the work is done.
 func TestAPI4_ResourceConsumption(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	t.Run("JSONBody", func(t *testing.T) {
 		big := `{"code":"BIG","kind":"other","name":{"ja":"` + strings.Repeat("あ", 1<<19) + `","en":"x"}}`
@@ -341,6 +345,7 @@ func TestAPI4_ResourceConsumption(t *testing.T) {
 // contract marks "(admin)" refuses inspectors and reviewers; the
 // reviewer's decisions refuse inspectors; nothing changes.
 func TestAPI5_FunctionLevelAuthorization(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	victim := e.api().newUser(checklist.RoleReviewer)
 	for _, op := range specOperations(t) {
@@ -390,6 +395,7 @@ func TestAPI5_FunctionLevelAuthorization(t *testing.T) {
 // security headers, token responses are not cached, no CORS is granted,
 // and an internal error says nothing about the internals.
 func TestAPI8_SecurityHeaders(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	tk := e.api().login(e.api().newUser(checklist.RoleReviewer).Username, testPassword)
 	responses := map[string]response{

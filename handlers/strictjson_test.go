@@ -11,6 +11,7 @@ import (
 // string that is not UTF-8 (which would be stored with U+FFFD) are
 // refused with 400 naming the field, and nothing is stored.
 func TestStrictJSON(t *testing.T) {
+	t.Parallel()
 	e := newInspectionEnv(t)
 	victim := e.newUser(checklist.RoleInspector, e.own)
 	id := e.create(t, e.inspector, e.own)

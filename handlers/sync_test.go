@@ -71,6 +71,7 @@ func versionsOf(s syncBody) []string {
 // and of changes of which version applies, once each (plus the overlap),
 // and nothing about checklists that apply to none of them.
 func TestSyncChecklists(t *testing.T) {
+	t.Parallel()
 	// Tokens that outlive the many minutes the clock is moved by.
 	api := newTestAPIWith(t, func(c *handlers.Config) { c.AccessTTL = 24 * time.Hour })
 	api.db.Now = api.clk.Now // one clock for stamps and cursors

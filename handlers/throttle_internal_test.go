@@ -10,6 +10,7 @@ import (
 // TestHashQueue: hashes wait for a slot in a bounded queue; a full queue
 // refuses at once, and a waiter whose client left is dropped unhashed.
 func TestHashQueue(t *testing.T) {
+	t.Parallel()
 	q := &hashQueue{slots: make(chan struct{}, 1), maxWaiting: 1}
 	q.slots <- struct{}{} // a hash is running
 
@@ -36,6 +37,7 @@ func TestHashQueue(t *testing.T) {
 // TestThrottleTakeIsAllOrNothing: a refusal by the client's bucket does
 // not cost the account a token, and a success gives the client's back.
 func TestThrottleTakeIsAllOrNothing(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
 	th := newLoginThrottle(ThrottleConfig{AccountBurst: 2, ClientBurst: 1})
 	a, wait := th.take(now, "alice", "10.0.0.1")

@@ -15,6 +15,7 @@ import (
 // accepts nothing verification would refuse: an expired token, and a
 // forged payload carrying the signature of a token already remembered.
 func TestVerifiedTokenCache(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	token := api.tokenFor(checklist.RoleInspector)
 	me := func(tok string) int { return api.request("GET", "/v1/me", nil, bearer(tok)).StatusCode }

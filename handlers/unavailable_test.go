@@ -23,6 +23,7 @@ import (
 // and writes answer 503 with Retry-After and change nothing, and the API
 // recovers by itself when the database is back.
 func TestDatabaseUnavailable(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))

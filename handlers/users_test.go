@@ -49,6 +49,7 @@ func (a *testAPI) state(t *testing.T) string {
 }
 
 func TestUsersAPI(t *testing.T) {
+	t.Parallel()
 	api := newTestAPI(t)
 	admin := bearer(api.tokenFor(checklist.RoleAdmin))
 	fac := api.createFacility("VT-01")

@@ -11,6 +11,7 @@ import (
 )
 
 func TestVersionCache(t *testing.T) {
+	t.Parallel()
 	content := checklist.Content{Title: checklist.Text{Ja: "点検"}}
 	var loads atomic.Int64
 	release := make(chan struct{})
@@ -72,6 +73,7 @@ func TestVersionCache(t *testing.T) {
 }
 
 func TestAcceptsGzip(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		header string
 		want   bool

@@ -13,6 +13,7 @@ import (
 )
 
 func TestChecklistFiles(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	vars := map[string]string{"TENKEN_DATA": data}
 	dir := t.TempDir()
@@ -133,6 +134,7 @@ func TestChecklistFiles(t *testing.T) {
 // TestServeSeedsDefaultChecklist: a fresh server offers the bundled
 // checklist at once, and a restart publishes nothing new.
 func TestServeSeedsDefaultChecklist(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	vars := map[string]string{"TENKEN_DATA": data, "TENKEN_PASSWORD": "a long enough password"}
 	if _, err := runCmd(t, vars, "", "user", "add", "--username", "rev", "--role", "reviewer"); err != nil {

@@ -60,6 +60,7 @@ func newAPIClient(t *testing.T, base, username, password string) *apiClient {
 // restarts it on the same data folder, and checks that every save that
 // got a 2xx is there, and that the audit trail catches up.
 func TestKillDuringSaves(t *testing.T) {
+	t.Parallel()
 	const password = "crash-test-password-1"
 	env := []string{"TENKEN_DEMO_PASSWORD=" + password, "TENKEN_LOG_LEVEL=warn"}
 	data := t.TempDir()

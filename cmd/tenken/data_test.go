@@ -29,6 +29,7 @@ import (
 // string a driver can use, refuses a second tenken db or tenken serve on
 // the same folder, and stops on cancel, leaving the data behind.
 func TestDB(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	d := startDB(t, dir)
 
@@ -76,6 +77,7 @@ func TestDB(t *testing.T) {
 // fresh folder, and through MONGODB_URI, finding the same documents and
 // blobs each time.
 func TestBackupRestoreCommands(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srcDir := t.TempDir()
 	archives := t.TempDir()
@@ -424,6 +426,7 @@ func listFiles(t *testing.T, root string) []string {
 // the signing keys in the archive, tokens of the old installation are
 // refused; restored with --include-keys, they are accepted.
 func TestBackupRestoreService(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const password = "demo-password-123"
 	data := t.TempDir()

@@ -13,6 +13,7 @@ import (
 )
 
 func TestSeedDemoInspections(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

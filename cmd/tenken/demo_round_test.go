@@ -26,6 +26,7 @@ import (
 // through the API: the coverage is the demo inspections', and the
 // workbook's counts are the JSON's.
 func TestDemoRound(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

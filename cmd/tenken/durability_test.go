@@ -39,6 +39,7 @@ func e2eLogin(t *testing.T, base, username string) string {
 // the middle of a burst of writes, restarts it on the same data folder and
 // finds every write that was answered 2xx.
 func TestBinarySIGTERMKeepsAcknowledgedWrites(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	env := []string{"TENKEN_DEMO_PASSWORD=" + e2ePassword}
 	base, cmd := startBinary(t, data, env, "--demo")

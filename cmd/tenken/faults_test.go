@@ -111,6 +111,7 @@ func facilityOf(t *testing.T, base, auth, code string) string {
 // while tablets save answers, restarts it on the same data folder and
 // finds, for every inspection, the last acknowledged save or a later one.
 func TestBinarySIGKILLKeepsAcknowledgedSaves(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("MONGODB_URI") != "" {
 		t.Skip("kills the embedded database's process; runs with the embedded default")
 	}
@@ -243,6 +244,7 @@ func startDBBinary(t *testing.T, dir string, port int) *exec.Cmd {
 // hang, never a 500), and when it is back the same serve process recovers
 // by itself, with every acknowledged write present.
 func TestDatabaseLostAndRestored(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("MONGODB_URI") != "" {
 		t.Skip("runs its own database process")
 	}
@@ -354,6 +356,7 @@ func TestDatabaseLostAndRestored(t *testing.T) {
 // it refuses to start with an error naming the folder, and the data is
 // intact for the next start with the rights restored.
 func TestReadOnlyDataFolder(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("MONGODB_URI") != "" {
 		t.Skip("about the embedded default's data folder")
 	}

@@ -44,6 +44,7 @@ func onDataFolder(t *testing.T, data string, fn func(db *mongo.Database)) {
 // the report row says approved, the audit entry is there, nothing is
 // left pending.
 func TestCrashBeforeFollowUpsRepairedAtStart(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

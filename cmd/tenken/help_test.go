@@ -12,6 +12,7 @@ import (
 // TestHelpExitsZero: every -h/--help is an answer, not an error, so the
 // process exits 0.
 func TestHelpExitsZero(t *testing.T) {
+	t.Parallel()
 	var argss [][]string
 	for name := range commands {
 		argss = append(argss, []string{name, "-h"}, []string{name, "--help"})
@@ -35,6 +36,7 @@ func TestHelpExitsZero(t *testing.T) {
 }
 
 func TestVersionLine(t *testing.T) {
+	t.Parallel()
 	bi := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Path: "tenken", Version: "v1.2.3"}, Settings: []debug.BuildSetting{
 		{Key: "vcs.revision", Value: "0123456789abcdef0123456789abcdef01234567"},
 		{Key: "vcs.time", Value: "2026-12-04T17:00:00Z"},
@@ -49,6 +51,7 @@ func TestVersionLine(t *testing.T) {
 // TestBinaryVersion: the built binary names the version and commit it
 // was built from.
 func TestBinaryVersion(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
@@ -81,6 +84,7 @@ func TestBinaryVersion(t *testing.T) {
 // TestArchiveFileArguments: backup and restore take exactly one archive
 // file, with their flags before or after it.
 func TestArchiveFileArguments(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args []string
 		want string // in the error

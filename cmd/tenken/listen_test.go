@@ -53,6 +53,7 @@ func listeningTCPPorts(t *testing.T, pid int) []int {
 // a Unix socket in the data folder, so the only TCP port it listens on is
 // the API's; the folder is 0700 and the socket and database files 0600.
 func TestServeListensOnAPIPortOnly(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("MONGODB_URI") != "" {
 		t.Skip("the embedded database only")
 	}

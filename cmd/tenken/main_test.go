@@ -20,6 +20,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"tenken/auth/authtest"
 	"tenken/storage/storagetest"
 )
 
@@ -62,7 +63,7 @@ func startServe(t *testing.T, vars map[string]string, args ...string) (base stri
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), testEnv(vars), strings.NewReader(""), stdout, stderr)
 	}()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(120 * time.Second) // --demo seeds inspections first, in-process under -race
 	for time.Now().Before(deadline) {
 		if _, after, ok := strings.Cut(stdout.String(), "tenken listening on "); ok {
 			base = strings.TrimSpace(strings.SplitN(after, "\n", 2)[0])
@@ -101,6 +102,7 @@ func getStatus(t *testing.T, url string) int {
 }
 
 func TestServe(t *testing.T) {
+	t.Parallel()
 	t.Run("OK", func(t *testing.T) {
 		data := t.TempDir()
 		base, _, stop := startServe(t, map[string]string{"TENKEN_DATA": data})
@@ -199,6 +201,9 @@ func TestServe(t *testing.T) {
 // TestMain removes the built binary and stops the shared test database
 // when the tests end, so a run leaves nothing in the temporary directory.
 func TestMain(m *testing.M) {
+	// The in-process serves create users and log in under the race
+	// detector; the built binary (startBinary) keeps the production cost.
+	authtest.LowerPasswordCost()
 	code := storagetest.Main(m)
 	if binDir != "" {
 		_ = os.RemoveAll(binDir)
@@ -289,6 +294,7 @@ func startBinary(t *testing.T, data string, extraEnv []string, args ...string) (
 }
 
 func TestBinary(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	base, cmd := startBinary(t, data, nil)
 	if got := getStatus(t, base+"/readyz"); got != http.StatusOK {
@@ -317,6 +323,7 @@ func TestBinary(t *testing.T) {
 // in the database's GridFS bucket, and only on a MongoDB named by
 // MONGODB_URI: the embedded database keeps them on disk.
 func TestServePhotosGridFS(t *testing.T) {
+	t.Parallel()
 	t.Run("ErrNoMongoDBURI", func(t *testing.T) {
 		for _, how := range []struct {
 			args []string

@@ -17,6 +17,7 @@ import (
 // the block exactly as written (on a free port instead of 8080) and check
 // what it prints.
 func TestREADMEWalkthrough(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

@@ -12,6 +12,7 @@ import (
 // done), openStore returns the error, not a nil store without one (the
 // shadowed err staticcheck found made serve panic on the nil store).
 func TestOpenStoreEmbeddedOpenFails(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -64,6 +64,7 @@ func runCmd(t *testing.T, vars map[string]string, stdin string, args ...string) 
 }
 
 func TestUserAdd(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	vars := map[string]string{"TENKEN_DATA": data}
 	withPassword := map[string]string{"TENKEN_DATA": data, "TENKEN_PASSWORD": "env password 123"}
@@ -122,6 +123,7 @@ func TestUserAdd(t *testing.T) {
 }
 
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	t.Run("OK", func(t *testing.T) {
 		data := t.TempDir()
 		vars := map[string]string{"TENKEN_DATA": data, "TENKEN_DEMO_PASSWORD": "demo-password-123"}
@@ -189,6 +191,7 @@ func TestDemo(t *testing.T) {
 }
 
 func TestSigningKeys(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	vars := map[string]string{"TENKEN_DATA": data, "TENKEN_PASSWORD": "env password 123"}
 	if _, err := runCmd(t, vars, "", "user", "add", "--username", "boss", "--role", "admin"); err != nil {

@@ -14,6 +14,7 @@ import (
 // second refuses to start and says why; once the first stops, another
 // may start.
 func TestSecondServeOnFerretDBRefused(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("MONGODB_URI") != "" {
 		t.Skip("runs its own database process")
 	}
