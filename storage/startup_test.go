@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -14,16 +15,25 @@ import (
 	"tenken/storage/storagetest"
 )
 
-// TestStartupNeverScans: with 20,000 stored inspections (mostly drafts,
+// TestStartupNeverScans: with many stored inspections (mostly drafts,
 // as on a busy bureau's server) and no report rows (a database from
 // before them: schema version 0), opening the database
 // is ready within 0.5 s, and reports say "rebuilding" (never a partial
 // answer) while the rows are rebuilt in the background. That the rebuilt
 // rows equal the lost ones is TestReportRowsAreRebuilt's part. Before,
 // Open read every inspection first: 18 s for 5,600 drafts.
+//
+// The suite stores 2,500 inspections (a scan of them took ~8 s, so the
+// test fails on one); TENKEN_TEST_FULL_SCALE=1 stores the 20,000 of the
+// start-up target, which CI runs without the race detector (inserting
+// 20,000 under it takes a minute and a half of CPU):
+//
+//	TENKEN_TEST_FULL_SCALE=1 go test ./storage -run TestStartupNeverScans -v
 func TestStartupNeverScans(t *testing.T) {
-	if testing.Short() {
-		t.Skip("inserts 20,000 inspections: a minute or more")
+	t.Parallel()
+	total := 2500
+	if os.Getenv("TENKEN_TEST_FULL_SCALE") == "1" {
+		total = 20000
 	}
 	db := storagetest.Open(t)
 	ctx := context.Background()
@@ -45,10 +55,9 @@ func TestStartupNeverScans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The generated inspections count in reports; the other 20,000 −
+	// The generated inspections count in reports; the other total −
 	// len(base) are drafts just begun (three answers each: a test of
 	// full drafts would spend minutes inserting them), in bulk inserts.
-	const total = 20000
 	ins := base
 	for i := len(base); i < total; i++ {
 		d := *base[i%len(base)]

@@ -76,22 +76,29 @@ func verifyAllocates(t *testing.T, path, want string) uint64 {
 // reading, within 100 MB (a 7 MB crafted archive took 3.1 GB before).
 func TestArchiveCaps(t *testing.T) {
 	t.Run("LongLine", func(t *testing.T) {
+		// The cap lowered to 1 MB, a 40 MB line: a reader that grew its
+		// buffer to the line's end would allocate more than 40 MB.
+		old := maxArchiveLine
+		maxArchiveLine = 1 << 20
+		t.Cleanup(func() { maxArchiveLine = old })
 		path := craftArchive(t, func(tw *tar.Writer) {
-			entry(t, tw, "collections/users.jsonl", 200<<20, repeat(' '))
+			entry(t, tw, "collections/users.jsonl", 40<<20, repeat(' '))
 		})
-		if n := verifyAllocates(t, path, "longer than"); n > 100<<20 {
-			t.Fatalf("allocated %d MB, want under 100", n>>20)
+		if n := verifyAllocates(t, path, "longer than"); n > 20<<20 {
+			t.Fatalf("allocated %d MB, want under 20", n>>20)
 		}
 	})
 	t.Run("LongNames", func(t *testing.T) {
+		// 40 names of 900 KB: a reader that went on past the first would
+		// allocate more than 36 MB.
 		path := craftArchive(t, func(tw *tar.Writer) {
-			for i := range 150 {
+			for i := range 40 {
 				name := "blobs/" + strings.Repeat("a", 900<<10) + string(rune('a'+i%26)) + strings.Repeat("b", i/26)
 				entry(t, tw, name, 0, repeat(0))
 			}
 		})
-		if n := verifyAllocates(t, path, "name is"); n > 100<<20 {
-			t.Fatalf("allocated %d MB, want under 100", n>>20)
+		if n := verifyAllocates(t, path, "name is"); n > 20<<20 {
+			t.Fatalf("allocated %d MB, want under 20", n>>20)
 		}
 	})
 	t.Run("TooManyEntries", func(t *testing.T) {

@@ -137,8 +137,12 @@ func removeStaleSocket(path string) error {
 func (e *Server) URI() string { return e.uri }
 
 // Stop closes the listener, every connection and the SQLite files, and
-// returns when they are closed; then it releases the data folder.
+// returns when they are closed; then it releases the data folder. It does
+// nothing on a server another process runs (Attach).
 func (e *Server) Stop() {
+	if e.cancel == nil {
+		return
+	}
 	e.cancel()
 	<-e.done
 	e.lock.Release()

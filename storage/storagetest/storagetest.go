@@ -2,15 +2,37 @@
 // server named by MONGODB_URI when set, otherwise on one embedded server
 // shared by the test binary. Each call creates a fresh database that is
 // dropped when the test ends.
+//
+// The shared embedded server runs in a process of its own, `tenken db`
+// built without the race detector, and the tests open their databases on
+// it as the server's sole writer, as serve does on its own embedded
+// server (embedded.Attach). Under the race detector FerretDB and its
+// SQLite (C translated to Go, full of unsafe pointer arithmetic that
+// -race also checks) ran 12 times slower — 20,000 inserts took 96 s
+// instead of 8 — and they were most of the suite's time, checking code
+// that is not ours. Ours stays race-checked: the storage layer, the
+// handlers and the driver run in the test binary. The embedded server in
+// process is tested where it matters: storage/embedded, and cmd/tenken's
+// in-process serve. TENKEN_TEST_DB=inprocess runs the shared server in
+// the test binary as before.
 package storagetest
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,21 +45,63 @@ var (
 	sharedURI string
 	server    *embedded.Server // nil when MONGODB_URI is set
 	folder    string           // the embedded server's data folder
+	stopProc  func()           // stops the server's process, if it runs in one
 	startErr  error
 )
 
 // Main runs a package's tests (call it from TestMain) and then stops the
 // shared embedded server and removes its folder, so a test run leaves
 // nothing in the temporary directory.
+//
+// The tests' temporary files (t.TempDir, the shared server's folder, data
+// folders of the binaries tests start) go to memory when the machine has
+// a tmpfs at /dev/shm: a database test on disk spends most of its time
+// waiting for fsync (3–4 ms each here, several per write), which proves
+// nothing a test can check — a killed process's writes survive in the
+// page cache either way, and power loss is not testable. Set
+// TENKEN_TEST_TMPDIR to choose the folder (e.g. a disk's, to run them
+// with fsync).
 func Main(m *testing.M) int {
+	removeTemp := memoryTemp()
 	code := m.Run()
+	if stopProc != nil {
+		stopProc()
+	}
 	if server != nil {
 		server.Stop()
 	}
 	if folder != "" {
 		_ = os.RemoveAll(folder)
 	}
+	removeTemp()
 	return code
+}
+
+// memoryTemp points TMPDIR at a new folder in TENKEN_TEST_TMPDIR or,
+// when that is unset, /dev/shm if it is a writable tmpfs; it returns a
+// function that removes the folder. Nothing changes when neither exists.
+func memoryTemp() (remove func()) {
+	parent := os.Getenv("TENKEN_TEST_TMPDIR")
+	if parent == "" {
+		parent = "/dev/shm"
+	}
+	dir, err := os.MkdirTemp(parent, "tk") // short: serve refuses data paths over 100 bytes
+	if err != nil {
+		return func() {}
+	}
+	prev, had := os.LookupEnv("TMPDIR")
+	if err := os.Setenv("TMPDIR", dir); err != nil {
+		_ = os.Remove(dir)
+		return func() {}
+	}
+	return func() {
+		if had {
+			_ = os.Setenv("TMPDIR", prev)
+		} else {
+			_ = os.Unsetenv("TMPDIR")
+		}
+		_ = os.RemoveAll(dir)
+	}
 }
 
 // URI returns the connection string tests use, starting the shared
@@ -55,20 +119,97 @@ func URI(t testing.TB) string {
 			return
 		}
 		folder = dir
-		quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-		e, err := embedded.Start(dir, "127.0.0.1:0", quiet)
+		// The server lives as long as the test binary; Main stops it
+		// and removes its folder.
+		if os.Getenv("TENKEN_TEST_DB") == "inprocess" {
+			quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+			e, err := embedded.Start(dir, "127.0.0.1:0", quiet)
+			if err != nil {
+				startErr = err
+				return
+			}
+			sharedURI, server = e.URI(), e
+			return
+		}
+		uri, stop, err := startProcess(dir)
 		if err != nil {
 			startErr = err
 			return
 		}
-		// The server lives as long as the test binary; Main stops it
-		// and removes its folder.
-		sharedURI, server = e.URI(), e
+		stopProc = stop
+		sharedURI, server = uri, embedded.Attach(filepath.Join(dir, "data"), uri)
 	})
 	if startErr != nil {
 		t.Fatalf("test database server: %v", startErr)
 	}
 	return sharedURI
+}
+
+// startProcess builds tenken (without the race detector) into dir and
+// runs `tenken db` over dir/data on a Unix socket in dir. It returns the
+// server's connection string and a function that stops it. The server is
+// killed if the test binary dies first (Pdeathsig: the signal follows the
+// thread that started the process, so that thread stays locked to the
+// goroutine that waits for it).
+func startProcess(dir string) (uri string, stop func(), err error) {
+	bin := filepath.Join(dir, "tenken")
+	build := exec.Command("go", "build", "-o", bin, "tenken/cmd/tenken")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", nil, fmt.Errorf("build tenken for the test database: %v: %s", err, out)
+	}
+	logFile, err := os.Create(filepath.Join(dir, "db.log"))
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(bin, "db", "--data", filepath.Join(dir, "data"), "--addr", filepath.Join(dir, "db.sock"))
+	cmd.Env = append(os.Environ(), "TENKEN_LOG_LEVEL=warn")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.Stderr = logFile
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	started, exited := make(chan error, 1), make(chan struct{})
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = cmd.Wait()
+		_ = logFile.Close()
+		close(exited)
+	}()
+	if err := <-started; err != nil {
+		return "", nil, err
+	}
+	first := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		first <- strings.TrimSpace(line)
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	stop = func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}
+	select {
+	case uri = <-first:
+	case <-exited:
+	case <-time.After(60 * time.Second):
+	}
+	if uri == "" {
+		stop()
+		log, _ := os.ReadFile(logFile.Name())
+		return "", nil, errors.New("tenken db printed no connection string: " + string(log))
+	}
+	return uri, stop, nil
 }
 
 // Open returns a connected *storage.DB on a new, empty database.

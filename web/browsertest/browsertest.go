@@ -53,8 +53,10 @@ func Start(t testing.TB) *Browser {
 		chromedp.Flag("lang", "ja"),
 		chromedp.UserDataDir(t.TempDir()),
 		// Chromium puts its singleton socket folder in TMPDIR, outside
-		// the profile, and leaves it there when it is killed.
-		chromedp.Env("TMPDIR="+t.TempDir()),
+		// the profile, and leaves it there when it is killed. A short
+		// name: a socket's path must fit in 108 bytes, and t.TempDir's
+		// carry the test's name.
+		chromedp.Env("TMPDIR="+shortTempDir(t)),
 		chromedp.WindowSize(1280, 800),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -91,6 +93,18 @@ func Tab(t testing.TB, ctx context.Context) context.Context {
 		t.Fatalf("open tab: %v", err)
 	}
 	return tab
+}
+
+// shortTempDir returns a new folder with a short name in the
+// temporary directory, removed when t ends.
+func shortTempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "cr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
 }
 
 func execPath() string {
