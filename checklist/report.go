@@ -116,6 +116,10 @@ func Rate(n, d int) float64 {
 // the facilities, each one's latest counted inspection, and the sums per
 // facility and item. Content describes sections and items (the newest
 // version among the inspections; keys are stable across versions).
+//
+// A YearData is read, never modified: reports share it between requests,
+// and its per-facility tallies and findings' photo lists with the store's
+// copy of the data.
 type YearData struct {
 	FiscalYear int
 	Facilities []Facility // sorted by code

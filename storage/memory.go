@@ -44,7 +44,7 @@ type memory interface {
 	// just opened with exactly as.
 	roundOpened(fy int, as []checklist.Assignment)
 	// reportRows reads the report rows of the fiscal years fys.
-	reportRows(ctx context.Context, fys []int) ([]reportRowDoc, error)
+	reportRows(ctx context.Context, fys []int) ([]*reportRow, error)
 }
 
 // sharedMemory is the memory of a DB that shares the data with other
@@ -84,7 +84,7 @@ func (m sharedMemory) roundAssignments(ctx context.Context, fy int) ([]checklist
 
 func (sharedMemory) roundOpened(int, []checklist.Assignment) {}
 
-func (m sharedMemory) reportRows(ctx context.Context, fys []int) ([]reportRowDoc, error) {
+func (m sharedMemory) reportRows(ctx context.Context, fys []int) ([]*reportRow, error) {
 	return m.db.reportRowsQueried(ctx, fys)
 }
 
@@ -93,7 +93,7 @@ func (m sharedMemory) reportRows(ctx context.Context, fys []int) ([]reportRowDoc
 // authorization, rounds and checklist versions are read from the
 // summaries and lists it keeps between its own writes, instead of
 // queries that the embedded server answers by decoding every document
-// of a collection.
+// of a collection. Reports read its copy of the report rows.
 type soleWriterMemory struct{ db *DB }
 
 func (m soleWriterMemory) listInspections(ctx context.Context, q checklist.InspectionQuery, limit int) ([]*checklist.Inspection, error) {
@@ -132,6 +132,6 @@ func (m soleWriterMemory) roundOpened(fy int, as []checklist.Assignment) {
 	m.db.rounds.opened(fy, as)
 }
 
-func (m soleWriterMemory) reportRows(ctx context.Context, fys []int) ([]reportRowDoc, error) {
+func (m soleWriterMemory) reportRows(ctx context.Context, fys []int) ([]*reportRow, error) {
 	return m.db.rowCache.years(ctx, m.db, fys)
 }
