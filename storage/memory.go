@@ -18,8 +18,9 @@ import (
 //
 // The repository calls memory for these reads whatever the DB is; which
 // memory it has is decided once, at Open. The caches themselves (index,
-// heads, rounds, actionFacilities) are kept up to date by every DB's
-// writes — that costs nothing — and are read only by soleWriterMemory.
+// heads, facilities, rounds, actionFacilities) are kept up to date by
+// every DB's writes — that costs nothing — and are read only by
+// soleWriterMemory.
 type memory interface {
 	// listInspections is ListInspections' page: up to limit+1
 	// summaries, newest inspection date first.
@@ -45,6 +46,8 @@ type memory interface {
 	roundOpened(fy int, as []checklist.Assignment)
 	// reportRows reads the report rows of the fiscal years fys.
 	reportRows(ctx context.Context, fys []int) ([]*reportRow, error)
+	// reportFacilities lists every facility by code.
+	reportFacilities(ctx context.Context) ([]checklist.Facility, error)
 }
 
 // sharedMemory is the memory of a DB that shares the data with other
@@ -88,12 +91,17 @@ func (m sharedMemory) reportRows(ctx context.Context, fys []int) ([]*reportRow, 
 	return m.db.reportRowsQueried(ctx, fys)
 }
 
+func (m sharedMemory) reportFacilities(ctx context.Context) ([]checklist.Facility, error) {
+	return m.db.facilitiesByCode(ctx)
+}
+
 // soleWriterMemory is the memory of the data's sole writer (the process
 // that owns the embedded server): lists, the tablets' sync, photo
 // authorization, rounds and checklist versions are read from the
 // summaries and lists it keeps between its own writes, instead of
 // queries that the embedded server answers by decoding every document
-// of a collection. Reports read its copy of the report rows.
+// of a collection. Reports read its copy of the report rows and the
+// facility list.
 type soleWriterMemory struct{ db *DB }
 
 func (m soleWriterMemory) listInspections(ctx context.Context, q checklist.InspectionQuery, limit int) ([]*checklist.Inspection, error) {
@@ -134,4 +142,8 @@ func (m soleWriterMemory) roundOpened(fy int, as []checklist.Assignment) {
 
 func (m soleWriterMemory) reportRows(ctx context.Context, fys []int) ([]*reportRow, error) {
 	return m.db.rowCache.years(ctx, m.db, fys)
+}
+
+func (m soleWriterMemory) reportFacilities(ctx context.Context) ([]checklist.Facility, error) {
+	return m.db.facilities.read(func() ([]checklist.Facility, error) { return m.db.facilitiesByCode(ctx) })
 }

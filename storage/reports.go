@@ -362,13 +362,9 @@ func (db *DB) ReportYears(ctx context.Context, fys []int) (_ map[int]*checklist.
 	if db.rows.running.Load() {
 		return nil, errRebuilding()
 	}
-	var fdocs []facilityDoc
-	if err := db.findAll(ctx, colFacilities, bson.D{}, options.Find().SetSort(bson.D{{Key: "code", Value: 1}}), &fdocs); err != nil {
+	facilities, err := db.reportFacilities(ctx)
+	if err != nil {
 		return nil, err
-	}
-	facilities := make([]checklist.Facility, 0, len(fdocs))
-	for _, f := range fdocs {
-		facilities = append(facilities, f.facility())
 	}
 	all, err := db.reportRows(ctx, fys)
 	if err != nil {

@@ -135,7 +135,31 @@ func TestReportRowCacheMatchesQueries(t *testing.T) {
 		}
 		return s
 	}
+	hall, err := db.CreateFacility(ctx, checklist.Facility{Code: "H-1", Kind: checklist.KindPublicHall, Active: true,
+		Name: checklist.FacilityName{JA: "公会堂", EN: "Hall"}}, checklist.SystemActor)
+	if err != nil {
+		t.Fatal(err)
+	}
 	first := report(db) // loads the owner's copy
+	// The owner's facility list follows each facility write.
+	same := func(after string) {
+		t.Helper()
+		if owner, queried := report(db), report(other); owner != queried {
+			t.Errorf("after %s, owner's copy:\n%s\nqueried:\n%s", after, owner, queried)
+		}
+	}
+	if _, err := db.CreateFacility(ctx, checklist.Facility{Code: "A-1", Kind: checklist.KindPublicHall, Active: true,
+		Name: checklist.FacilityName{JA: "会館", EN: "Centre"}}, checklist.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	same("a facility created")
+	if _, err := db.UpdateFacility(ctx, hall.ID, hall.Revision, checklist.SystemActor, func(f checklist.Facility) (checklist.Facility, error) {
+		f.Name.JA = "新公会堂"
+		return f, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	same("a facility renamed")
 
 	byStatus := map[checklist.Status][]string{}
 	for _, in := range ins {
@@ -191,8 +215,9 @@ func TestReportRowCacheMatchesQueries(t *testing.T) {
 	}
 }
 
-// reportText prints the report data of fys that reports read: the latest
-// inspections, the tallies and the findings in a fixed order.
+// reportText prints the report data of fys that reports read: the
+// facilities, the latest inspections, the tallies and the findings in a
+// fixed order.
 func reportText(ctx context.Context, db *storage.DB, fys []int) (string, error) {
 	years, err := db.ReportYears(ctx, fys)
 	if err != nil {
@@ -205,7 +230,7 @@ func reportText(ctx context.Context, db *storage.DB, fys []int) (string, error) 
 		slices.SortFunc(fs, func(a, b checklist.Finding) int {
 			return cmp.Or(cmp.Compare(a.InspectionID, b.InspectionID), cmp.Compare(a.ItemKey, b.ItemKey))
 		})
-		s += fmt.Sprintf("FY%d %v\n%v\n%d findings: %+v\n", fy, y.Latest, y.Tallies, len(fs), fs)
+		s += fmt.Sprintf("FY%d %+v\n%v\n%v\n%d findings: %+v\n", fy, y.Facilities, y.Latest, y.Tallies, len(fs), fs)
 	}
 	return s, nil
 }
