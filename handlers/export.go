@@ -130,7 +130,7 @@ func (s *Server) planData(ctx context.Context, fy int, facilityID string, vers m
 		comments[f.FacilityID][f.ItemKey] = f.Comment
 	}
 	plan := checklist.Plan(years, comments)
-	persistent := checklist.PersistentProblems(years, checklist.MinPersistentYears)
+	persistent := checklist.PlanPersistent(plan, checklist.MinPersistentYears)
 	if facilityID != "" {
 		for _, f := range pd.year.Facilities {
 			if f.ID == facilityID {
