@@ -118,12 +118,13 @@ func (s *Server) planData(ctx context.Context, fy int, facilityID string, vers m
 		return nil, err
 	}
 	pd := &planData{fiscalYear: fy, years: years, year: years[len(years)-1]}
-	fs, err := s.findings(ctx, pd.year, facilityID, "", "")
-	if err != nil {
-		return nil, err
-	}
+	// The plan shows each failed answer's comment: its findings, in no
+	// particular order, are enough (s.findings would sort them).
 	comments := map[string]map[string]string{}
-	for _, f := range fs {
+	for _, f := range pd.year.Findings {
+		if facilityID != "" && f.FacilityID != facilityID {
+			continue
+		}
 		if comments[f.FacilityID] == nil {
 			comments[f.FacilityID] = map[string]string{}
 		}
