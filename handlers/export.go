@@ -1,10 +1,13 @@
 package handlers
 
 import (
+	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -350,6 +353,16 @@ func stateLabel(t checklist.Tally) string {
 func xlsxBytes(tables []table) ([]byte, error) {
 	f := excelize.NewFile()
 	defer f.Close()
+	// Deflate at its fastest: at level 5 (archive/zip's) compressing the
+	// sheets was a sixth of a cold plan export's CPU at 1,448 facilities,
+	// for a file ~20 % smaller.
+	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter {
+		zw := zip.NewWriter(w)
+		zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+			return flate.NewWriter(out, flate.BestSpeed)
+		})
+		return zw
+	})
 	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
 		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
 	if err != nil {
