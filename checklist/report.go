@@ -116,6 +116,10 @@ func Rate(n, d int) float64 {
 // the facilities, each one's latest counted inspection, and the sums per
 // facility and item. Content describes sections and items (the newest
 // version among the inspections; keys are stable across versions).
+//
+// A YearData is read, never modified: reports share it between requests,
+// and its per-facility tallies and findings' photo lists with the store's
+// copy of the data.
 type YearData struct {
 	FiscalYear int
 	Facilities []Facility // sorted by code
@@ -215,8 +219,9 @@ func FacilityResults(d *YearData) []FacilityResult {
 		for _, s := range sections {
 			bySection[s.Key] = &SectionTally{Key: s.Key, Title: s.Title}
 		}
+		tallies := d.Tallies[f.ID]
 		for _, k := range keys {
-			t, ok := d.Tallies[f.ID][k]
+			t, ok := tallies[k]
 			if !ok {
 				continue
 			}
@@ -278,11 +283,16 @@ func ItemResults(d *YearData) []ItemResult {
 			texts[it.Key] = it.Text
 		}
 	}
+	// Each facility's tallies looked up once, not once per item.
+	tallies := make([]map[string]Tally, len(d.Facilities))
+	for i, f := range d.Facilities {
+		tallies[i] = d.Tallies[f.ID]
+	}
 	var out []ItemResult
 	for _, k := range d.ItemKeys() {
 		r := ItemResult{Key: k, SectionKey: sectionOf[k], Text: texts[k]}
-		for _, f := range d.Facilities {
-			t, ok := d.Tallies[f.ID][k]
+		for i, f := range d.Facilities {
+			t, ok := tallies[i][k]
 			if !ok {
 				continue
 			}
@@ -507,25 +517,31 @@ func PersistentProblems(years []*YearData, minYears int) []PersistentProblem {
 		return nil
 	}
 	last := years[len(years)-1]
+	// ItemResults lists every item of ItemKeys, in its order. The keys
+	// once: ItemKeys walks every facility's tallies, so calling it per
+	// facility made this quadratic (42 s at 1,448 facilities).
 	items := ItemResults(last)
 	order := map[string]int{}
-	byKey := map[string]ItemResult{}
+	failing := 0 // every failed item of the last year, at most
 	for i, it := range items {
 		order[it.Key] = i
-		byKey[it.Key] = it
+		failing += it.Failed
 	}
-	// The keys once: ItemKeys walks every facility's tallies, so calling
-	// it per facility made this quadratic (42 s at 1,448 facilities).
-	keys := last.ItemKeys()
-	var out []PersistentProblem
+	out := make([]PersistentProblem, 0, failing)
+	earlier := make([]map[string]Tally, len(years)-1)
 	for _, f := range last.Facilities {
-		for _, k := range keys {
-			if last.tally(f.ID, k).State() != ItemFailed {
+		tallies := last.Tallies[f.ID]
+		for i := range earlier {
+			earlier[i] = years[i].Tallies[f.ID]
+		}
+		for _, it := range items {
+			k := it.Key
+			if tallies[k].State() != ItemFailed {
 				continue
 			}
 			n := 1
 			for i := len(years) - 2; i >= 0; i-- {
-				if years[i].FiscalYear != last.FiscalYear-n || years[i].tally(f.ID, k).State() != ItemFailed {
+				if years[i].FiscalYear != last.FiscalYear-n || earlier[i][k].State() != ItemFailed {
 					break
 				}
 				n++
@@ -533,7 +549,6 @@ func PersistentProblems(years []*YearData, minYears int) []PersistentProblem {
 			if n < minYears {
 				continue
 			}
-			it := byKey[k]
 			out = append(out, PersistentProblem{Facility: f, ItemKey: k, SectionKey: it.SectionKey, Text: it.Text,
 				Years: n, From: last.FiscalYear - n + 1, To: last.FiscalYear, FacilitiesFailing: it.Failed})
 		}
@@ -596,6 +611,22 @@ func Plan(years []*YearData, comments map[string]map[string]string) []PlanRow {
 	out := make([]PlanRow, 0, len(ps))
 	for _, p := range ps {
 		out = append(out, PlanRow{Priority: p.Rank, PersistentProblem: p, Comment: comments[p.Facility.ID][p.ItemKey]})
+	}
+	return out
+}
+
+// PlanPersistent is PersistentProblems(years, minYears) of the years
+// plan was made from, read off the plan instead of computed again: the
+// plan ranks the same problems by the same total order, with the
+// one-year runs among them.
+func PlanPersistent(plan []PlanRow, minYears int) []PersistentProblem {
+	var out []PersistentProblem
+	for _, r := range plan {
+		if r.Years >= minYears {
+			p := r.PersistentProblem
+			p.Rank = len(out) + 1
+			out = append(out, p)
+		}
 	}
 	return out
 }

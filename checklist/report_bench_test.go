@@ -2,6 +2,7 @@ package checklist
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -33,11 +34,14 @@ func benchYears(n, years int) []*YearData {
 				Date: DateOf(time.Date(2020+y, 6, 1, 0, 0, 0, 0, time.UTC)), Status: StatusSubmitted}
 			m := make(map[string]Tally, len(items))
 			for ii, it := range items {
-				t := Tally{FacilityID: f.ID, ItemKey: it.Key, Answered: 1, Points: 1, MaxPoints: 1}
+				// Keys of their own, as decoded from each report row:
+				// a lookup by the content's key compares the bytes.
+				k := strings.Clone(it.Key)
+				t := Tally{FacilityID: f.ID, ItemKey: k, Answered: 1, Points: 1, MaxPoints: 1}
 				if (fi+ii)%8 == 0 {
 					t.Failed, t.Points = 1, 0
 				}
-				m[it.Key] = t
+				m[k] = t
 			}
 			d.Tallies[f.ID] = m
 		}

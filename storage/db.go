@@ -30,6 +30,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+
+	"tenken/checklist"
 )
 
 // DB is tenken's database. It is safe for concurrent use.
@@ -58,7 +60,9 @@ type DB struct {
 	// (memory.go); index is the summaries of inspections it reads.
 	memory memory
 	index  inspectionIndex
-	heads  headsCache // every version without content (AllVersions)
+	heads  listCache[checklist.Version] // every version without content (AllVersions)
+	// facilities is every facility by code, for reports (reportFacilities).
+	facilities listCache[checklist.Facility]
 
 	actionFacilities openActionFacilities // see mayHaveOpenActions
 

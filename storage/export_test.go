@@ -32,6 +32,7 @@ func (db *DB) DeleteDocuments(name string, filter any) error {
 func (db *DB) ForgetCache() {
 	db.cache = writeCache{}
 	db.heads.invalidate()
+	db.facilities.invalidate()
 	db.actionFacilities.invalidate()
 	db.index = inspectionIndex{}
 	db.rowCache.forget()

@@ -55,6 +55,7 @@ func newFacilityDoc(f checklist.Facility) facilityDoc {
 // is EConflict. by made the change, for the audit trail.
 func (db *DB) CreateFacility(ctx context.Context, f checklist.Facility, by checklist.Actor) (_ checklist.Facility, err error) {
 	defer wrap(&err, "create facility %s", f.Code)
+	defer db.facilities.invalidate()
 	ctx, cancel := writeContext(ctx) // once started, it finishes
 	defer cancel()
 	f.Normalize()
@@ -158,6 +159,7 @@ func (db *DB) ListFacilities(ctx context.Context, q checklist.FacilityQuery) (_ 
 // a taken code is EConflict. by made the change, for the audit trail.
 func (db *DB) UpdateFacility(ctx context.Context, id string, revision int, by checklist.Actor, change func(checklist.Facility) (checklist.Facility, error)) (_ checklist.Facility, err error) {
 	defer wrap(&err, "update facility %s", id)
+	defer db.facilities.invalidate()
 	ctx, cancel := writeContext(ctx) // once started, it finishes
 	defer cancel()
 	unlock := db.locks.Lock(colFacilities + "/" + id)
@@ -223,4 +225,23 @@ func (db *DB) checkFacilitiesExist(ctx context.Context, ids []string) error {
 		}
 	}
 	return p.Err("unknown facilities")
+}
+
+// reportFacilities returns every facility by code, as reports list them:
+// from the sole writer's memory, else with a query (memory.reportFacilities).
+func (db *DB) reportFacilities(ctx context.Context) ([]checklist.Facility, error) {
+	return db.memory.reportFacilities(ctx)
+}
+
+// facilitiesByCode is reportFacilities with a query.
+func (db *DB) facilitiesByCode(ctx context.Context) ([]checklist.Facility, error) {
+	var docs []facilityDoc
+	if err := db.findAll(ctx, colFacilities, bson.D{}, options.Find().SetSort(bson.D{{Key: "code", Value: 1}}), &docs); err != nil {
+		return nil, err
+	}
+	out := make([]checklist.Facility, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, d.facility())
+	}
+	return out, nil
 }

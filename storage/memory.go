@@ -18,8 +18,9 @@ import (
 //
 // The repository calls memory for these reads whatever the DB is; which
 // memory it has is decided once, at Open. The caches themselves (index,
-// heads, rounds, actionFacilities) are kept up to date by every DB's
-// writes — that costs nothing — and are read only by soleWriterMemory.
+// heads, facilities, rounds, actionFacilities) are kept up to date by
+// every DB's writes — that costs nothing — and are read only by
+// soleWriterMemory.
 type memory interface {
 	// listInspections is ListInspections' page: up to limit+1
 	// summaries, newest inspection date first.
@@ -44,7 +45,9 @@ type memory interface {
 	// just opened with exactly as.
 	roundOpened(fy int, as []checklist.Assignment)
 	// reportRows reads the report rows of the fiscal years fys.
-	reportRows(ctx context.Context, fys []int) ([]reportRowDoc, error)
+	reportRows(ctx context.Context, fys []int) ([]*reportRow, error)
+	// reportFacilities lists every facility by code.
+	reportFacilities(ctx context.Context) ([]checklist.Facility, error)
 }
 
 // sharedMemory is the memory of a DB that shares the data with other
@@ -84,8 +87,12 @@ func (m sharedMemory) roundAssignments(ctx context.Context, fy int) ([]checklist
 
 func (sharedMemory) roundOpened(int, []checklist.Assignment) {}
 
-func (m sharedMemory) reportRows(ctx context.Context, fys []int) ([]reportRowDoc, error) {
+func (m sharedMemory) reportRows(ctx context.Context, fys []int) ([]*reportRow, error) {
 	return m.db.reportRowsQueried(ctx, fys)
+}
+
+func (m sharedMemory) reportFacilities(ctx context.Context) ([]checklist.Facility, error) {
+	return m.db.facilitiesByCode(ctx)
 }
 
 // soleWriterMemory is the memory of the data's sole writer (the process
@@ -93,7 +100,8 @@ func (m sharedMemory) reportRows(ctx context.Context, fys []int) ([]reportRowDoc
 // authorization, rounds and checklist versions are read from the
 // summaries and lists it keeps between its own writes, instead of
 // queries that the embedded server answers by decoding every document
-// of a collection.
+// of a collection. Reports read its copy of the report rows and the
+// facility list.
 type soleWriterMemory struct{ db *DB }
 
 func (m soleWriterMemory) listInspections(ctx context.Context, q checklist.InspectionQuery, limit int) ([]*checklist.Inspection, error) {
@@ -132,6 +140,10 @@ func (m soleWriterMemory) roundOpened(fy int, as []checklist.Assignment) {
 	m.db.rounds.opened(fy, as)
 }
 
-func (m soleWriterMemory) reportRows(ctx context.Context, fys []int) ([]reportRowDoc, error) {
+func (m soleWriterMemory) reportRows(ctx context.Context, fys []int) ([]*reportRow, error) {
 	return m.db.rowCache.years(ctx, m.db, fys)
+}
+
+func (m soleWriterMemory) reportFacilities(ctx context.Context) ([]checklist.Facility, error) {
+	return m.db.facilities.read(func() ([]checklist.Facility, error) { return m.db.facilitiesByCode(ctx) })
 }

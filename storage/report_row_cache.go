@@ -19,12 +19,13 @@ import (
 // 0.2 s. The owner is the only writer, and every row write goes through
 // putReportRow or InsertInspections, which record it here after the
 // database took it; a write whose outcome is unknown drops the copy, to
-// be read again. On MongoDB, or on a server this process does not own,
-// the query runs as written (MongoDB uses the fiscal_year index).
+// be read again. The rows are kept decoded (reportRow): a cold report
+// parses no row either. On MongoDB, or on a server this process does not
+// own, the query runs as written (MongoDB uses the fiscal_year index).
 type reportRowCache struct {
 	mu     sync.Mutex
 	loaded bool
-	byID   map[string]reportRowDoc
+	byID   map[string]*reportRow
 }
 
 // put records row after this process wrote it. Before the rows are
@@ -34,7 +35,7 @@ func (c *reportRowCache) put(row reportRowDoc) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.loaded {
-		c.byID[row.ID] = row
+		c.byID[row.ID] = newReportRow(row)
 	}
 }
 
@@ -57,7 +58,7 @@ func (c *reportRowCache) forget() {
 
 // years returns the rows of the fiscal years fys, loading every row on
 // first use. Writes wait while it loads, so none is missed.
-func (c *reportRowCache) years(ctx context.Context, db *DB, fys []int) ([]reportRowDoc, error) {
+func (c *reportRowCache) years(ctx context.Context, db *DB, fys []int) ([]*reportRow, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.loaded {
@@ -65,16 +66,16 @@ func (c *reportRowCache) years(ctx context.Context, db *DB, fys []int) ([]report
 		if err := db.findAll(ctx, colReportRows, bson.D{}, options.Find(), &docs); err != nil {
 			return nil, err
 		}
-		c.byID = make(map[string]reportRowDoc, len(docs))
+		c.byID = make(map[string]*reportRow, len(docs))
 		for _, d := range docs {
-			c.byID[d.ID] = d
+			c.byID[d.ID] = newReportRow(d)
 		}
 		c.loaded = true
 	}
-	var out []reportRowDoc
-	for _, d := range c.byID {
-		if slices.Contains(fys, d.FiscalYear) {
-			out = append(out, d)
+	var out []*reportRow
+	for _, r := range c.byID {
+		if slices.Contains(fys, r.doc.FiscalYear) {
+			out = append(out, r)
 		}
 	}
 	return out, nil
@@ -82,17 +83,23 @@ func (c *reportRowCache) years(ctx context.Context, db *DB, fys []int) ([]report
 
 // reportRows reads the report rows of the fiscal years fys: from the
 // sole writer's copy, else with a query (memory.reportRows).
-func (db *DB) reportRows(ctx context.Context, fys []int) ([]reportRowDoc, error) {
+func (db *DB) reportRows(ctx context.Context, fys []int) ([]*reportRow, error) {
 	return db.memory.reportRows(ctx, fys)
 }
 
 // reportRowsQueried is reportRows with a query.
-func (db *DB) reportRowsQueried(ctx context.Context, fys []int) ([]reportRowDoc, error) {
+func (db *DB) reportRowsQueried(ctx context.Context, fys []int) ([]*reportRow, error) {
 	years := make(bson.A, 0, len(fys))
 	for _, fy := range fys {
 		years = append(years, fy)
 	}
 	var docs []reportRowDoc
-	err := db.findAll(ctx, colReportRows, bson.D{{Key: "fiscal_year", Value: bson.D{{Key: "$in", Value: years}}}}, options.Find(), &docs)
-	return docs, err
+	if err := db.findAll(ctx, colReportRows, bson.D{{Key: "fiscal_year", Value: bson.D{{Key: "$in", Value: years}}}}, options.Find(), &docs); err != nil {
+		return nil, err
+	}
+	rows := make([]*reportRow, 0, len(docs))
+	for _, d := range docs {
+		rows = append(rows, newReportRow(d))
+	}
+	return rows, nil
 }

@@ -216,17 +216,24 @@ func (d reportRowDoc) inspection() (checklist.ReportInspection, error) {
 }
 
 func (d reportRowDoc) tallies() (map[string]checklist.Tally, error) {
-	m := map[string]checklist.Tally{}
+	m := make(map[string]checklist.Tally, strings.Count(d.Results, "\n"))
 	for line := range strings.Lines(d.Results) {
-		f := strings.Split(strings.TrimSuffix(line, "\n"), "\t")
-		if len(f) != 6 {
+		var f [6]string
+		rest, n := strings.TrimSuffix(line, "\n"), 0
+		for ; n < len(f); n++ {
+			var ok bool
+			if f[n], rest, ok = strings.Cut(rest, "\t"); !ok {
+				break
+			}
+		}
+		if n != len(f)-1 {
 			return nil, fmt.Errorf("report row %s: malformed line %q", d.ID, line)
 		}
-		var n [3]int
+		var c [3]int
 		var x [2]float64
 		var err error
-		for i := range n {
-			if n[i], err = strconv.Atoi(f[1+i]); err != nil {
+		for i := range c {
+			if c[i], err = strconv.Atoi(f[1+i]); err != nil {
 				return nil, fmt.Errorf("report row %s: %w", d.ID, err)
 			}
 		}
@@ -235,10 +242,58 @@ func (d reportRowDoc) tallies() (map[string]checklist.Tally, error) {
 				return nil, fmt.Errorf("report row %s: %w", d.ID, err)
 			}
 		}
-		m[f[0]] = checklist.Tally{FacilityID: d.FacilityID, ItemKey: f[0], Answered: n[0], Failed: n[1], NA: n[2],
+		m[f[0]] = checklist.Tally{FacilityID: d.FacilityID, ItemKey: f[0], Answered: c[0], Failed: c[1], NA: c[2],
 			Points: x[0], MaxPoints: x[1]}
 	}
 	return m, nil
+}
+
+// findings decodes the row's findings; in is the row's inspection.
+func (d reportRowDoc) findings(in checklist.ReportInspection) ([]checklist.Finding, error) {
+	var fs []rowFinding
+	if err := json.Unmarshal([]byte(d.Findings), &fs); err != nil {
+		return nil, fmt.Errorf("report row %s: findings: %w", d.ID, err)
+	}
+	out := make([]checklist.Finding, 0, len(fs))
+	for _, x := range fs {
+		out = append(out, checklist.Finding{InspectionID: in.ID, FacilityID: d.FacilityID, FiscalYear: d.FiscalYear,
+			Date: in.Date, Status: in.Status, ItemKey: x.Key, Comment: x.Comment, Photos: x.Photos, ReviewComment: x.Review})
+	}
+	return out, nil
+}
+
+// reportRow is a report row with what reports read of it decoded: the
+// inspection at once, the numbers and findings on first use (only a
+// facility's latest inspection of a year needs them). The owner keeps
+// these in its copy of the rows, so a row is decoded once, not once per
+// report: its tallies and findings are shared by every report that reads
+// it, and nothing may modify them.
+type reportRow struct {
+	doc   reportRowDoc
+	in    checklist.ReportInspection
+	inErr error
+
+	once     sync.Once
+	tallies  map[string]checklist.Tally
+	findings []checklist.Finding
+	err      error
+}
+
+func newReportRow(doc reportRowDoc) *reportRow {
+	r := &reportRow{doc: doc}
+	r.in, r.inErr = doc.inspection()
+	return r
+}
+
+// decoded returns the row's tallies by item key and its findings, to be
+// read only.
+func (r *reportRow) decoded() (map[string]checklist.Tally, []checklist.Finding, error) {
+	r.once.Do(func() {
+		if r.tallies, r.err = r.doc.tallies(); r.err == nil {
+			r.findings, r.err = r.doc.findings(r.in)
+		}
+	})
+	return r.tallies, r.findings, r.err
 }
 
 // putReportRow writes (or, when it no longer counts, removes) the report
@@ -273,78 +328,65 @@ func (db *DB) putReportRow(ctx context.Context, in *checklist.Inspection) error 
 }
 
 // latestRows keeps, of the rows given, each fiscal year's latest counted
-// inspection per facility.
-func latestRows(docs []reportRowDoc) (map[int]map[string]reportRowDoc, map[int]map[string]checklist.ReportInspection, error) {
+// inspection's row per facility.
+func latestRows(all []*reportRow) (map[int]map[string]*reportRow, error) {
 	ins := map[int][]checklist.ReportInspection{}
-	byID := map[string]reportRowDoc{}
-	for _, d := range docs {
-		in, err := d.inspection()
-		if err != nil {
-			return nil, nil, err
+	byID := make(map[string]*reportRow, len(all))
+	for _, r := range all {
+		if r.inErr != nil {
+			return nil, r.inErr
 		}
-		if in.Status.CountsInReports() {
-			ins[d.FiscalYear] = append(ins[d.FiscalYear], in)
-			byID[d.ID] = d
+		if r.in.Status.CountsInReports() {
+			ins[r.doc.FiscalYear] = append(ins[r.doc.FiscalYear], r.in)
+			byID[r.in.ID] = r
 		}
 	}
-	rows := map[int]map[string]reportRowDoc{}
-	latest := map[int]map[string]checklist.ReportInspection{}
+	rows := map[int]map[string]*reportRow{}
 	for fy, list := range ins {
-		latest[fy] = checklist.LatestPerFacility(list)
-		rows[fy] = map[string]reportRowDoc{}
-		for f, in := range latest[fy] {
+		latest := checklist.LatestPerFacility(list)
+		rows[fy] = make(map[string]*reportRow, len(latest))
+		for f, in := range latest {
 			rows[fy][f] = byID[in.ID]
 		}
 	}
-	return rows, latest, nil
+	return rows, nil
 }
 
 // ReportYears reads what the reports of the fiscal years fys are computed
 // from: the facilities, and each one's latest counted inspection per year
 // with its answers' numbers and findings, from the report rows (see
-// colReportRows) in one query.
+// colReportRows) in one query. The tallies are shared with the owner's
+// copy of the rows (reportRow): callers only read them.
 func (db *DB) ReportYears(ctx context.Context, fys []int) (_ map[int]*checklist.YearData, err error) {
 	defer wrap(&err, "report data of fiscal years %v", fys)
 	if db.rows.running.Load() {
 		return nil, errRebuilding()
 	}
-	var fdocs []facilityDoc
-	if err := db.findAll(ctx, colFacilities, bson.D{}, options.Find().SetSort(bson.D{{Key: "code", Value: 1}}), &fdocs); err != nil {
-		return nil, err
-	}
-	facilities := make([]checklist.Facility, 0, len(fdocs))
-	for _, f := range fdocs {
-		facilities = append(facilities, f.facility())
-	}
-	docs, err := db.reportRows(ctx, fys)
+	facilities, err := db.reportFacilities(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, latest, err := latestRows(docs)
+	all, err := db.reportRows(ctx, fys)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := latestRows(all)
 	if err != nil {
 		return nil, err
 	}
 	out := map[int]*checklist.YearData{}
 	for _, fy := range fys {
-		d := &checklist.YearData{FiscalYear: fy, Facilities: facilities, Latest: latest[fy],
-			Tallies: map[string]map[string]checklist.Tally{}}
-		if d.Latest == nil {
-			d.Latest = map[string]checklist.ReportInspection{}
-		}
+		d := &checklist.YearData{FiscalYear: fy, Facilities: facilities, Latest: make(map[string]checklist.ReportInspection, len(rows[fy])),
+			Tallies: make(map[string]map[string]checklist.Tally, len(rows[fy]))}
 		var newest checklist.ReportInspection
 		for f, row := range rows[fy] {
-			if d.Tallies[f], err = row.tallies(); err != nil {
+			tallies, findings, err := row.decoded()
+			if err != nil {
 				return nil, err
 			}
-			var fs []rowFinding
-			if err := json.Unmarshal([]byte(row.Findings), &fs); err != nil {
-				return nil, fmt.Errorf("report row %s: findings: %w", row.ID, err)
-			}
-			in := d.Latest[f]
-			for _, x := range fs {
-				d.Findings = append(d.Findings, checklist.Finding{InspectionID: in.ID, FacilityID: f, FiscalYear: fy,
-					Date: in.Date, Status: in.Status, ItemKey: x.Key, Comment: x.Comment, Photos: x.Photos, ReviewComment: x.Review})
-			}
+			in := row.in
+			d.Latest[f], d.Tallies[f] = in, tallies
+			d.Findings = append(d.Findings, findings...)
 			if in.Version > newest.Version || (in.Version == newest.Version && in.ChecklistID > newest.ChecklistID) {
 				newest = in
 			}

@@ -1,8 +1,11 @@
 package storage_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -126,18 +129,37 @@ func TestReportRowCacheMatchesQueries(t *testing.T) {
 	fys := []int{2025, 2026}
 	report := func(d *storage.DB) string {
 		t.Helper()
-		years, err := d.ReportYears(ctx, fys)
+		s, err := reportText(ctx, d, fys)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var s string
-		for _, fy := range fys {
-			y := years[fy]
-			s += fmt.Sprintf("FY%d %v\n%v\n%d findings\n", fy, y.Latest, y.Tallies, len(y.Findings))
-		}
 		return s
 	}
+	hall, err := db.CreateFacility(ctx, checklist.Facility{Code: "H-1", Kind: checklist.KindPublicHall, Active: true,
+		Name: checklist.FacilityName{JA: "公会堂", EN: "Hall"}}, checklist.SystemActor)
+	if err != nil {
+		t.Fatal(err)
+	}
 	first := report(db) // loads the owner's copy
+	// The owner's facility list follows each facility write.
+	same := func(after string) {
+		t.Helper()
+		if owner, queried := report(db), report(other); owner != queried {
+			t.Errorf("after %s, owner's copy:\n%s\nqueried:\n%s", after, owner, queried)
+		}
+	}
+	if _, err := db.CreateFacility(ctx, checklist.Facility{Code: "A-1", Kind: checklist.KindPublicHall, Active: true,
+		Name: checklist.FacilityName{JA: "会館", EN: "Centre"}}, checklist.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	same("a facility created")
+	if _, err := db.UpdateFacility(ctx, hall.ID, hall.Revision, checklist.SystemActor, func(f checklist.Facility) (checklist.Facility, error) {
+		f.Name.JA = "新公会堂"
+		return f, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	same("a facility renamed")
 
 	byStatus := map[checklist.Status][]string{}
 	for _, in := range ins {
@@ -167,6 +189,15 @@ func TestReportRowCacheMatchesQueries(t *testing.T) {
 	if err := db.InsertInspections(ctx, gen("f4")); err != nil {
 		t.Fatal(err)
 	}
+	// Concurrent reports decode the rows written since and share the
+	// owner's decoded rows (run with -race).
+	var wg sync.WaitGroup
+	concurrent := make([]string, 4)
+	errs := make([]error, len(concurrent))
+	for i := range concurrent {
+		wg.Go(func() { concurrent[i], errs[i] = reportText(ctx, db, fys) })
+	}
+	wg.Wait()
 	owner, queried := report(db), report(other)
 	if owner != queried {
 		t.Errorf("owner's copy:\n%s\nqueried:\n%s", owner, queried)
@@ -174,6 +205,34 @@ func TestReportRowCacheMatchesQueries(t *testing.T) {
 	if owner == first {
 		t.Error("the writes changed no report")
 	}
+	for i, got := range concurrent {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if got != owner {
+			t.Errorf("concurrent report %d:\n%s\nalone:\n%s", i, got, owner)
+		}
+	}
+}
+
+// reportText prints the report data of fys that reports read: the
+// facilities, the latest inspections, the tallies and the findings in a
+// fixed order.
+func reportText(ctx context.Context, db *storage.DB, fys []int) (string, error) {
+	years, err := db.ReportYears(ctx, fys)
+	if err != nil {
+		return "", err
+	}
+	var s string
+	for _, fy := range fys {
+		y := years[fy]
+		fs := slices.Clone(y.Findings)
+		slices.SortFunc(fs, func(a, b checklist.Finding) int {
+			return cmp.Or(cmp.Compare(a.InspectionID, b.InspectionID), cmp.Compare(a.ItemKey, b.ItemKey))
+		})
+		s += fmt.Sprintf("FY%d %+v\n%v\n%v\n%d findings: %+v\n", fy, y.Facilities, y.Latest, y.Tallies, len(fs), fs)
+	}
+	return s, nil
 }
 
 // insertGenerated stores every inspection g generates and returns them
