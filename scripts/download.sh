@@ -12,6 +12,9 @@
 #   ROUNDS=5 DURATION=20s scripts/download.sh
 #   CPUPROFILE=/tmp/tenken.pprof scripts/download.sh
 #                                          # profile tenken over the run
+#   TENKEN=/tmp/tenken-before scripts/download.sh
+#                                          # another build of tenken (to compare
+#                                          # before and after in one session)
 #   ACCESS_LOG=/dev/null scripts/download.sh
 #                                          # tenken's log to /dev/null (default:
 #                                          # a file in the temporary folder)
@@ -32,7 +35,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-go build -o "$tmp/tenken" ./cmd/tenken
+if [ -n "${TENKEN:-}" ]; then cp "$TENKEN" "$tmp/tenken"; else go build -o "$tmp/tenken" ./cmd/tenken; fi
 go build -o "$tmp/bare" ./scripts/bare
 export TENKEN_DEMO_PASSWORD=download-bench-password-1
 export TENKEN_ACCESS_TTL=1h # the token must outlive the run
