@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -24,12 +25,29 @@ type Metrics struct {
 	logins     *prometheus.CounterVec
 	photoBytes prometheus.Counter
 	database   *prometheus.HistogramVec
+
+	// series remembers each route's request counter and duration
+	// histogram: looking them up in the vectors hashes the label values
+	// on every request (see requestSeries).
+	seriesMu sync.RWMutex
+	series   map[seriesKey]requestSeries
+}
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+type requestSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
 }
 
 // NewMetrics returns a fresh set of collectors.
 func NewMetrics() *Metrics {
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
+		reg:    prometheus.NewRegistry(),
+		series: map[seriesKey]requestSeries{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tenken_http_requests_total",
 			Help: "HTTP requests answered, by route template, method and status.",
@@ -95,8 +113,9 @@ func (s *Server) measure(c *gin.Context) {
 	}
 	method := c.Request.Method
 	status := c.Writer.Status()
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+	rs := m.requestSeries(route, method, status)
+	rs.requests.Inc()
+	rs.duration.Observe(time.Since(start).Seconds())
 
 	switch {
 	case method == http.MethodPatch && route == "/v1/inspections/:id":
@@ -124,4 +143,37 @@ func (s *Server) measure(c *gin.Context) {
 			m.photoBytes.Add(float64(n))
 		}
 	}
+}
+
+// requestSeries returns the request counter and duration histogram of
+// route, method and status. Routes are the router's templates, so the
+// remembered series are bounded; a method outside the standard ones (a
+// client may send any token) is looked up each time, not remembered.
+func (m *Metrics) requestSeries(route, method string, status int) requestSeries {
+	k := seriesKey{route, method, status}
+	m.seriesMu.RLock()
+	rs, ok := m.series[k]
+	m.seriesMu.RUnlock()
+	if ok {
+		return rs
+	}
+	rs = requestSeries{
+		requests: m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
+		duration: m.duration.WithLabelValues(route, method),
+	}
+	if standardMethod(method) {
+		m.seriesMu.Lock()
+		m.series[k] = rs
+		m.seriesMu.Unlock()
+	}
+	return rs
+}
+
+func standardMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
+		http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return true
+	}
+	return false
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
-	"sync"
 	"time"
 
 	"tenken/handlers"
@@ -53,8 +51,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := auth.envDurations(fs, e); err != nil {
 		return err
 	}
-	// The logger and the access lines (cfg.AccessLog) share stderr.
-	e.stderr = &syncWriter{w: e.stderr}
+	// The logger and the access lines (cfg.AccessLog) share stderr; the
+	// access lines are written in batches (logOutput).
+	out := newLogOutput(e.stderr)
+	defer out.Flush() // last: after the requests in flight are answered
+	e.stderr = out
 	log := newLogger(e)
 	start := time.Now()
 	// The store first: it takes the data folder's lock, so a second serve
@@ -90,7 +91,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.AccessLog = e.stderr // where log writes: the same lines, cheaper
+	cfg.AccessLog = out.Access() // where log writes: the same lines, cheaper
 	if err := seedDefaultChecklist(ctx, store, log); err != nil {
 		return fmt.Errorf("default checklist: %w", err)
 	}
@@ -281,16 +282,4 @@ func startCPUProfile(file string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
-}
-
-// syncWriter serialises writes to w, which two writers share.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
