@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,7 +93,7 @@ func embeddedSocket(dataDir string) (string, error) {
 
 // embeddedLogger passes on the embedded server's warnings and errors.
 func embeddedLogger(log *slog.Logger) *slog.Logger {
-	return slog.New(embeddedLogs{log.With(slog.String("component", "embedded-db")).Handler(), slog.LevelWarn})
+	return slog.New(embeddedLogs{Handler: log.With(slog.String("component", "embedded-db")).Handler(), min: slog.LevelWarn})
 }
 
 // ownerHint adds what to do to the error of a data folder in use.
@@ -108,9 +109,18 @@ func ownerHint(err error) error {
 // its dumps of wire messages (it logs the whole reply of every command it
 // refuses, such as the endSessions the driver sends at each disconnect),
 // are dropped.
+//
+// Attributes and groups are applied only to a record that is logged: the
+// embedded server adds every SQL statement's arguments — whole documents —
+// to its logger twice per statement, for a debug line, and the JSON
+// handler encodes attributes as soon as they are added. Eagerly that was
+// 2 % of a submission's server CPU, and the garbage of it more.
 type embeddedLogs struct {
 	slog.Handler
 	min slog.Level
+	// pending are the WithAttrs and WithGroup calls not yet applied to
+	// Handler, in order.
+	pending []func(slog.Handler) slog.Handler
 }
 
 func (h embeddedLogs) Enabled(ctx context.Context, l slog.Level) bool {
@@ -121,14 +131,25 @@ func (h embeddedLogs) Handle(ctx context.Context, r slog.Record) error {
 	if strings.HasPrefix(r.Message, "Response ") || strings.HasPrefix(r.Message, "Request ") {
 		return nil
 	}
-	return h.Handler.Handle(ctx, r)
+	out := h.Handler
+	for _, apply := range h.pending {
+		out = apply(out)
+	}
+	return out.Handle(ctx, r)
 }
 
 func (h embeddedLogs) WithAttrs(a []slog.Attr) slog.Handler {
-	return embeddedLogs{h.Handler.WithAttrs(a), h.min}
+	return h.then(func(n slog.Handler) slog.Handler { return n.WithAttrs(a) })
 }
-func (h embeddedLogs) WithGroup(n string) slog.Handler {
-	return embeddedLogs{h.Handler.WithGroup(n), h.min}
+
+func (h embeddedLogs) WithGroup(name string) slog.Handler {
+	return h.then(func(n slog.Handler) slog.Handler { return n.WithGroup(name) })
+}
+
+// then is h with apply added to its pending calls; h's own are unchanged.
+func (h embeddedLogs) then(apply func(slog.Handler) slog.Handler) embeddedLogs {
+	h.pending = append(slices.Clip(h.pending), apply)
+	return h
 }
 
 // newLogger returns the JSON logger on stderr at the configured level.
