@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -151,4 +152,57 @@ func TestAuditOutboxAfterCrash(t *testing.T) {
 		}
 		wantIDs(t, auditIDs(t, db, checklist.EntityAction, a.ID), "action:"+a.ID+":1", "action:"+a.ID+":2")
 	})
+}
+
+// TestInspectionAuditEntriesCarriedOn: a write of an inspection whose
+// earlier audit entries are not known to be in the trail — the copier
+// has not come to them yet, or a crash lost them — carries them on in
+// the document (at most eight; beyond, it copies them first), and every
+// entry reaches the trail exactly once.
+func TestInspectionAuditEntriesCarriedOn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openPinned(t)
+	if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"inspection:" + inspID + ":1"}
+	write := func(i int) {
+		t.Helper()
+		if _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf(fmt.Sprint(i)))); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, fmt.Sprintf("inspection:%s:%d", inspID, len(want)+1))
+	}
+	// Back to back: the copier's work may lag behind the writes.
+	for i := range 5 {
+		write(i)
+	}
+	wantIDs(t, auditIDs(t, db, checklist.EntityInspection, inspID), want...)
+
+	// A crash after each write, before its entry was copied: each next
+	// write (after a restart) carries on what it cannot know was copied,
+	// until there are more than eight.
+	carried, copiedFirst := false, false
+	for i := 5; i < 20; i++ {
+		db.FlushAudit()
+		crash(t, db, want[len(want)-1])
+		db.ForgetCache()
+		write(i)
+		var doc struct {
+			Unsent []bson.Raw `bson:"audit_unsent"`
+		}
+		if err := db.RawCollection("inspections").FindOne(ctx, bson.D{{Key: "_id", Value: inspID}}).Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		if len(doc.Unsent) > 8 {
+			t.Fatalf("after write %d the inspection carries %d entries, want at most 8", i, len(doc.Unsent))
+		}
+		carried = carried || len(doc.Unsent) > 0
+		copiedFirst = copiedFirst || len(doc.Unsent) == 0
+	}
+	if !carried || !copiedFirst {
+		t.Errorf("carried on %v, copied first %v: want both", carried, copiedFirst)
+	}
+	wantIDs(t, auditIDs(t, db, checklist.EntityInspection, inspID), want...)
 }

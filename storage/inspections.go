@@ -75,6 +75,28 @@ type inspectionDoc struct {
 	// audit collection; if the process dies in between, the next write
 	// copies it (the audit key makes the copy idempotent).
 	Outbox *auditDoc `bson:"audit_outbox,omitempty"`
+	// Unsent are the audit entries of earlier writes that were not known
+	// to be in the audit collection when this revision was written: a
+	// write carries them on instead of copying them first, and the audit
+	// copier copies them with Outbox (at most maxUnsent; beyond, the
+	// write copies them first).
+	Unsent []auditDoc `bson:"audit_unsent,omitempty"`
+}
+
+// maxUnsent bounds the audit entries an inspection carries on.
+const maxUnsent = 8
+
+// entries are d's audit entries that may not be in the trail yet:
+// Unsent, then Outbox.
+func (d *inspectionDoc) entries() []*auditDoc {
+	out := make([]*auditDoc, 0, len(d.Unsent)+1)
+	for i := range d.Unsent {
+		out = append(out, &d.Unsent[i])
+	}
+	if d.Outbox != nil {
+		out = append(out, d.Outbox)
+	}
+	return out
 }
 
 // answerDoc is one stored answer, flat, with the numbers reports sum:
@@ -329,7 +351,9 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 	if err != nil {
 		return nil, false, err
 	}
-	db.auditCopyFailed(stored.Outbox, db.copyOutbox(ctx, stored.Outbox))
+	for _, entry := range stored.entries() {
+		db.auditCopyFailed(entry, db.copyOutbox(ctx, entry))
+	}
 	if !existing.SameCreation(in) {
 		return nil, false, &checklist.Error{Code: checklist.EConflict,
 			Message: "an inspection with this id already exists with a different facility, checklist version or date",
@@ -425,10 +449,22 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		if err != nil {
 			return checklist.InspectionWrite{}, err
 		}
-		if !stored.outboxCopied.Load() { // not yet, or lost in a crash
-			// It must be in the trail before this write replaces it.
-			if err := db.copyOutbox(ctx, stored.doc.Outbox); err != nil {
-				return checklist.InspectionWrite{}, err
+		// The entries of earlier writes not yet known to be in the trail
+		// (the copier is behind, or a crash came between) must not be
+		// lost when this write replaces the document: it carries them
+		// on, or, when they are many, copies them first.
+		var unsent []auditDoc
+		if !stored.outboxCopied.Load() {
+			for _, entry := range stored.doc.entries() {
+				unsent = append(unsent, *entry)
+			}
+			if len(unsent) > maxUnsent {
+				for i := range unsent {
+					if err := db.copyOutbox(ctx, &unsent[i]); err != nil {
+						return checklist.InspectionWrite{}, err
+					}
+				}
+				unsent = nil
 			}
 		}
 		if _, ok, err := in.WasApplied(req); err != nil {
@@ -462,6 +498,7 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		doc := toInspectionDoc(in)
 		outbox := toAuditDoc(entry)
 		doc.Outbox = &outbox
+		doc.Unsent = unsent
 		raw, err := bson.Marshal(doc)
 		if err != nil {
 			return checklist.InspectionWrite{}, err
