@@ -365,8 +365,7 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 // FindInspection returns the inspection with id, or ENotFound.
 func (db *DB) FindInspection(ctx context.Context, id string) (_ *checklist.Inspection, err error) {
 	defer wrap(&err, "find inspection %s", id)
-	in, _, err := db.loadInspection(ctx, id)
-	return in, err
+	return db.memory.findInspection(ctx, id)
 }
 
 // inspectionForWrite returns the stored inspection to base a write on:

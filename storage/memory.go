@@ -21,6 +21,8 @@ import (
 // heads, rounds, actionFacilities) are kept up to date by every DB's
 // writes — that costs nothing — and are read only by soleWriterMemory.
 type memory interface {
+	// findInspection is FindInspection.
+	findInspection(ctx context.Context, id string) (*checklist.Inspection, error)
 	// listInspections is ListInspections' page: up to limit+1
 	// summaries, newest inspection date first.
 	listInspections(ctx context.Context, q checklist.InspectionQuery, limit int) ([]*checklist.Inspection, error)
@@ -51,6 +53,11 @@ type memory interface {
 // writers (several instances on MongoDB, tools beside a server): it
 // remembers nothing, and every read is a query.
 type sharedMemory struct{ db *DB }
+
+func (m sharedMemory) findInspection(ctx context.Context, id string) (*checklist.Inspection, error) {
+	in, _, err := m.db.loadInspection(ctx, id)
+	return in, err
+}
 
 func (m sharedMemory) listInspections(ctx context.Context, q checklist.InspectionQuery, limit int) ([]*checklist.Inspection, error) {
 	return m.db.listQueried(ctx, q, limit)
@@ -91,10 +98,21 @@ func (m sharedMemory) reportRows(ctx context.Context, fys []int) ([]reportRowDoc
 // soleWriterMemory is the memory of the data's sole writer (the process
 // that owns the embedded server): lists, the tablets' sync, photo
 // authorization, rounds and checklist versions are read from the
-// summaries and lists it keeps between its own writes, instead of
+// summaries and lists it keeps between its own writes (and an inspection
+// from the copy of its last write of it), instead of
 // queries that the embedded server answers by decoding every document
 // of a collection.
 type soleWriterMemory struct{ db *DB }
+
+// findInspection answers from the copy of this process's last write of
+// the inspection, when it is in the write cache: that is what is stored.
+func (m soleWriterMemory) findInspection(ctx context.Context, id string) (*checklist.Inspection, error) {
+	if e, ok := m.db.cache.get(id); ok {
+		return e.doc.toDomain()
+	}
+	in, _, err := m.db.loadInspection(ctx, id)
+	return in, err
+}
 
 func (m soleWriterMemory) listInspections(ctx context.Context, q checklist.InspectionQuery, limit int) ([]*checklist.Inspection, error) {
 	return m.db.listIndexed(ctx, q, limit)
