@@ -73,14 +73,59 @@ type inspectionDoc struct {
 	// Outbox is the audit entry of the write that produced this
 	// revision. It is written with the inspection, then copied to the
 	// audit collection; if the process dies in between, the next write
-	// copies it (the audit key makes the copy idempotent).
-	Outbox *auditDoc `bson:"audit_outbox,omitempty"`
+	// carries it on or copies it (the audit key makes the copy
+	// idempotent).
+	Outbox *auditDoc `bson:"-"`
 	// Unsent are the audit entries of earlier writes that were not known
 	// to be in the audit collection when this revision was written: a
 	// write carries them on instead of copying them first, and the audit
 	// copier copies them with Outbox (at most maxUnsent; beyond, the
 	// write copies them first).
-	Unsent []auditDoc `bson:"audit_unsent,omitempty"`
+	Unsent []auditDoc `bson:"-"`
+	// AuditJSON stores Unsent and then Outbox as one JSON array: as
+	// sub-documents the embedded server parsed every field of them, and
+	// a full save's entry names every item, on every write. StoredOutbox
+	// is how the outbox was stored before: still read.
+	AuditJSON    string    `bson:"audit_json,omitempty"`
+	StoredOutbox *auditDoc `bson:"audit_outbox,omitempty"`
+}
+
+// storedInspection is inspectionDoc without its BSON methods.
+type storedInspection inspectionDoc
+
+// MarshalBSON stores d with its audit entries packed into AuditJSON.
+func (d inspectionDoc) MarshalBSON() ([]byte, error) {
+	s := storedInspection(d)
+	s.AuditJSON, s.StoredOutbox = "", nil
+	if entries := d.entries(); len(entries) > 0 {
+		js, err := json.Marshal(entries)
+		if err != nil {
+			return nil, fmt.Errorf("inspection %s: audit entries: %w", d.ID, err)
+		}
+		s.AuditJSON = string(js)
+	}
+	return bson.Marshal(s)
+}
+
+// UnmarshalBSON reads a stored inspection and unpacks its audit entries.
+func (d *inspectionDoc) UnmarshalBSON(b []byte) error {
+	var s storedInspection
+	if err := bson.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*d = inspectionDoc(s)
+	d.Outbox, d.Unsent = d.StoredOutbox, nil
+	if d.AuditJSON != "" {
+		var entries []auditDoc
+		if err := json.Unmarshal([]byte(d.AuditJSON), &entries); err != nil {
+			return fmt.Errorf("inspection %s: stored audit entries: %w", d.ID, err)
+		}
+		if n := len(entries); n > 0 {
+			d.Unsent, d.Outbox = entries[:n-1:n-1], &entries[n-1]
+		}
+	}
+	d.AuditJSON, d.StoredOutbox = "", nil
+	return nil
 }
 
 // maxUnsent bounds the audit entries an inspection carries on.
@@ -538,7 +583,7 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 // summaryProjection leaves out what lists do not show.
 var summaryProjection = bson.D{
 	{Key: "answers", Value: 0}, {Key: "answers_json", Value: 0}, {Key: "cleared", Value: 0}, {Key: "history", Value: 0},
-	{Key: "applied", Value: 0}, {Key: "audit_outbox", Value: 0},
+	{Key: "applied", Value: 0}, {Key: "audit_outbox", Value: 0}, {Key: "audit_json", Value: 0},
 }
 
 // ListInspections returns inspections newest inspection date first
@@ -610,7 +655,7 @@ func (db *DB) changedQueried(ctx context.Context, facilities []string, since tim
 	opts := options.Find().
 		SetSort(bson.D{{Key: "updated_at", Value: 1}, {Key: "_id", Value: 1}}).
 		SetLimit(int64(limit + 1)).
-		SetProjection(bson.D{{Key: "applied", Value: 0}, {Key: "audit_outbox", Value: 0}})
+		SetProjection(bson.D{{Key: "applied", Value: 0}, {Key: "audit_outbox", Value: 0}, {Key: "audit_json", Value: 0}})
 	ins, err := db.findInspections(ctx, filter, opts)
 	if err != nil {
 		return nil, false, err
