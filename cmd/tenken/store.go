@@ -22,12 +22,16 @@ type dbConfig struct {
 	uri     string
 	dataDir string
 	name    string
+	// sync is the embedded server's embedded.Sync ("full" or "normal").
+	sync string
 }
 
 // bind registers the database flags on fs, with environment defaults.
 func (c *dbConfig) bind(fs *flag.FlagSet, e env) {
 	fs.StringVar(&c.dataDir, "data", envOr(e, "TENKEN_DATA", "tenken-data"), "data folder: embedded database, keys, photos (env TENKEN_DATA)")
 	fs.StringVar(&c.name, "database", envOr(e, "TENKEN_DATABASE", "tenken"), "database name (env TENKEN_DATABASE)")
+	fs.StringVar(&c.sync, "sqlite-sync", envOr(e, "TENKEN_SQLITE_SYNC", string(embedded.SyncFull)),
+		"embedded database: full syncs every write to disk; normal only at checkpoints, cheaper, but an OS crash or power cut may undo the last writes (docs/operations.md) (env TENKEN_SQLITE_SYNC)")
 	c.uri = e.getenv("MONGODB_URI")
 }
 
@@ -57,7 +61,11 @@ func openStore(ctx context.Context, c dbConfig, log *slog.Logger, opts ...storag
 		if serr != nil {
 			return nil, nil, serr
 		}
-		e, err = embedded.Start(c.dataDir, sock, embeddedLogger(log))
+		sync, serr := embedded.ParseSync(c.sync)
+		if serr != nil {
+			return nil, nil, serr
+		}
+		e, err = embedded.Start(c.dataDir, sock, embeddedLogger(log), embedded.WithSync(sync))
 		if err != nil {
 			return nil, nil, ownerHint(err)
 		}
