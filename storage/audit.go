@@ -24,22 +24,22 @@ func init() {
 // auditDoc is an audit entry as stored. Its _id is the writer's key for
 // the change, so storing it twice stores it once.
 type auditDoc struct {
-	ID         string    `bson:"_id"`
-	At         time.Time `bson:"at"`
-	ActorID    string    `bson:"actor_id"`
-	ActorName  string    `bson:"actor_name,omitempty"`
-	Role       string    `bson:"role,omitempty"`
-	Entity     string    `bson:"entity"`
-	EntityID   string    `bson:"entity_id"`
-	FacilityID string    `bson:"facility_id,omitempty"`
-	Action     string    `bson:"action"`
-	Revision   int64     `bson:"revision,omitempty"`
-	Items      []string  `bson:"items,omitempty"`
-	From       string    `bson:"from,omitempty"`
-	To         string    `bson:"to,omitempty"`
-	Reason     string    `bson:"reason,omitempty"`
-	RequestKey string    `bson:"request_key,omitempty"`
-	Summary    string    `bson:"summary,omitempty"`
+	ID         string    `bson:"_id" json:"_id"`
+	At         time.Time `bson:"at" json:"at"`
+	ActorID    string    `bson:"actor_id" json:"actor_id"`
+	ActorName  string    `bson:"actor_name,omitempty" json:"actor_name,omitempty"`
+	Role       string    `bson:"role,omitempty" json:"role,omitempty"`
+	Entity     string    `bson:"entity" json:"entity"`
+	EntityID   string    `bson:"entity_id" json:"entity_id"`
+	FacilityID string    `bson:"facility_id,omitempty" json:"facility_id,omitempty"`
+	Action     string    `bson:"action" json:"action"`
+	Revision   int64     `bson:"revision,omitempty" json:"revision,omitempty"`
+	Items      []string  `bson:"items,omitempty" json:"items,omitempty"`
+	From       string    `bson:"from,omitempty" json:"from,omitempty"`
+	To         string    `bson:"to,omitempty" json:"to,omitempty"`
+	Reason     string    `bson:"reason,omitempty" json:"reason,omitempty"`
+	RequestKey string    `bson:"request_key,omitempty" json:"request_key,omitempty"`
+	Summary    string    `bson:"summary,omitempty" json:"summary,omitempty"`
 }
 
 func toAuditDoc(e checklist.AuditEntry) auditDoc {

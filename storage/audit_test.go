@@ -2,6 +2,8 @@ package storage_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -151,4 +153,101 @@ func TestAuditOutboxAfterCrash(t *testing.T) {
 		}
 		wantIDs(t, auditIDs(t, db, checklist.EntityAction, a.ID), "action:"+a.ID+":1", "action:"+a.ID+":2")
 	})
+}
+
+// TestInspectionAuditEntriesCarriedOn: a write of an inspection whose
+// earlier audit entries are not known to be in the trail — the copier
+// has not come to them yet, or a crash lost them — carries them on in
+// the document (at most eight; beyond, it copies them first), and every
+// entry reaches the trail exactly once.
+func TestInspectionAuditEntriesCarriedOn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openPinned(t)
+	if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"inspection:" + inspID + ":1"}
+	write := func(i int) {
+		t.Helper()
+		if _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf(fmt.Sprint(i)))); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, fmt.Sprintf("inspection:%s:%d", inspID, len(want)+1))
+	}
+	// Back to back: the copier's work may lag behind the writes.
+	for i := range 5 {
+		write(i)
+	}
+	wantIDs(t, auditIDs(t, db, checklist.EntityInspection, inspID), want...)
+
+	// A crash after each write, before its entry was copied: each next
+	// write (after a restart) carries on what it cannot know was copied,
+	// until there are more than eight.
+	carried, copiedFirst := false, false
+	for i := 5; i < 20; i++ {
+		db.FlushAudit()
+		crash(t, db, want[len(want)-1])
+		db.ForgetCache()
+		write(i)
+		// The entries are stored as one JSON array, its own write's last.
+		var doc struct {
+			AuditJSON string `bson:"audit_json"`
+		}
+		if err := db.RawCollection("inspections").FindOne(ctx, bson.D{{Key: "_id", Value: inspID}}).Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		var entries []struct {
+			ID string `json:"_id"`
+		}
+		if err := json.Unmarshal([]byte(doc.AuditJSON), &entries); err != nil || len(entries) == 0 || entries[len(entries)-1].ID != want[len(want)-1] {
+			t.Fatalf("after write %d the stored entries are %s (%v); want its own last", i, doc.AuditJSON, err)
+		}
+		unsent := len(entries) - 1
+		if unsent > 8 {
+			t.Fatalf("after write %d the inspection carries %d entries, want at most 8", i, unsent)
+		}
+		carried = carried || unsent > 0
+		copiedFirst = copiedFirst || unsent == 0
+	}
+	if !carried || !copiedFirst {
+		t.Errorf("carried on %v, copied first %v: want both", carried, copiedFirst)
+	}
+	wantIDs(t, auditIDs(t, db, checklist.EntityInspection, inspID), want...)
+}
+
+// TestInspectionOutboxStoredBefore: an inspection stored before its audit
+// entries were packed into audit_json keeps its entry in the
+// audit_outbox sub-document; it is read from there, reaches the trail
+// with the next write, and that write stores audit_json only.
+func TestInspectionOutboxStoredBefore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openPinned(t)
+	if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	first := "inspection:" + inspID + ":1"
+	db.FlushAudit()
+	crash(t, db, first)
+	if _, err := db.RawCollection("inspections").UpdateOne(ctx, bson.D{{Key: "_id", Value: inspID}}, bson.D{
+		{Key: "$unset", Value: bson.D{{Key: "audit_json", Value: ""}}},
+		{Key: "$set", Value: bson.D{{Key: "audit_outbox", Value: bson.D{{Key: "_id", Value: first}, {Key: "at", Value: time.Now()},
+			{Key: "actor_id", Value: inspector.UserID}, {Key: "entity", Value: checklist.EntityInspection},
+			{Key: "entity_id", Value: inspID}, {Key: "action", Value: "create"}, {Key: "revision", Value: 1}}}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.ForgetCache()
+	if _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, addPhoto(shaOf("x"))); err != nil {
+		t.Fatal(err)
+	}
+	wantIDs(t, auditIDs(t, db, checklist.EntityInspection, inspID), first, "inspection:"+inspID+":2")
+	var raw bson.M
+	if err := db.RawCollection("inspections").FindOne(ctx, bson.D{{Key: "_id", Value: inspID}}).Decode(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := raw["audit_outbox"]; ok || raw["audit_json"] == nil {
+		t.Errorf("stored after the write: audit_outbox %v, audit_json %v; want only audit_json", raw["audit_outbox"], raw["audit_json"])
+	}
 }

@@ -20,6 +20,10 @@ func (db *DB) CountDocuments(name string, filter any) (int64, error) {
 	return db.db.Collection(name).CountDocuments(context.Background(), filter)
 }
 
+// FlushAudit returns when the audit copier has copied every entry queued
+// and deleted the markers queued with them.
+func (db *DB) FlushAudit() { db.audits.flush() }
+
 // DeleteDocuments removes documents directly, for tests that simulate a
 // crash between two writes.
 func (db *DB) DeleteDocuments(name string, filter any) error {

@@ -85,26 +85,22 @@ func (db *DB) markPending(ctx context.Context, id string, before int) (string, e
 
 // afterInspectionWrite runs the follow-ups of a write of inspection in
 // (stored as e; of fiscal year before and counted in reports before when
-// countedBefore), on a context of its own. With a marker token, the audit
-// entry is copied now and the marker deleted once everything succeeded;
-// without, the audit copier copies it. Every error is returned, joined.
+// countedBefore), on a context of its own: the report follow-ups now,
+// then the audit copier copies its entries. With a marker token whose
+// report follow-ups succeeded, the copier deletes the marker once the
+// entries are in the trail; a crash before that leaves the marker, and
+// RepairFollowUps does it all again (every step is idempotent). Every
+// error is returned, joined.
 func (db *DB) afterInspectionWrite(ctx context.Context, in *checklist.Inspection, e *cachedDoc, before int, countedBefore bool, token string) error {
 	ctx, cancel := writeContext(ctx)
 	defer cancel()
-	errs := []error{db.reportFollowUps(ctx, in, before, countedBefore)}
-	if token == "" {
-		db.audits.enqueue(e)
-		return errors.Join(errs...)
+	err := db.reportFollowUps(ctx, in, before, countedBefore)
+	var marker *pendingDoc
+	if token != "" && err == nil {
+		marker = &pendingDoc{ID: in.ID, Token: token}
 	}
-	if err := db.copyOutbox(ctx, e.doc.Outbox); err != nil {
-		errs = append(errs, fmt.Errorf("audit copy: %w", err))
-	} else {
-		e.outboxCopied.Store(true)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	return db.clearPending(ctx, in.ID, token)
+	db.audits.enqueue(e, marker)
+	return err
 }
 
 // reportFollowUps updates what reports read after a write of in (which
@@ -284,6 +280,10 @@ func (db *DB) writtenAfterUnknown(ctx context.Context, id string, attempted *aud
 // the markers only, never every inspection.
 func (db *DB) RepairFollowUps(ctx context.Context) (repaired int, err error) {
 	defer wrap(&err, "repair follow-ups")
+	// Markers whose follow-ups are done but which wait in the audit
+	// copier are deleted first; and the repairs' own, at the end.
+	db.audits.flush()
+	defer db.audits.flush()
 	cur, err := db.db.Collection(colPending).Find(ctx, bson.D{})
 	if err != nil {
 		return 0, translate(err)

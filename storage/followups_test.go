@@ -72,6 +72,7 @@ func TestRepairFollowUps(t *testing.T) {
 	if _, err := db.UpdateInspection(ctx, inspID, reviewer, checklist.Idempotency{}, approved); err != nil {
 		t.Fatal(err)
 	}
+	db.FlushAudit() // the approval's follow-ups are done; then undo them
 	// The state a kill -9 after the inspection's replace leaves behind.
 	if _, err := db.RawCollection("report_rows").UpdateOne(ctx, bson.D{{Key: "_id", Value: inspID}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "submitted"}}}}); err != nil {

@@ -15,8 +15,11 @@ import (
 //
 // It is safe with several instances on MongoDB: a write based on a stale
 // copy fails its revision guard and is re-run on a fresh read, and a
-// change refused on a cached copy is decided again on a fresh read. Reads
-// for clients never use it.
+// change refused on a cached copy is decided again on a fresh read.
+// Clients' reads use it only on the data's sole writer (soleWriterMemory),
+// where it is exactly what is stored: a photo upload's check before it
+// reads the photo, and a tablet reading back what it saved, then cost no
+// query.
 type writeCache struct {
 	once    sync.Once
 	entries *lru.Cache[string, *cachedDoc] // made on first use: the zero writeCache is ready

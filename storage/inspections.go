@@ -73,8 +73,75 @@ type inspectionDoc struct {
 	// Outbox is the audit entry of the write that produced this
 	// revision. It is written with the inspection, then copied to the
 	// audit collection; if the process dies in between, the next write
-	// copies it (the audit key makes the copy idempotent).
-	Outbox *auditDoc `bson:"audit_outbox,omitempty"`
+	// carries it on or copies it (the audit key makes the copy
+	// idempotent).
+	Outbox *auditDoc `bson:"-"`
+	// Unsent are the audit entries of earlier writes that were not known
+	// to be in the audit collection when this revision was written: a
+	// write carries them on instead of copying them first, and the audit
+	// copier copies them with Outbox (at most maxUnsent; beyond, the
+	// write copies them first).
+	Unsent []auditDoc `bson:"-"`
+	// AuditJSON stores Unsent and then Outbox as one JSON array: as
+	// sub-documents the embedded server parsed every field of them, and
+	// a full save's entry names every item, on every write. StoredOutbox
+	// is how the outbox was stored before: still read.
+	AuditJSON    string    `bson:"audit_json,omitempty"`
+	StoredOutbox *auditDoc `bson:"audit_outbox,omitempty"`
+}
+
+// storedInspection is inspectionDoc without its BSON methods.
+type storedInspection inspectionDoc
+
+// MarshalBSON stores d with its audit entries packed into AuditJSON.
+func (d inspectionDoc) MarshalBSON() ([]byte, error) {
+	s := storedInspection(d)
+	s.AuditJSON, s.StoredOutbox = "", nil
+	if entries := d.entries(); len(entries) > 0 {
+		js, err := json.Marshal(entries)
+		if err != nil {
+			return nil, fmt.Errorf("inspection %s: audit entries: %w", d.ID, err)
+		}
+		s.AuditJSON = string(js)
+	}
+	return bson.Marshal(s)
+}
+
+// UnmarshalBSON reads a stored inspection and unpacks its audit entries.
+func (d *inspectionDoc) UnmarshalBSON(b []byte) error {
+	var s storedInspection
+	if err := bson.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*d = inspectionDoc(s)
+	d.Outbox, d.Unsent = d.StoredOutbox, nil
+	if d.AuditJSON != "" {
+		var entries []auditDoc
+		if err := json.Unmarshal([]byte(d.AuditJSON), &entries); err != nil {
+			return fmt.Errorf("inspection %s: stored audit entries: %w", d.ID, err)
+		}
+		if n := len(entries); n > 0 {
+			d.Unsent, d.Outbox = entries[:n-1:n-1], &entries[n-1]
+		}
+	}
+	d.AuditJSON, d.StoredOutbox = "", nil
+	return nil
+}
+
+// maxUnsent bounds the audit entries an inspection carries on.
+const maxUnsent = 8
+
+// entries are d's audit entries that may not be in the trail yet:
+// Unsent, then Outbox.
+func (d *inspectionDoc) entries() []*auditDoc {
+	out := make([]*auditDoc, 0, len(d.Unsent)+1)
+	for i := range d.Unsent {
+		out = append(out, &d.Unsent[i])
+	}
+	if d.Outbox != nil {
+		out = append(out, d.Outbox)
+	}
+	return out
 }
 
 // answerDoc is one stored answer, flat, with the numbers reports sum:
@@ -329,7 +396,9 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 	if err != nil {
 		return nil, false, err
 	}
-	db.auditCopyFailed(stored.Outbox, db.copyOutbox(ctx, stored.Outbox))
+	for _, entry := range stored.entries() {
+		db.auditCopyFailed(entry, db.copyOutbox(ctx, entry))
+	}
 	if !existing.SameCreation(in) {
 		return nil, false, &checklist.Error{Code: checklist.EConflict,
 			Message: "an inspection with this id already exists with a different facility, checklist version or date",
@@ -341,8 +410,7 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 // FindInspection returns the inspection with id, or ENotFound.
 func (db *DB) FindInspection(ctx context.Context, id string) (_ *checklist.Inspection, err error) {
 	defer wrap(&err, "find inspection %s", id)
-	in, _, err := db.loadInspection(ctx, id)
-	return in, err
+	return db.memory.findInspection(ctx, id)
 }
 
 // inspectionForWrite returns the stored inspection to base a write on:
@@ -425,10 +493,22 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		if err != nil {
 			return checklist.InspectionWrite{}, err
 		}
-		if !stored.outboxCopied.Load() { // not yet, or lost in a crash
-			// It must be in the trail before this write replaces it.
-			if err := db.copyOutbox(ctx, stored.doc.Outbox); err != nil {
-				return checklist.InspectionWrite{}, err
+		// The entries of earlier writes not yet known to be in the trail
+		// (the copier is behind, or a crash came between) must not be
+		// lost when this write replaces the document: it carries them
+		// on, or, when they are many, copies them first.
+		var unsent []auditDoc
+		if !stored.outboxCopied.Load() {
+			for _, entry := range stored.doc.entries() {
+				unsent = append(unsent, *entry)
+			}
+			if len(unsent) > maxUnsent {
+				for i := range unsent {
+					if err := db.copyOutbox(ctx, &unsent[i]); err != nil {
+						return checklist.InspectionWrite{}, err
+					}
+				}
+				unsent = nil
 			}
 		}
 		if _, ok, err := in.WasApplied(req); err != nil {
@@ -462,6 +542,7 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 		doc := toInspectionDoc(in)
 		outbox := toAuditDoc(entry)
 		doc.Outbox = &outbox
+		doc.Unsent = unsent
 		raw, err := bson.Marshal(doc)
 		if err != nil {
 			return checklist.InspectionWrite{}, err
@@ -502,7 +583,7 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 // summaryProjection leaves out what lists do not show.
 var summaryProjection = bson.D{
 	{Key: "answers", Value: 0}, {Key: "answers_json", Value: 0}, {Key: "cleared", Value: 0}, {Key: "history", Value: 0},
-	{Key: "applied", Value: 0}, {Key: "audit_outbox", Value: 0},
+	{Key: "applied", Value: 0}, {Key: "audit_outbox", Value: 0}, {Key: "audit_json", Value: 0},
 }
 
 // ListInspections returns inspections newest inspection date first
@@ -574,7 +655,7 @@ func (db *DB) changedQueried(ctx context.Context, facilities []string, since tim
 	opts := options.Find().
 		SetSort(bson.D{{Key: "updated_at", Value: 1}, {Key: "_id", Value: 1}}).
 		SetLimit(int64(limit + 1)).
-		SetProjection(bson.D{{Key: "applied", Value: 0}, {Key: "audit_outbox", Value: 0}})
+		SetProjection(bson.D{{Key: "applied", Value: 0}, {Key: "audit_outbox", Value: 0}, {Key: "audit_json", Value: 0}})
 	ins, err := db.findInspections(ctx, filter, opts)
 	if err != nil {
 		return nil, false, err

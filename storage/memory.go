@@ -22,6 +22,8 @@ import (
 // every DB's writes — that costs nothing — and are read only by
 // soleWriterMemory.
 type memory interface {
+	// findInspection is FindInspection.
+	findInspection(ctx context.Context, id string) (*checklist.Inspection, error)
 	// listInspections is ListInspections' page: up to limit+1
 	// summaries, newest inspection date first.
 	listInspections(ctx context.Context, q checklist.InspectionQuery, limit int) ([]*checklist.Inspection, error)
@@ -54,6 +56,11 @@ type memory interface {
 // writers (several instances on MongoDB, tools beside a server): it
 // remembers nothing, and every read is a query.
 type sharedMemory struct{ db *DB }
+
+func (m sharedMemory) findInspection(ctx context.Context, id string) (*checklist.Inspection, error) {
+	in, _, err := m.db.loadInspection(ctx, id)
+	return in, err
+}
 
 func (m sharedMemory) listInspections(ctx context.Context, q checklist.InspectionQuery, limit int) ([]*checklist.Inspection, error) {
 	return m.db.listQueried(ctx, q, limit)
@@ -98,11 +105,22 @@ func (m sharedMemory) reportFacilities(ctx context.Context) ([]checklist.Facilit
 // soleWriterMemory is the memory of the data's sole writer (the process
 // that owns the embedded server): lists, the tablets' sync, photo
 // authorization, rounds and checklist versions are read from the
-// summaries and lists it keeps between its own writes, instead of
+// summaries and lists it keeps between its own writes (and an inspection
+// from the copy of its last write of it), instead of
 // queries that the embedded server answers by decoding every document
 // of a collection. Reports read its copy of the report rows and the
 // facility list.
 type soleWriterMemory struct{ db *DB }
+
+// findInspection answers from the copy of this process's last write of
+// the inspection, when it is in the write cache: that is what is stored.
+func (m soleWriterMemory) findInspection(ctx context.Context, id string) (*checklist.Inspection, error) {
+	if e, ok := m.db.cache.get(id); ok {
+		return e.doc.toDomain()
+	}
+	in, _, err := m.db.loadInspection(ctx, id)
+	return in, err
+}
 
 func (m soleWriterMemory) listInspections(ctx context.Context, q checklist.InspectionQuery, limit int) ([]*checklist.Inspection, error) {
 	return m.db.listIndexed(ctx, q, limit)

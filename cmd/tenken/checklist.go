@@ -89,7 +89,7 @@ func runChecklistImport(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("%s: %w", files[0], describe(err))
 	}
 
-	log := slog.New(embeddedLogs{newLogger(e).Handler(), slog.LevelWarn})
+	log := slog.New(embeddedLogs{Handler: newLogger(e).Handler(), min: slog.LevelWarn})
 	store, closeStore, err := openStore(ctx, db, log)
 	if err != nil {
 		return err
@@ -152,7 +152,7 @@ func runChecklistExport(ctx context.Context, e env, args []string) error {
 		return errors.New(checklistUsage)
 	}
 
-	log := slog.New(embeddedLogs{newLogger(e).Handler(), slog.LevelWarn})
+	log := slog.New(embeddedLogs{Handler: newLogger(e).Handler(), min: slog.LevelWarn})
 	store, closeStore, err := openStore(ctx, db, log)
 	if err != nil {
 		return err

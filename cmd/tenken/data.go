@@ -48,7 +48,11 @@ func runDB(ctx context.Context, e env, args []string) error {
 	if c.uri != "" {
 		fmt.Fprintln(e.stderr, "tenken db: MONGODB_URI is set, but tenken db serves the embedded database of the data folder, not that server")
 	}
-	emb, err := embedded.Start(c.dataDir, *addr, embeddedLogger(log))
+	sync, err := embedded.ParseSync(c.sync)
+	if err != nil {
+		return err
+	}
+	emb, err := embedded.Start(c.dataDir, *addr, embeddedLogger(log), embedded.WithSync(sync))
 	if err != nil {
 		return ownerHint(err)
 	}

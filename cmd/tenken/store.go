@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,12 +22,16 @@ type dbConfig struct {
 	uri     string
 	dataDir string
 	name    string
+	// sync is the embedded server's embedded.Sync ("full" or "normal").
+	sync string
 }
 
 // bind registers the database flags on fs, with environment defaults.
 func (c *dbConfig) bind(fs *flag.FlagSet, e env) {
 	fs.StringVar(&c.dataDir, "data", envOr(e, "TENKEN_DATA", "tenken-data"), "data folder: embedded database, keys, photos (env TENKEN_DATA)")
 	fs.StringVar(&c.name, "database", envOr(e, "TENKEN_DATABASE", "tenken"), "database name (env TENKEN_DATABASE)")
+	fs.StringVar(&c.sync, "sqlite-sync", envOr(e, "TENKEN_SQLITE_SYNC", string(embedded.SyncFull)),
+		"embedded database: full syncs every write to disk; normal only at checkpoints, cheaper, but an OS crash or power cut may undo the last writes (docs/operations.md) (env TENKEN_SQLITE_SYNC)")
 	c.uri = e.getenv("MONGODB_URI")
 }
 
@@ -56,7 +61,11 @@ func openStore(ctx context.Context, c dbConfig, log *slog.Logger, opts ...storag
 		if serr != nil {
 			return nil, nil, serr
 		}
-		e, err = embedded.Start(c.dataDir, sock, embeddedLogger(log))
+		sync, serr := embedded.ParseSync(c.sync)
+		if serr != nil {
+			return nil, nil, serr
+		}
+		e, err = embedded.Start(c.dataDir, sock, embeddedLogger(log), embedded.WithSync(sync))
 		if err != nil {
 			return nil, nil, ownerHint(err)
 		}
@@ -92,7 +101,7 @@ func embeddedSocket(dataDir string) (string, error) {
 
 // embeddedLogger passes on the embedded server's warnings and errors.
 func embeddedLogger(log *slog.Logger) *slog.Logger {
-	return slog.New(embeddedLogs{log.With(slog.String("component", "embedded-db")).Handler(), slog.LevelWarn})
+	return slog.New(embeddedLogs{Handler: log.With(slog.String("component", "embedded-db")).Handler(), min: slog.LevelWarn})
 }
 
 // ownerHint adds what to do to the error of a data folder in use.
@@ -108,9 +117,18 @@ func ownerHint(err error) error {
 // its dumps of wire messages (it logs the whole reply of every command it
 // refuses, such as the endSessions the driver sends at each disconnect),
 // are dropped.
+//
+// Attributes and groups are applied only to a record that is logged: the
+// embedded server adds every SQL statement's arguments — whole documents —
+// to its logger twice per statement, for a debug line, and the JSON
+// handler encodes attributes as soon as they are added. Eagerly that was
+// 2 % of a submission's server CPU, and the garbage of it more.
 type embeddedLogs struct {
 	slog.Handler
 	min slog.Level
+	// pending are the WithAttrs and WithGroup calls not yet applied to
+	// Handler, in order.
+	pending []func(slog.Handler) slog.Handler
 }
 
 func (h embeddedLogs) Enabled(ctx context.Context, l slog.Level) bool {
@@ -121,14 +139,25 @@ func (h embeddedLogs) Handle(ctx context.Context, r slog.Record) error {
 	if strings.HasPrefix(r.Message, "Response ") || strings.HasPrefix(r.Message, "Request ") {
 		return nil
 	}
-	return h.Handler.Handle(ctx, r)
+	out := h.Handler
+	for _, apply := range h.pending {
+		out = apply(out)
+	}
+	return out.Handle(ctx, r)
 }
 
 func (h embeddedLogs) WithAttrs(a []slog.Attr) slog.Handler {
-	return embeddedLogs{h.Handler.WithAttrs(a), h.min}
+	return h.then(func(n slog.Handler) slog.Handler { return n.WithAttrs(a) })
 }
-func (h embeddedLogs) WithGroup(n string) slog.Handler {
-	return embeddedLogs{h.Handler.WithGroup(n), h.min}
+
+func (h embeddedLogs) WithGroup(name string) slog.Handler {
+	return h.then(func(n slog.Handler) slog.Handler { return n.WithGroup(name) })
+}
+
+// then is h with apply added to its pending calls; h's own are unchanged.
+func (h embeddedLogs) then(apply func(slog.Handler) slog.Handler) embeddedLogs {
+	h.pending = append(slices.Clip(h.pending), apply)
+	return h
 }
 
 // newLogger returns the JSON logger on stderr at the configured level.

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 )
 
@@ -25,5 +27,32 @@ func TestOpenStoreEmbeddedOpenFails(t *testing.T) {
 	}
 	if db != nil || closeStore != nil {
 		t.Errorf("openStore failed but returned db %v, close %v", db, closeStore != nil)
+	}
+}
+
+// TestEmbeddedLogsApplyAttrsWhenLogged: the embedded server's warnings
+// keep the attributes and groups added before them, in order; debug lines
+// and wire dumps are dropped.
+func TestEmbeddedLogsApplyAttrsWhenLogged(t *testing.T) {
+	var buf bytes.Buffer
+	log := embeddedLogger(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	l := log.With(slog.String("name", "pool")).WithGroup("sql").With(slog.String("query", "UPDATE x"))
+	l.Debug("not logged", slog.String("args", "a whole document"))
+	l.Warn("Response dropped")
+	l.Warn("slow", slog.Int("ms", 3))
+	log.Warn("plain")
+
+	got := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	want := []string{
+		`"msg":"slow","component":"embedded-db","name":"pool","sql":{"query":"UPDATE x","ms":3}}`,
+		`"msg":"plain","component":"embedded-db"}`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("logged %d lines, want %d:\n%s", len(got), len(want), buf.String())
+	}
+	for i, w := range want {
+		if !strings.HasSuffix(got[i], w) {
+			t.Errorf("line %d = %s\nwant it to end with %s", i, got[i], w)
+		}
 	}
 }

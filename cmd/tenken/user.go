@@ -62,7 +62,7 @@ func runUserAdd(ctx context.Context, e env, args []string) error {
 	}
 
 	// The command's own logs would only repeat what it prints.
-	log := slog.New(embeddedLogs{newLogger(e).Handler(), slog.LevelWarn})
+	log := slog.New(embeddedLogs{Handler: newLogger(e).Handler(), min: slog.LevelWarn})
 	store, closeStore, err := openStore(ctx, db, log)
 	if err != nil {
 		return err

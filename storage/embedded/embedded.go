@@ -29,6 +29,43 @@ type Server struct {
 	done   chan struct{}
 }
 
+// Sync is how the embedded server's SQLite makes a committed write
+// durable (its journal is a write-ahead log either way).
+type Sync string
+
+const (
+	// SyncFull, the default, syncs the log to disk at every commit: an
+	// acknowledged write survives a crash of the process, of the
+	// operating system and a power cut.
+	SyncFull Sync = "full"
+	// SyncNormal syncs the log only when SQLite copies it into the
+	// database (a checkpoint, every ~1,000 pages): an acknowledged write
+	// survives a crash or kill of the process, but a crash of the
+	// operating system or a power cut may undo the writes of the last
+	// moments before it. The database itself stays consistent. It saves
+	// one fsync per write.
+	SyncNormal Sync = "normal"
+)
+
+// ParseSync reads "full" or "normal"; "" is SyncFull.
+func ParseSync(s string) (Sync, error) {
+	switch Sync(s) {
+	case "":
+		return SyncFull, nil
+	case SyncFull, SyncNormal:
+		return Sync(s), nil
+	}
+	return "", fmt.Errorf("embedded database sync %q: want full or normal", s)
+}
+
+// Option changes how Start starts the server.
+type Option func(*startConfig)
+
+type startConfig struct{ sync Sync }
+
+// WithSync sets how commits are made durable (SyncFull when not given).
+func WithSync(s Sync) Option { return func(c *startConfig) { c.sync = s } }
+
 // newMu serialises ferretdb.New (see start).
 var newMu sync.Mutex
 
@@ -41,12 +78,19 @@ var newMu sync.Mutex
 // When another process owns dir it returns a *DataDirInUseError that
 // names it. The server's connection string is recorded in the lock file
 // for tools that want to reach the data while it runs.
-func Start(dir, addr string, logger *slog.Logger) (*Server, error) {
+func Start(dir, addr string, logger *slog.Logger, opts ...Option) (*Server, error) {
+	c := startConfig{sync: SyncFull}
+	for _, o := range opts {
+		o(&c)
+	}
+	if _, err := ParseSync(string(c.sync)); err != nil {
+		return nil, err
+	}
 	lock, err := LockDataDir(dir, Holder{Command: commandLine()})
 	if err != nil {
 		return nil, err
 	}
-	e, err := start(dir, addr, logger)
+	e, err := start(dir, addr, logger, c)
 	if err != nil {
 		lock.Release()
 		return nil, err
@@ -59,7 +103,7 @@ func Start(dir, addr string, logger *slog.Logger) (*Server, error) {
 	return e, nil
 }
 
-func start(dir, addr string, logger *slog.Logger) (*Server, error) {
+func start(dir, addr string, logger *slog.Logger, c startConfig) (*Server, error) {
 	dbDir := filepath.Join(dir, "db")
 	if err := os.MkdirAll(dbDir, 0o700); err != nil {
 		return nil, fmt.Errorf("embedded database folder: %w", err)
@@ -82,9 +126,11 @@ func start(dir, addr string, logger *slog.Logger) (*Server, error) {
 	// record), so two servers started at once in one process race.
 	newMu.Lock()
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  listener,
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + dbDir + "/",
+		Listener: listener,
+		Handler:  "sqlite",
+		// Each connection FerretDB opens applies the pragma; its own
+		// defaults (WAL, busy timeout) are added to it.
+		SQLiteURL: "file:" + dbDir + "/?_pragma=synchronous(" + string(c.sync) + ")",
 		Logger:    logger,
 	})
 	newMu.Unlock()
