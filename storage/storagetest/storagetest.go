@@ -46,6 +46,7 @@ var (
 	server    *embedded.Server // nil when MONGODB_URI is set
 	folder    string           // the embedded server's data folder
 	stopProc  func()           // stops the server's process, if it runs in one
+	procState func() string    // the server process's state and log, for errors
 	startErr  error
 )
 
@@ -137,6 +138,7 @@ func URI(t testing.TB) string {
 			return
 		}
 		stopProc = stop
+		procState = func() string { return describeProcess(dir) }
 		sharedURI, server = uri, embedded.Attach(filepath.Join(dir, "data"), uri)
 	})
 	if startErr != nil {
@@ -177,7 +179,8 @@ func startProcess(dir string) (uri string, stop func(), err error) {
 			return
 		}
 		started <- nil
-		_ = cmd.Wait()
+		err := cmd.Wait()
+		fmt.Fprintf(logFile, "tenken db exited: %v\n", err)
 		_ = logFile.Close()
 		close(exited)
 	}()
@@ -212,14 +215,32 @@ func startProcess(dir string) (uri string, stop func(), err error) {
 	return uri, stop, nil
 }
 
+// serverState describes the shared server's process when it runs in one:
+// whether it exited, and its log.
+func serverState() string {
+	if procState == nil {
+		return ""
+	}
+	return "\n" + procState()
+}
+
+// describeProcess returns the log of the server process started in dir.
+func describeProcess(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "db.log"))
+	if err != nil {
+		return "tenken db log: " + err.Error()
+	}
+	return "tenken db log:\n" + string(b)
+}
+
 // Open returns a connected *storage.DB on a new, empty database.
 func Open(t testing.TB) *storage.DB {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	db, err := open(ctx, URI(t), NewName())
 	if err != nil {
-		t.Fatalf("open test database: %v", err)
+		t.Fatalf("open test database: %v%s", err, serverState())
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
