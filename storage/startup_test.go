@@ -18,7 +18,7 @@ import (
 // TestStartupNeverScans: with many stored inspections (mostly drafts,
 // as on a busy bureau's server) and no report rows (a database from
 // before them: schema version 0), opening the database
-// is ready within 0.5 s, and reports say "rebuilding" (never a partial
+// is ready within 0.5 s at full scale, and reports say "rebuilding" (never a partial
 // answer) while the rows are rebuilt in the background. That the rebuilt
 // rows equal the lost ones is TestReportRowsAreRebuilt's part. Before,
 // Open read every inspection first: 18 s for 5,600 drafts.
@@ -31,9 +31,13 @@ import (
 //	TENKEN_TEST_FULL_SCALE=1 go test ./storage -run TestStartupNeverScans -v
 func TestStartupNeverScans(t *testing.T) {
 	t.Parallel()
-	total := 2500
+	// The bound in the suite is looser than the target: a loaded machine
+	// (load 20 on two cores) has taken 0.7 s to reopen, and a scan of
+	// 2,500 takes more than 8 s. That reports still say "rebuilding" after
+	// the open is what shows the rebuild is not done in it.
+	total, bound := 2500, 3*time.Second
 	if os.Getenv("TENKEN_TEST_FULL_SCALE") == "1" {
-		total = 20000
+		total, bound = 20000, 500*time.Millisecond
 	}
 	db := storagetest.Open(t)
 	ctx := context.Background()
@@ -89,8 +93,8 @@ func TestStartupNeverScans(t *testing.T) {
 	other := storagetest.Reopen(t, db) // as a restarted server opens it
 	ready := time.Since(started)
 	t.Logf("open with %d inspections and no report rows: %v", total, ready.Round(time.Millisecond))
-	if ready > 500*time.Millisecond {
-		t.Errorf("open took %v, want ≤ 0.5 s", ready)
+	if ready > bound {
+		t.Errorf("open took %v, want ≤ %v", ready, bound)
 	}
 	_, err = other.ReportVersions(ctx)
 	if checklist.ErrorCode(err) != checklist.ERebuilding {

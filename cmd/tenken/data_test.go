@@ -432,7 +432,7 @@ func TestBackupRestoreService(t *testing.T) {
 	data := t.TempDir()
 	archives := t.TempDir()
 	vars := map[string]string{"TENKEN_DATA": data, "TENKEN_DEMO_PASSWORD": password}
-	base, _, stop := startServe(t, vars, "--demo")
+	base, _, stop := serveBinary(t, vars, "--demo")
 	oldToken := loginAs(t, base, "inspector1", password)
 	writeBlob(t, data, []byte("photo: out-of-date flyers"))
 
@@ -469,7 +469,7 @@ func TestBackupRestoreService(t *testing.T) {
 			if got := folderDump(t, restored); !slices.Equal(got, want) {
 				t.Errorf("restored folder differs:\n got %v\nwant %v", got, want)
 			}
-			base, _, stop := startServe(t, map[string]string{"TENKEN_DATA": restored})
+			base, _, stop := serveBinary(t, map[string]string{"TENKEN_DATA": restored})
 			defer stop()
 			token := loginAs(t, base, "inspector1", password)
 			status, body := call(t, "GET", base+"/v1/facilities", nil, token)

@@ -240,6 +240,51 @@ func (b *buildError) Error() string { return b.err.Error() + ": " + string(b.out
 // returns its base URL and the running command.
 func startBinary(t *testing.T, data string, extraEnv []string, args ...string) (string, *exec.Cmd) {
 	t.Helper()
+	env := extraEnv
+	if uri := os.Getenv("MONGODB_URI"); uri != "" {
+		env = append(env, "MONGODB_URI="+uri, "TENKEN_DATABASE=e2e_"+filepath.Base(data))
+	}
+	base, _, cmd := launchBinary(t, env, append([]string{"--data", data}, args...)...)
+	return base, cmd
+}
+
+// serveBinary is startServe with the built binary: `tenken serve` with
+// vars as its whole environment (besides PATH and HOME), in a process of
+// its own and without the race detector, for the tests that seed the demo
+// bureau (seeding under the race detector is most of their time). stop
+// sends SIGTERM and returns the exit's error.
+func serveBinary(t *testing.T, vars map[string]string, args ...string) (base string, stdout *syncBuffer, stop func() error) {
+	t.Helper()
+	var env []string
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	base, stdout, cmd := launchBinary(t, env, args...)
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			if err = cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				return
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err = <-done:
+			case <-time.After(30 * time.Second):
+				err = fmt.Errorf("serve did not exit within 30 s of SIGTERM")
+			}
+		})
+		return err
+	}
+	return base, stdout, stop
+}
+
+// launchBinary starts the built binary's `serve` on a free port with env
+// (besides PATH and HOME) and returns its base URL, its standard output so
+// far and on, and the running command, killed when t ends.
+func launchBinary(t *testing.T, env []string, args ...string) (string, *syncBuffer, *exec.Cmd) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
@@ -247,16 +292,13 @@ func startBinary(t *testing.T, data string, extraEnv []string, args ...string) (
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, args...)...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, extraEnv...)
-	if uri := os.Getenv("MONGODB_URI"); uri != "" {
-		cmd.Env = append(cmd.Env, "MONGODB_URI="+uri, "TENKEN_DATABASE=e2e_"+filepath.Base(data))
-	}
-	stdout, err := cmd.StdoutPipe()
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
+	pipe, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &syncBuffer{}
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -265,32 +307,27 @@ func startBinary(t *testing.T, data string, extraEnv []string, args ...string) (
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	lines := make(chan string, 16)
+	listening := make(chan string, 1)
 	go func() {
-		sc := bufio.NewScanner(stdout)
+		sc := bufio.NewScanner(pipe)
 		for sc.Scan() {
-			lines <- sc.Text()
+			_, _ = fmt.Fprintln(stdout, sc.Text())
+			if after, found := strings.CutPrefix(sc.Text(), "tenken listening on "); found {
+				listening <- after
+			}
 		}
-		close(lines)
+		close(listening)
 	}()
-	timeout := time.After(120 * time.Second) // --demo seeds inspections first
-	for {
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				t.Fatalf("binary exited before listening; stderr: %s", stderr.String())
-			}
-			if after, found := strings.CutPrefix(line, "tenken listening on "); found {
-				go func() {
-					for range lines {
-					}
-				}()
-				return after, cmd
-			}
-		case <-timeout:
-			t.Fatalf("binary did not start; stderr: %s", stderr.String())
+	select {
+	case base, ok := <-listening:
+		if ok {
+			return base, stdout, cmd
 		}
+		t.Fatalf("binary exited before listening; stderr: %s", stderr.String())
+	case <-time.After(120 * time.Second): // --demo seeds inspections first
+		t.Fatalf("binary did not start; stderr: %s", stderr.String())
 	}
+	return "", nil, nil // not reached: t.Fatalf ends the test
 }
 
 func TestBinary(t *testing.T) {
@@ -359,7 +396,7 @@ func TestServePhotosGridFS(t *testing.T) {
 		t.Cleanup(func() { _ = client.Database(name).Drop(context.Background()) })
 		vars := map[string]string{"MONGODB_URI": uri, "TENKEN_DATABASE": name, "TENKEN_DATA": data,
 			"TENKEN_DEMO_PASSWORD": "demo-password-123", "TENKEN_LOG_LEVEL": "error"}
-		base, _, stop := startServe(t, vars, "--photos", "gridfs", "--demo")
+		base, _, stop := serveBinary(t, vars, "--photos", "gridfs", "--demo")
 
 		// The demo photos are in GridFS, none on disk.
 		files := client.Database(name).Collection("photos.files")

@@ -127,7 +127,7 @@ func TestDemo(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		data := t.TempDir()
 		vars := map[string]string{"TENKEN_DATA": data, "TENKEN_DEMO_PASSWORD": "demo-password-123"}
-		base, stdout, stop := startServe(t, vars, "--demo")
+		base, stdout, stop := serveBinary(t, vars, "--demo")
 		if !strings.Contains(stdout.String(), "demo users: admin, reviewer, inspector1, inspector2") || strings.Contains(stdout.String(), "demo password:") {
 			t.Fatalf("stdout: %s", stdout.String())
 		}
@@ -161,7 +161,7 @@ func TestDemo(t *testing.T) {
 		// A restart with --demo changes nothing, and the keys survive it:
 		// the access token of the first run still works.
 		vars["TENKEN_DEMO_PASSWORD"] = "another-password-456"
-		base2, stdout2, _ := startServe(t, vars, "--demo")
+		base2, stdout2, _ := serveBinary(t, vars, "--demo")
 		base = base2
 		if strings.Contains(stdout2.String(), "demo users") {
 			t.Fatalf("second start seeded again: %s", stdout2.String())
@@ -175,7 +175,7 @@ func TestDemo(t *testing.T) {
 		}
 	})
 	t.Run("GeneratedPassword", func(t *testing.T) {
-		base, stdout, _ := startServe(t, map[string]string{"TENKEN_DATA": t.TempDir()}, "--demo")
+		base, stdout, _ := serveBinary(t, map[string]string{"TENKEN_DATA": t.TempDir()}, "--demo")
 		m := regexp.MustCompile(`demo password: (\S+)`).FindStringSubmatch(stdout.String())
 		if m == nil {
 			t.Fatalf("no password printed: %s", stdout.String())
