@@ -32,6 +32,8 @@ import (
 	"tenken/checklist/checklistfile"
 	"tenken/storage"
 	"tenken/storage/embedded"
+
+	"tenken/storage/storagetest"
 )
 
 // publishDefaultChecklist publishes the bundled checklist as
@@ -208,7 +210,7 @@ func freePort(t *testing.T) int {
 // waits until it accepts connections.
 func startDBBinary(t *testing.T, dir string, port int) *exec.Cmd {
 	t.Helper()
-	bin, err := buildBinary()
+	bin, err := storagetest.Binary()
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
@@ -410,7 +412,7 @@ func TestReadOnlyDataFolder(t *testing.T) {
 		}
 	}
 	t.Cleanup(restore)
-	bin, err := buildBinary()
+	bin, err := storagetest.Binary()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"tenken/storage/storagetest"
 )
 
 // TestHelpExitsZero: every -h/--help is an answer, not an error, so the
@@ -55,7 +57,7 @@ func TestBinaryVersion(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin, err := buildBinary()
+	bin, err := storagetest.Binary()
 	if err != nil {
 		t.Fatal(err)
 	}

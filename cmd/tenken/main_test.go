@@ -198,43 +198,14 @@ func TestServe(t *testing.T) {
 	})
 }
 
-// TestMain removes the built binary and stops the shared test database
-// when the tests end, so a run leaves nothing in the temporary directory.
+// TestMain stops the shared test database when the tests end, so a run
+// leaves nothing in the temporary directory.
 func TestMain(m *testing.M) {
 	// The in-process serves create users and log in under the race
 	// detector; the built binary (startBinary) keeps the production cost.
 	authtest.LowerPasswordCost()
-	code := storagetest.Main(m)
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
-	os.Exit(code)
+	os.Exit(storagetest.Main(m))
 }
-
-// binDir holds the binary buildBinary built, removed by TestMain.
-var binDir string
-
-// buildBinary builds the tenken binary once per test run.
-var buildBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "tenken-bin-")
-	if err != nil {
-		return "", err
-	}
-	binDir = dir
-	bin := filepath.Join(dir, "tenken")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		return "", &buildError{err, out}
-	}
-	return bin, nil
-})
-
-type buildError struct {
-	err error
-	out []byte
-}
-
-func (b *buildError) Error() string { return b.err.Error() + ": " + string(b.out) }
 
 // startBinary starts the built binary with `serve` on a free port and
 // returns its base URL and the running command.
@@ -288,7 +259,7 @@ func launchBinary(t *testing.T, env []string, args ...string) (string, *syncBuff
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin, err := buildBinary()
+	bin, err := storagetest.Binary()
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}

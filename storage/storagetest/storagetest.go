@@ -71,8 +71,10 @@ func Main(m *testing.M) int {
 	if server != nil {
 		server.Stop()
 	}
-	if folder != "" {
-		_ = os.RemoveAll(folder)
+	for _, dir := range []string{folder, binFolder} {
+		if dir != "" {
+			_ = os.RemoveAll(dir)
+		}
 	}
 	removeTemp()
 	return code
@@ -147,17 +149,15 @@ func URI(t testing.TB) string {
 	return sharedURI
 }
 
-// startProcess builds tenken (without the race detector) into dir and
-// runs `tenken db` over dir/data on a Unix socket in dir. It returns the
+// startProcess runs `tenken db` (Binary) over dir/data on a Unix socket in dir. It returns the
 // server's connection string and a function that stops it. The server is
 // killed if the test binary dies first (Pdeathsig: the signal follows the
 // thread that started the process, so that thread stays locked to the
 // goroutine that waits for it).
 func startProcess(dir string) (uri string, stop func(), err error) {
-	bin := filepath.Join(dir, "tenken")
-	build := exec.Command("go", "build", "-o", bin, "tenken/cmd/tenken")
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", nil, fmt.Errorf("build tenken for the test database: %v: %s", err, out)
+	bin, err := Binary()
+	if err != nil {
+		return "", nil, fmt.Errorf("build tenken for the test database: %w", err)
 	}
 	logFile, err := os.Create(filepath.Join(dir, "db.log"))
 	if err != nil {
@@ -297,4 +297,55 @@ func NewName() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return "test_" + hex.EncodeToString(b)
+}
+
+// Binary returns the path of the tenken binary built from this module
+// without the race detector, for tests that run it: the shared test
+// database here, the end-to-end tests in cmd/tenken.
+//
+// It is the executable `go run` keeps in the Go build cache (Go 1.24 and
+// later), so that every test binary of a `go test ./...` run, and the
+// README's `go run ./cmd/tenken`, share one link of it instead of each
+// linking a 50 MB binary of its own (several seconds of CPU each). The go
+// command runs a fresh link from a temporary folder and caches it: the
+// second call then names the cached file. If the go command does not
+// cache it, the binary is built into a folder of its own, removed by Main.
+var Binary = sync.OnceValues(func() (string, error) {
+	for range 2 {
+		out, err := exec.Command("go", "run", "-exec", "echo", "tenken/cmd/tenken").Output()
+		if err != nil {
+			return "", goError(err)
+		}
+		if path := strings.TrimSpace(string(out)); fileExists(path) {
+			return path, nil
+		}
+	}
+	dir, err := os.MkdirTemp("", "tenken-bin-")
+	if err != nil {
+		return "", err
+	}
+	binFolder = dir
+	bin := filepath.Join(dir, "tenken")
+	if out, err := exec.Command("go", "build", "-o", bin, "tenken/cmd/tenken").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%v: %s", err, out)
+	}
+	return bin, nil
+})
+
+// binFolder is the folder Binary built into when the build cache did
+// not keep the binary; Main removes it.
+var binFolder string
+
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// goError adds the go command's error output to err.
+func goError(err error) error {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return fmt.Errorf("%v: %s", err, ee.Stderr)
+	}
+	return err
 }
