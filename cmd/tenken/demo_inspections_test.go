@@ -77,4 +77,7 @@ func TestSeedDemoInspections(t *testing.T) {
 	if len(again.Inspections) != len(page.Inspections) {
 		t.Fatalf("a second seeding made %d inspections", len(again.Inspections))
 	}
+	// The round over them, on the same seeding (a second one would double
+	// the test's time).
+	t.Run("Round", func(t *testing.T) { testDemoRound(t, db) })
 }

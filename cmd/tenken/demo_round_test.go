@@ -17,33 +17,16 @@ import (
 
 	"tenken/checklist"
 	"tenken/handlers"
-	"tenken/storage/blobs"
-	"tenken/storage/storagetest"
+	"tenken/storage"
 )
 
-// TestDemoRound opens the round of this fiscal year over the demo bureau
-// as serve --demo does, and reads its coverage and interim report
-// through the API: the coverage is the demo inspections', and the
-// workbook's counts are the JSON's.
-func TestDemoRound(t *testing.T) {
-	t.Parallel()
+// testDemoRound opens the round of this fiscal year over the demo bureau
+// (seeded in db by TestSeedDemoInspections) as serve --demo does, and
+// reads its coverage and interim report through the API: the coverage is
+// the demo inspections', and the workbook's counts are the JSON's.
+func testDemoRound(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := env{getenv: testEnv(map[string]string{"TENKEN_DEMO_PASSWORD": "demo-password-123"}), stdout: io.Discard, stderr: io.Discard}
-	if err := seedDefaultChecklist(ctx, db, log); err != nil {
-		t.Fatal(err)
-	}
-	if err := seedDemo(ctx, e, db, log); err != nil {
-		t.Fatal(err)
-	}
-	photos, err := blobs.NewDisk(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := seedDemoInspections(ctx, db, photos, log); err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now()
 	fy := checklist.FiscalYear(now)
 	if err := seedDemoRound(ctx, db, now, log); err != nil {
