@@ -31,12 +31,10 @@ type SessionStore interface {
 	RevokeSession(ctx context.Context, family string) error
 }
 
-const principalKey = "principal"
-
-// authenticate requires a valid bearer access token and stores the
-// caller's auth.Principal in the context. The token carries the role and
-// facilities; auth.Credentials refuses it once the account has changed
-// since it was issued, or is disabled.
+// authenticate requires a valid bearer access token and keeps the
+// caller's auth.Principal in the request's state. The token carries the
+// role and facilities; auth.Credentials refuses it once the account has
+// changed since it was issued, or is disabled.
 func (s *Server) authenticate(c *gin.Context) {
 	scheme, token, _ := strings.Cut(c.GetHeader("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
@@ -59,8 +57,8 @@ func (s *Server) authenticate(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	c.Set(principalKey, p)
-	c.Set(userIDKey, p.UserID)
+	st := stateOf(c)
+	st.principal, st.userID = p, p.UserID
 	c.Next()
 }
 
@@ -77,9 +75,7 @@ func requireRole(roles ...checklist.Role) gin.HandlerFunc {
 
 // principalOf returns the request's authenticated caller.
 func principalOf(c *gin.Context) auth.Principal {
-	p, _ := c.Get(principalKey)
-	pr, _ := p.(auth.Principal)
-	return pr
+	return stateOf(c).principal
 }
 
 // tokenResponse is an OAuth2 token response (RFC 6749 §5.1).
@@ -160,7 +156,7 @@ func (s *Server) passwordLogin(c *gin.Context, username, password string) (check
 		return checklist.User{}, 0, err
 	}
 	attempt.succeeded(s.now())
-	c.Set(userIDKey, u.ID)
+	setUser(c, u.ID)
 	return u, 0, nil
 }
 
@@ -246,7 +242,7 @@ func (s *Server) refresh(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	c.Set(userIDKey, u.ID)
+	setUser(c, u.ID)
 	if replayed {
 		next, nextHash = auth.DeriveRefreshToken(token, use.Grant)
 		if nextHash != use.Next.Hash {
@@ -285,7 +281,7 @@ func (s *Server) logout(c *gin.Context) {
 			respondError(c, err)
 			return
 		}
-		c.Set(userIDKey, t.UserID)
+		setUser(c, t.UserID)
 	case checklist.EUnauthorized:
 	default:
 		respondError(c, err)

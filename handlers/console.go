@@ -171,8 +171,9 @@ func (s *Server) consoleAuth(c *gin.Context) {
 	}
 	cs := &consoleSession{Session: sess, User: u, CSRF: csrfToken(cookie, "session")}
 	c.Set(consoleKey, cs)
-	c.Set(principalKey, auth.Principal{UserID: u.ID, Username: u.Username, Role: u.Role, Facilities: u.FacilityIDs})
-	c.Set(userIDKey, u.ID)
+	st := stateOf(c)
+	st.principal = auth.Principal{UserID: u.ID, Username: u.Username, Role: u.Role, Facilities: u.FacilityIDs}
+	st.userID = u.ID
 	if u.Role == checklist.RoleInspector {
 		s.render(c, http.StatusForbidden, "inspector.html", "inspector.title", nil)
 		c.Abort()
@@ -279,7 +280,7 @@ func (s *Server) consoleLogin(c *gin.Context) {
 		s.consoleError(c, err)
 		return
 	}
-	c.Set(userIDKey, u.ID)
+	setUser(c, u.ID)
 	s.setCookie(c, preSessionCookie, "", -1)
 	s.setCookie(c, sessionCookie, cookie, int(checklist.BrowserSessionTTL/time.Second))
 	c.Redirect(http.StatusSeeOther, v.Next)

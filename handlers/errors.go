@@ -67,7 +67,7 @@ func respondError(c *gin.Context, err error) {
 		Title:     http.StatusText(status),
 		Status:    status,
 		Code:      code,
-		RequestID: c.GetString(requestIDKey),
+		RequestID: requestIDOf(c),
 	}
 	var e *checklist.Error
 	if errors.As(err, &e) && code != checklist.EInternal {

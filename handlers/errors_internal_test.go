@@ -46,7 +46,7 @@ func TestRespondErrorKeepsCauseInLog(t *testing.T) {
 			w := httptest.NewRecorder()
 			c, _ := gin.CreateTestContext(w)
 			c.Request = httptest.NewRequest(http.MethodGet, "/v1/inspections/42", nil)
-			c.Set(baseLoggerKey, slog.New(slog.NewTextHandler(&logs, nil)))
+			stateOf(c).base = slog.New(slog.NewTextHandler(&logs, nil))
 
 			respondError(c, tt.err)
 

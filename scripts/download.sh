@@ -12,6 +12,8 @@
 #   ROUNDS=5 DURATION=20s scripts/download.sh
 #   CPUPROFILE=/tmp/tenken.pprof scripts/download.sh
 #                                          # profile tenken over the run
+#   BARE_CPUPROFILE=/tmp/bare.pprof scripts/download.sh
+#                                          # and/or the bare handler
 #   TENKEN=/tmp/tenken-before scripts/download.sh
 #                                          # another build of tenken (to compare
 #                                          # before and after in one session)
@@ -57,7 +59,9 @@ token=$(curl -fs "$tenken/v1/auth/login" -H 'Content-Type: application/json' \
 path=/v1/checklists/default/versions/1
 bport=$((port + 1))
 bare="http://127.0.0.1:$bport"
-"$tmp/bare" -from "$tenken$path" -token "$token" -addr "127.0.0.1:$bport" >"$tmp/bare.out" 2>&1 &
+bprofile=()
+[ -n "${BARE_CPUPROFILE:-}" ] && bprofile=(-cpuprofile "$BARE_CPUPROFILE")
+"$tmp/bare" -from "$tenken$path" -token "$token" -addr "127.0.0.1:$bport" "${bprofile[@]}" >"$tmp/bare.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
   curl -fs -o /dev/null "$bare$path" 2>/dev/null && break

@@ -21,7 +21,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -31,10 +34,37 @@ func main() {
 	from := flag.String("from", "", "the version download URL on a running tenken")
 	token := flag.String("token", os.Getenv("TOKEN"), "an access token for it (env TOKEN)")
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (pprof) until SIGTERM or SIGINT to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		// download.sh ends bare with SIGTERM: stop the profile then.
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+		go func() {
+			<-sig
+			stop()
+			os.Exit(0)
+		}()
+	}
 	if err := run(*from, *token, *addr); err != nil {
 		log.Fatal(err)
 	}
+}
+
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // response is one captured answer: its headers and body as sent.
