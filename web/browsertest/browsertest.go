@@ -147,17 +147,20 @@ func execPath() string {
 }
 
 // Screenshot saves a full-page PNG of the current page as name.png in
-// TENKEN_SCREENSHOTS when that is set (the docs' pictures are made this way),
-// else in the test's temporary folder. It returns the file's path.
+// TENKEN_SCREENSHOTS when that is set (the docs' pictures are made this way)
+// and returns the file's path. Without it, it takes none and returns "":
+// a picture no one looks at checks nothing, and the full-page captures
+// (resize, paint, PNG, a megabyte over DevTools) cost the console browser
+// tests about 3 s of their 38 s of CPU.
 func Screenshot(t testing.TB, ctx context.Context, name string) string {
 	t.Helper()
+	dir := os.Getenv("TENKEN_SCREENSHOTS")
+	if dir == "" {
+		return ""
+	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	dir := os.Getenv("TENKEN_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -205,7 +208,7 @@ func CheckAccessible(t testing.TB, ctx context.Context) {
 // fails t under TENKEN_BROWSER=required.
 func Violations(t testing.TB, ctx context.Context) []Violation {
 	t.Helper()
-	src, err := os.ReadFile(axePath())
+	src, err := axeSource()
 	if err != nil {
 		if os.Getenv("TENKEN_BROWSER") == "required" {
 			t.Fatalf("axe-core: %v (run npm ci at the repository root)", err)
@@ -215,7 +218,7 @@ func Violations(t testing.TB, ctx context.Context) []Violation {
 	}
 	// Evaluated, not injected as a <script>: the pages' CSP forbids inline
 	// and foreign scripts, and DevTools evaluation is not subject to it.
-	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](string(src))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](src)); err != nil {
 		t.Fatalf("load axe-core: %v", err)
 	}
 	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](
@@ -230,6 +233,12 @@ func Violations(t testing.TB, ctx context.Context) []Violation {
 	}
 	return all
 }
+
+// axeSource is axe-core's script, read once.
+var axeSource = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile(axePath())
+	return string(b), err
+})
 
 // axePath finds node_modules/axe-core/axe.min.js from this source file's
 // folder up to the repository root.
