@@ -5,8 +5,9 @@ import (
 	"testing"
 
 	"tenken/storage/storagetest"
+	"tenken/web/browsertest"
 )
 
-// TestMain stops the shared test database server and removes its folder
-// when the tests end.
-func TestMain(m *testing.M) { os.Exit(storagetest.Main(m)) }
+// TestMain closes the browser the tests shared, stops the shared test
+// database server and removes its folder when the tests end.
+func TestMain(m *testing.M) { os.Exit(storagetest.Main(m, browsertest.Stop)) }

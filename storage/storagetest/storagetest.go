@@ -62,9 +62,16 @@ var (
 // page cache either way, and power loss is not testable. Set
 // TENKEN_TEST_TMPDIR to choose the folder (e.g. a disk's, to run them
 // with fsync).
-func Main(m *testing.M) int {
+//
+// after runs, in order, once the tests have run and before the shared
+// server stops and the temporary folder goes: it stops what else the
+// tests shared (the browser of browsertest.Stop).
+func Main(m *testing.M, after ...func()) int {
 	removeTemp := memoryTemp()
 	code := m.Run()
+	for _, f := range after {
+		f()
+	}
 	if stopProc != nil {
 		stopProc()
 	}

@@ -1,9 +1,10 @@
 // Package browsertest drives a real Chromium from Go tests, for the bureau
 // console and the tablet app.
 //
-// A test calls Start to get a browser, then Context for each independent
-// visitor (a fresh browser context: its own cookies, storage and service
-// workers). Without Chromium the tests skip with a message; with
+// A test calls Start to get the test binary's browser (one process,
+// launched at first use; TestMain calls Stop), then Context for each
+// independent visitor (a fresh browser context: its own cookies, storage
+// and service workers). Without Chromium the tests skip with a message; with
 // TENKEN_BROWSER=required (CI) a missing browser fails them instead.
 //
 // Helpers here take the actions of github.com/chromedp/chromedp v0.23
@@ -21,19 +22,33 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 )
 
-// Browser is one headless Chromium shared by a test and its subtests.
+// Browser is the one headless Chromium that a test binary's tests share.
 type Browser struct {
 	ctx context.Context // the browser's first tab; children share its process
 }
 
-// Start launches headless Chromium for t and closes it when t ends. It skips
-// t when no browser is installed, unless TENKEN_BROWSER=required.
+// shared is the test binary's browser, launched by the first Start and
+// closed by Stop. One process for all the tests: a launch costs a second
+// or two of CPU (browser, GPU and network processes), and the tests keep
+// apart through their own browser contexts (see Context).
+var shared struct {
+	once  sync.Once
+	b     *Browser
+	err   error
+	close func()
+}
+
+// Start returns the test binary's browser, launching headless Chromium on
+// first use; Stop closes it (call it from TestMain, after the tests). It
+// skips t when no browser is installed, unless TENKEN_BROWSER=required.
+// Tests get their isolation from Context, not from the process.
 func Start(t testing.TB) *Browser {
 	t.Helper()
 	path := execPath()
@@ -44,6 +59,32 @@ func Start(t testing.TB) *Browser {
 		}
 		t.Skip(msg)
 	}
+	shared.once.Do(func() { shared.b, shared.close, shared.err = launch(path) })
+	if shared.err != nil {
+		t.Fatalf("start Chromium (%s): %v", path, shared.err)
+	}
+	return shared.b
+}
+
+// Stop closes the browser that Start launched, if any, and removes its
+// folders. TestMain calls it once the tests have run.
+func Stop() {
+	if shared.close != nil {
+		shared.close()
+		shared.close = nil
+	}
+}
+
+// launch starts headless Chromium at path and returns it and the func
+// that closes it.
+func launch(path string) (*Browser, func(), error) {
+	// Chromium puts its singleton socket folder in TMPDIR, outside the
+	// profile, and leaves it there when it is killed. A short name: a
+	// socket's path must fit in 108 bytes.
+	tmp, err := os.MkdirTemp("", "cr")
+	if err != nil {
+		return nil, nil, err
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox, // tests run as root in CI
@@ -51,21 +92,19 @@ func Start(t testing.TB) *Browser {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("lang", "ja"),
-		chromedp.UserDataDir(t.TempDir()),
-		// Chromium puts its singleton socket folder in TMPDIR, outside
-		// the profile, and leaves it there when it is killed. A short
-		// name: a socket's path must fit in 108 bytes, and t.TempDir's
-		// carry the test's name.
-		chromedp.Env("TMPDIR="+shortTempDir(t)),
+		// No UserDataDir: the allocator makes a profile folder in
+		// TMPDIR and removes it when it is cancelled.
+		chromedp.Env("TMPDIR="+tmp),
 		chromedp.WindowSize(1280, 800),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
+	closeAll := func() { cancel(); cancelAlloc(); _ = os.RemoveAll(tmp) }
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("start Chromium (%s): %v", path, err)
+		closeAll()
+		return nil, nil, err
 	}
-	return &Browser{ctx: ctx}
+	return &Browser{ctx: ctx}, closeAll, nil
 }
 
 // Context returns a new, isolated browser context (a visitor with its own
@@ -95,18 +134,6 @@ func Tab(t testing.TB, ctx context.Context) context.Context {
 	return tab
 }
 
-// shortTempDir returns a new folder with a short name in the
-// temporary directory, removed when t ends.
-func shortTempDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "cr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	return dir
-}
-
 func execPath() string {
 	if p := os.Getenv("TENKEN_CHROMIUM"); p != "" {
 		return p
@@ -120,17 +147,20 @@ func execPath() string {
 }
 
 // Screenshot saves a full-page PNG of the current page as name.png in
-// TENKEN_SCREENSHOTS when that is set (the docs' pictures are made this way),
-// else in the test's temporary folder. It returns the file's path.
+// TENKEN_SCREENSHOTS when that is set (the docs' pictures are made this way)
+// and returns the file's path. Without it, it takes none and returns "":
+// a picture no one looks at checks nothing, and the full-page captures
+// (resize, paint, PNG, a megabyte over DevTools) cost the console browser
+// tests about 3 s of their 38 s of CPU.
 func Screenshot(t testing.TB, ctx context.Context, name string) string {
 	t.Helper()
+	dir := os.Getenv("TENKEN_SCREENSHOTS")
+	if dir == "" {
+		return ""
+	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	dir := os.Getenv("TENKEN_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -178,7 +208,7 @@ func CheckAccessible(t testing.TB, ctx context.Context) {
 // fails t under TENKEN_BROWSER=required.
 func Violations(t testing.TB, ctx context.Context) []Violation {
 	t.Helper()
-	src, err := os.ReadFile(axePath())
+	src, err := axeSource()
 	if err != nil {
 		if os.Getenv("TENKEN_BROWSER") == "required" {
 			t.Fatalf("axe-core: %v (run npm ci at the repository root)", err)
@@ -188,7 +218,7 @@ func Violations(t testing.TB, ctx context.Context) []Violation {
 	}
 	// Evaluated, not injected as a <script>: the pages' CSP forbids inline
 	// and foreign scripts, and DevTools evaluation is not subject to it.
-	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](string(src))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](src)); err != nil {
 		t.Fatalf("load axe-core: %v", err)
 	}
 	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](
@@ -203,6 +233,12 @@ func Violations(t testing.TB, ctx context.Context) []Violation {
 	}
 	return all
 }
+
+// axeSource is axe-core's script, read once.
+var axeSource = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile(axePath())
+	return string(b), err
+})
 
 // axePath finds node_modules/axe-core/axe.min.js from this source file's
 // folder up to the repository root.

@@ -38,6 +38,7 @@ func server(t *testing.T) *httptest.Server {
 // The harness itself: a page loads, a screenshot is written, and axe-core
 // runs under a strict CSP and tells an accessible page from a broken one.
 func TestHarness(t *testing.T) {
+	t.Setenv("TENKEN_SCREENSHOTS", t.TempDir())
 	b := Start(t)
 	srv := server(t)
 	ctx := b.Context(t, 30*time.Second)
