@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
@@ -72,4 +73,12 @@ func (db *DB) InsertTypedAnswers(ctx context.Context, in *checklist.Inspection) 
 func (db *DB) WaitBackground() {
 	db.rows.wait()
 	db.background.Wait()
+}
+
+// ExpireReportVersions makes the next ReportVersions read the database,
+// as it does once ReportVersionTTL has passed.
+func ExpireReportVersions(db *DB) {
+	db.reportVers.mu.Lock()
+	db.reportVers.readAt = time.Time{}
+	db.reportVers.mu.Unlock()
 }

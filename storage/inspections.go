@@ -744,7 +744,11 @@ func (db *DB) ImportInspection(ctx context.Context, in *checklist.Inspection, tr
 		return translate(err)
 	}
 	db.index.put(in)
-	if err := db.reportFollowUps(ctx, in, in.FiscalYear, false); err != nil {
+	versions, err := db.reportFollowUps(ctx, in, in.FiscalYear, false)
+	if err != nil {
+		return err
+	}
+	if err := db.bumpReportVersions(ctx, versions...); err != nil {
 		return err
 	}
 	for _, e := range trail {
