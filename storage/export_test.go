@@ -57,10 +57,15 @@ func (db *DB) EnsureReportRows(ctx context.Context) error {
 }
 
 // InsertTypedAnswers stores in as inspections were stored before
-// answers_json: its answers as typed sub-documents.
+// answers_json, detail_json and list_json: its answers, cleared items,
+// photos, review, history, totals and applied keys as typed fields and
+// sub-documents.
 func (db *DB) InsertTypedAnswers(ctx context.Context, in *checklist.Inspection) error {
 	d := toInspectionDoc(in)
-	d.AnswersJSON = ""
+	if err := d.unpack(); err != nil {
+		return err
+	}
+	d.AnswersJSON, d.DetailJSON, d.ListJSON, d.PhotoSHA256 = "", "", "", nil
 	for _, k := range slices.Sorted(maps.Keys(in.Answers)) {
 		d.Answers = append(d.Answers, toAnswerDoc(k, in.Answers[k]))
 	}
