@@ -105,7 +105,8 @@ func sortedAnswerKeys(in *checklist.Inspection) []string {
 // digests, not as typed sub-documents, and reads back the same;
 // inspections stored before, with those typed, read the same (also their
 // photo's lookup, on the owner and on a second instance that queries)
-// and move to the new form with their next write.
+// and move to the new form with their next write, which reads the same
+// from this process's copy as from the database.
 func TestInspectionStoredAsStrings(t *testing.T) {
 	t.Parallel()
 	db := storagetest.Open(t)
@@ -176,10 +177,17 @@ func TestInspectionStoredAsStrings(t *testing.T) {
 	if n, err := db.CountDocuments("inspections", newForm(legacy.ID)); err != nil || n != 1 {
 		t.Fatalf("legacy inspection not in the new form after a write: %d %v", n, err)
 	}
+	cached, err := db.FindInspection(ctx, legacy.ID) // the owner's copy of its write, kept decoded
+	if err != nil {
+		t.Fatal(err)
+	}
 	db.ForgetCache()
 	got, err := db.FindInspection(ctx, legacy.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if a, b := heldString(t, cached), heldString(t, got); a != b {
+		t.Errorf("the written copy reads differently from the stored one:\n got %s\nwant %s", a, b)
 	}
 	if len(got.History) != len(legacy.History)+1 || got.Revision != legacy.Revision+1 {
 		t.Fatalf("after the write: %d transitions, revision %d; want %d, %d", len(got.History), got.Revision,

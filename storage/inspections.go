@@ -101,6 +101,20 @@ type inspectionDoc struct {
 	// is how the outbox was stored before: still read.
 	AuditJSON    string    `bson:"audit_json,omitempty"`
 	StoredOutbox *auditDoc `bson:"audit_outbox,omitempty"`
+	// decoded is what toInspectionDoc encoded into AnswersJSON,
+	// DetailJSON and ListJSON, kept with a document this process wrote:
+	// the write cache's copy is the base of the next write and of the
+	// owner's reads, which then parse none of it again. Not stored; nil
+	// in a document read from the database.
+	decoded *decodedDoc
+}
+
+// decodedDoc is the content of an inspection's JSON strings. Readers
+// share it: toDomain copies out of it and never changes it.
+type decodedDoc struct {
+	answers []answerDoc
+	detail  detailDoc
+	list    listDoc
 }
 
 // storedInspection is inspectionDoc without its BSON methods.
@@ -333,6 +347,7 @@ func toInspectionDoc(in *checklist.Inspection) inspectionDoc {
 	d.AnswersJSON = mustJSON(in.ID, "answers", answers)
 	d.DetailJSON = mustJSON(in.ID, "detail", detail)
 	d.ListJSON = mustJSON(in.ID, "list fields", list)
+	d.decoded = &decodedDoc{answers: answers, detail: detail, list: list}
 	return d
 }
 
@@ -373,7 +388,10 @@ func (d *inspectionDoc) toDomain() (*checklist.Inspection, error) {
 	// The typed fields are read from a copy: d may be this process's
 	// cached copy of its write, shared by readers.
 	t := *d
-	if err := t.unpack(); err != nil {
+	if dd := d.decoded; dd != nil {
+		t.Cleared, t.History, t.Applied = dd.detail.Cleared, dd.detail.History, dd.detail.Applied
+		t.Photos, t.Review, t.Totals = dd.list.Photos, &dd.list.Review, &dd.list.Totals
+	} else if err := t.unpack(); err != nil {
 		return nil, err
 	}
 	review, totals := reviewDoc{}, totalsDoc{}
@@ -397,7 +415,9 @@ func (d *inspectionDoc) toDomain() (*checklist.Inspection, error) {
 		Updated:  checklist.Stamp{Revision: d.Revision, At: d.UpdatedAt.UTC(), By: d.UpdatedBy},
 	}
 	answers := d.Answers
-	if d.AnswersJSON != "" {
+	if d.decoded != nil {
+		answers = d.decoded.answers
+	} else if d.AnswersJSON != "" {
 		answers = nil
 		if err := json.Unmarshal([]byte(d.AnswersJSON), &answers); err != nil {
 			return nil, fmt.Errorf("inspection %s: stored answers: %w", d.ID, err)
