@@ -109,6 +109,16 @@ type inspectionDoc struct {
 	decoded *decodedDoc
 }
 
+// forCache is d as the write cache keeps it: decoded, without the JSON
+// strings it was stored with (nothing reads them from the cache), so
+// that a cached inspection takes about the memory it did as strings.
+func (d inspectionDoc) forCache() *inspectionDoc {
+	if d.decoded != nil {
+		d.AnswersJSON, d.DetailJSON, d.ListJSON = "", "", ""
+	}
+	return &d
+}
+
 // decodedDoc is the content of an inspection's JSON strings. Readers
 // share it: toDomain copies out of it and never changes it.
 type decodedDoc struct {
@@ -476,7 +486,7 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 	unlockWrite()
 	if err == nil {
 		db.index.put(in)
-		e := &cachedDoc{doc: &doc}
+		e := &cachedDoc{doc: doc.forCache()}
 		db.cache.put(in.ID, e)
 		db.followUpFailed(in.ID, db.afterInspectionWrite(ctx, in, e, in.FiscalYear, false, ""))
 		return in, true, nil
@@ -665,7 +675,7 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 			continue // another process wrote first: decide again on its result
 		}
 		db.index.put(in)
-		e := &cachedDoc{doc: &doc}
+		e := &cachedDoc{doc: doc.forCache()}
 		db.cache.put(id, e)
 		db.followUpFailed(id, db.afterInspectionWrite(ctx, in, e, stored.doc.FiscalYear, counted, token))
 		return done, nil
