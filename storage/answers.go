@@ -15,7 +15,7 @@ import (
 // decoding.
 func toAnswerDoc(key string, r checklist.AnswerRecord) answerDoc {
 	d := answerDoc{
-		Key: key, Comment: r.Answer.Comment, Photos: r.Answer.Photos,
+		Key: key, Comment: r.Answer.Comment, Photos: slices.Clone(r.Answer.Photos), // kept decoded: see inspectionDoc.decoded
 		Failed: bit(r.Outcome.Failed), NA: bit(r.Outcome.NA),
 		Points: r.Outcome.Points, MaxPoints: r.Outcome.MaxPoints,
 		Revision: r.Revision, UpdatedAt: r.At, UpdatedBy: r.By,
@@ -28,7 +28,7 @@ func toAnswerDoc(key string, r checklist.AnswerRecord) answerDoc {
 	case checklist.KindNumber:
 		d.Value = v.Num
 	case checklist.KindList:
-		list := v.List
+		list := slices.Clone(v.List)
 		if list == nil {
 			list = []string{}
 		}

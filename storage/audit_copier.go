@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -46,11 +47,14 @@ type auditCopier struct {
 }
 
 // copyJob is one write's audit entries to copy (e's outbox and unsent
-// entries) and, when marker is set, its pending marker to delete once
-// they are in the trail: the write's other follow-ups are done.
+// entries), the report data versions it renewed in this process (to
+// store: reportVersions.renewLater) and, when marker is set, its pending
+// marker to delete once the versions are stored and the entries are in
+// the trail: the write's other follow-ups are done.
 type copyJob struct {
-	e      *cachedDoc
-	marker *pendingDoc
+	e        *cachedDoc
+	marker   *pendingDoc
+	versions []string
 }
 
 // auditLinger is how long the copier gathers entries after a copy.
@@ -63,20 +67,21 @@ func newAuditCopier(db *DB) *auditCopier {
 	return c
 }
 
-// enqueue schedules the copy of e's entries and then, with a marker,
-// the marker's deletion; e.outboxCopied is set once they are in the
-// audit collection.
-func (c *auditCopier) enqueue(e *cachedDoc, marker *pendingDoc) {
+// enqueue schedules the copy of e's entries and the storing of the
+// renewed versions and then, with a marker, the marker's deletion;
+// e.outboxCopied is set once the entries are in the audit collection.
+func (c *auditCopier) enqueue(e *cachedDoc, marker *pendingDoc, versions []string) {
+	job := copyJob{e, marker, versions}
 	c.mu.Lock()
 	if !c.closed {
-		c.queue = append(c.queue, copyJob{e, marker})
+		c.queue = append(c.queue, job)
 		c.queued++
 		c.cond.Broadcast()
 		c.mu.Unlock()
 		return
 	}
 	c.mu.Unlock()
-	c.copy([]copyJob{{e, marker}}) // after Close: now
+	c.copy([]copyJob{job}) // after Close: now
 }
 
 // flush returns when every entry queued before it was copied (or its
@@ -146,9 +151,11 @@ func (c *auditCopier) run() {
 	}
 }
 
-// copy inserts the batch's entries in one unordered insert (an entry
-// already there, a copy made twice, counts as copied), then deletes in
-// one the markers of the jobs whose entries are all in the trail.
+// copy stores the versions the batch renewed (one upsert per key,
+// however many writes renewed it), inserts the batch's entries in one
+// unordered insert (an entry already there, a copy made twice, counts as
+// copied), then deletes in one the markers of the jobs whose entries
+// are all in the trail and whose versions are stored.
 func (c *auditCopier) copy(batch []copyJob) {
 	var docs []any
 	var owner []int // docs[i] is an entry of batch[owner[i]]
@@ -160,6 +167,19 @@ func (c *auditCopier) copy(batch []copyJob) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	var keys []string
+	for _, job := range batch {
+		for _, k := range job.versions {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	unstored := c.db.storeRenewed(ctx, keys)
+	if len(unstored) > 0 {
+		c.db.logger().Warn("report versions not stored; the writes' follow-ups are repaired later",
+			slog.Int("versions", len(unstored)))
+	}
 	failed := map[int]bool{} // jobs with an entry not copied
 	if len(docs) > 0 {
 		unlock := c.db.writeLock()
@@ -191,6 +211,9 @@ func (c *auditCopier) copy(batch []copyJob) {
 			continue
 		}
 		job.e.outboxCopied.Store(true)
+		if slices.ContainsFunc(job.versions, func(k string) bool { return unstored[k] }) {
+			continue // its marker stays
+		}
 		if m := job.marker; m != nil {
 			markers = append(markers, bson.D{{Key: "_id", Value: m.ID}, {Key: "token", Value: m.Token}})
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
@@ -56,10 +57,15 @@ func (db *DB) EnsureReportRows(ctx context.Context) error {
 }
 
 // InsertTypedAnswers stores in as inspections were stored before
-// answers_json: its answers as typed sub-documents.
+// answers_json, detail_json and list_json: its answers, cleared items,
+// photos, review, history, totals and applied keys as typed fields and
+// sub-documents.
 func (db *DB) InsertTypedAnswers(ctx context.Context, in *checklist.Inspection) error {
 	d := toInspectionDoc(in)
-	d.AnswersJSON = ""
+	if err := d.unpack(); err != nil {
+		return err
+	}
+	d.AnswersJSON, d.DetailJSON, d.ListJSON, d.PhotoSHA256 = "", "", "", nil
 	for _, k := range slices.Sorted(maps.Keys(in.Answers)) {
 		d.Answers = append(d.Answers, toAnswerDoc(k, in.Answers[k]))
 	}
@@ -72,4 +78,12 @@ func (db *DB) InsertTypedAnswers(ctx context.Context, in *checklist.Inspection) 
 func (db *DB) WaitBackground() {
 	db.rows.wait()
 	db.background.Wait()
+}
+
+// ExpireReportVersions makes the next ReportVersions read the database,
+// as it does once ReportVersionTTL has passed.
+func ExpireReportVersions(db *DB) {
+	db.reportVers.mu.Lock()
+	db.reportVers.readAt = time.Time{}
+	db.reportVers.mu.Unlock()
 }

@@ -85,49 +85,50 @@ func (db *DB) markPending(ctx context.Context, id string, before int) (string, e
 
 // afterInspectionWrite runs the follow-ups of a write of inspection in
 // (stored as e; of fiscal year before and counted in reports before when
-// countedBefore), on a context of its own: the report follow-ups now,
-// then the audit copier copies its entries. With a marker token whose
-// report follow-ups succeeded, the copier deletes the marker once the
-// entries are in the trail; a crash before that leaves the marker, and
-// RepairFollowUps does it all again (every step is idempotent). Every
-// error is returned, joined.
+// countedBefore), on a context of its own: the report row and action
+// checks now, and the report data versions renewed in this process at
+// once; then the audit copier stores those versions and copies the
+// write's audit entries. With a marker token whose report follow-ups
+// succeeded, the copier deletes the marker once the versions are stored
+// and the entries are in the trail; a crash before that leaves the
+// marker, and RepairFollowUps does it all again (every step is
+// idempotent). Every error is returned, joined.
 func (db *DB) afterInspectionWrite(ctx context.Context, in *checklist.Inspection, e *cachedDoc, before int, countedBefore bool, token string) error {
 	ctx, cancel := writeContext(ctx)
 	defer cancel()
-	err := db.reportFollowUps(ctx, in, before, countedBefore)
+	versions, err := db.reportFollowUps(ctx, in, before, countedBefore)
+	db.reportVers.renewLater(versions, db.now())
 	var marker *pendingDoc
 	if token != "" && err == nil {
 		marker = &pendingDoc{ID: in.ID, Token: token}
 	}
-	db.audits.enqueue(e, marker)
+	db.audits.enqueue(e, marker, versions)
 	return err
 }
 
 // reportFollowUps updates what reports read after a write of in (which
 // was of fiscal year before, and counted in reports before when
-// countedBefore): its report row, the data versions of both years, and
-// the improvement actions of its facility. Each is idempotent.
-func (db *DB) reportFollowUps(ctx context.Context, in *checklist.Inspection, before int, countedBefore bool) error {
+// countedBefore): its report row and the improvement actions of its
+// facility. Each is idempotent. It returns the keys of the report data
+// versions the write changes (both years), which the caller renews.
+func (db *DB) reportFollowUps(ctx context.Context, in *checklist.Inspection, before int, countedBefore bool) (versions []string, err error) {
 	if !countedBefore && !in.Status.CountsInReports() {
 		// A draft saved, created or discarded: no report sees it, and
 		// tablets save drafts every few seconds.
-		return nil
+		return nil, nil
 	}
 	var errs []error
 	if err := db.putReportRow(ctx, in); err != nil {
 		errs = append(errs, fmt.Errorf("report row: %w", err))
 	}
-	keys := []string{checklist.ReportVersionYear(in.FiscalYear)}
+	versions = []string{checklist.ReportVersionYear(in.FiscalYear)}
 	if before != in.FiscalYear {
-		keys = append(keys, checklist.ReportVersionYear(before))
-	}
-	if err := db.bumpReportVersions(ctx, keys...); err != nil {
-		errs = append(errs, fmt.Errorf("report versions: %w", err))
+		versions = append(versions, checklist.ReportVersionYear(before))
 	}
 	if err := db.checkActions(ctx, in); err != nil {
 		errs = append(errs, fmt.Errorf("action checks: %w", err))
 	}
-	return errors.Join(errs...)
+	return versions, errors.Join(errs...)
 }
 
 // clearPending deletes the marker of inspection id if it is still the one

@@ -357,3 +357,50 @@ func TestRepairOutboxes(t *testing.T) {
 		t.Fatalf("second repair = %d, %v; want nothing to do", n, err)
 	}
 }
+
+// TestReportVersionsRenewedThenStored: a submission renews its fiscal
+// year's report data version in this process at once (a report read
+// right after it is not served from a cache of before), even when the
+// versions were read from the database after it; the audit copier then
+// stores that same token, so a second instance sees it and this one's
+// caches are not invalidated twice.
+func TestReportVersionsRenewedThenStored(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openPinned(t)
+	key := checklist.ReportVersionYear(2026)
+	if _, _, err := db.CreateInspection(ctx, newDraft(t, inspID, "fac-1"), inspector, checklist.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := db.ReportVersions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateInspection(ctx, inspID, inspector, checklist.Idempotency{}, submitted); err != nil {
+		t.Fatal(err)
+	}
+	now, err := db.ReportVersions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now[key] == "" || now[key] == before[key] {
+		t.Fatalf("version of %s after the submission %q, before %q: want a new one at once", key, now[key], before[key])
+	}
+	storage.ExpireReportVersions(db) // as if ReportVersionTTL had passed: read again
+	reread, err := db.ReportVersions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reread[key] != now[key] {
+		t.Fatalf("version of %s read again before it was stored: %q, want this process's %q", key, reread[key], now[key])
+	}
+	db.FlushAudit()
+	other := storagetest.Reopen(t, db)
+	stored, err := other.ReportVersions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored[key] != now[key] {
+		t.Fatalf("version of %s stored %q, want the one this process gave it, %q", key, stored[key], now[key])
+	}
+}

@@ -30,7 +30,9 @@ func init() {
 		{Keys: bson.D{{Key: "status", Value: 1}}},
 		// Tablet sync: what changed since a cursor.
 		{Keys: bson.D{{Key: "updated_at", Value: 1}, {Key: "_id", Value: 1}}},
-		// Photo download authorization: which inspections hold a photo.
+		// Photo download authorization: which inspections hold a photo
+		// (photos.sha256: as stored before photo_sha256).
+		{Keys: bson.D{{Key: "photo_sha256", Value: 1}}},
 		{Keys: bson.D{{Key: "photos.sha256", Value: 1}}},
 	}
 }
@@ -57,19 +59,30 @@ type inspectionDoc struct {
 	// inspection: as typed sub-documents the answers were most of a
 	// save's cost. Nothing queries inside them (reports read
 	// report_rows). Answers is how they were stored before: still read.
-	AnswersJSON string          `bson:"answers_json,omitempty"`
-	Answers     []answerDoc     `bson:"answers,omitempty"`
-	Cleared     []clearedDoc    `bson:"cleared"`
-	Photos      []photoDoc      `bson:"photos"`
-	Review      reviewDoc       `bson:"review"`
-	History     []transitionDoc `bson:"history"`
-	Totals      totalsDoc       `bson:"totals"`
+	AnswersJSON string      `bson:"answers_json,omitempty"`
+	Answers     []answerDoc `bson:"answers,omitempty"`
+	// DetailJSON holds what lists do not carry besides the answers —
+	// cleared items, history, applied idempotency keys (detailDoc) — and
+	// ListJSON what they do — photos, review, totals (listDoc): one JSON
+	// string each, for the reason answers are one (the embedded server
+	// parsed every field of them on every write). Two strings, so that
+	// list queries still leave the detail out. PhotoSHA256 is the photos'
+	// digests, which the photo download's query reads. The typed fields
+	// below them are how these were stored before: still read.
+	DetailJSON  string          `bson:"detail_json,omitempty"`
+	ListJSON    string          `bson:"list_json,omitempty"`
+	PhotoSHA256 []string        `bson:"photo_sha256,omitempty"`
+	Cleared     []clearedDoc    `bson:"cleared,omitempty"`
+	Photos      []photoDoc      `bson:"photos,omitempty"`
+	Review      *reviewDoc      `bson:"review,omitempty"`
+	History     []transitionDoc `bson:"history,omitempty"`
+	Totals      *totalsDoc      `bson:"totals,omitempty"`
 	Revision    int64           `bson:"revision"`
 	CreatedAt   time.Time       `bson:"created_at"`
 	CreatedBy   string          `bson:"created_by"`
 	UpdatedAt   time.Time       `bson:"updated_at"`
 	UpdatedBy   string          `bson:"updated_by"`
-	Applied     []string        `bson:"applied"` // "revision|key"
+	Applied     []string        `bson:"applied,omitempty"` // "revision|key"; before detail_json
 	// Outbox is the audit entry of the write that produced this
 	// revision. It is written with the inspection, then copied to the
 	// audit collection; if the process dies in between, the next write
@@ -88,6 +101,30 @@ type inspectionDoc struct {
 	// is how the outbox was stored before: still read.
 	AuditJSON    string    `bson:"audit_json,omitempty"`
 	StoredOutbox *auditDoc `bson:"audit_outbox,omitempty"`
+	// decoded is what toInspectionDoc encoded into AnswersJSON,
+	// DetailJSON and ListJSON, kept with a document this process wrote:
+	// the write cache's copy is the base of the next write and of the
+	// owner's reads, which then parse none of it again. Not stored; nil
+	// in a document read from the database.
+	decoded *decodedDoc
+}
+
+// forCache is d as the write cache keeps it: decoded, without the JSON
+// strings it was stored with (nothing reads them from the cache), so
+// that a cached inspection takes about the memory it did as strings.
+func (d inspectionDoc) forCache() *inspectionDoc {
+	if d.decoded != nil {
+		d.AnswersJSON, d.DetailJSON, d.ListJSON = "", "", ""
+	}
+	return &d
+}
+
+// decodedDoc is the content of an inspection's JSON strings. Readers
+// share it: toDomain copies out of it and never changes it.
+type decodedDoc struct {
+	answers []answerDoc
+	detail  detailDoc
+	list    listDoc
 }
 
 // storedInspection is inspectionDoc without its BSON methods.
@@ -162,52 +199,65 @@ type answerDoc struct {
 	UpdatedBy string    `bson:"updated_by" json:"updated_by"`
 }
 
+// detailDoc is stored as detail_json, listDoc as list_json.
+type detailDoc struct {
+	Cleared []clearedDoc    `json:"cleared,omitempty"`
+	History []transitionDoc `json:"history,omitempty"`
+	Applied []string        `json:"applied,omitempty"`
+}
+
+type listDoc struct {
+	Photos []photoDoc `json:"photos,omitempty"`
+	Review reviewDoc  `json:"review"`
+	Totals totalsDoc  `json:"totals"`
+}
+
 type clearedDoc struct {
-	Key       string    `bson:"key"`
-	Revision  int64     `bson:"revision"`
-	UpdatedAt time.Time `bson:"updated_at"`
-	UpdatedBy string    `bson:"updated_by"`
+	Key       string    `bson:"key" json:"key"`
+	Revision  int64     `bson:"revision" json:"revision"`
+	UpdatedAt time.Time `bson:"updated_at" json:"updated_at"`
+	UpdatedBy string    `bson:"updated_by" json:"updated_by"`
 }
 
 type photoDoc struct {
-	SHA256      string    `bson:"sha256"`
-	ItemKey     string    `bson:"item_key"`
-	ContentType string    `bson:"content_type"`
-	Size        int64     `bson:"size"`
-	At          time.Time `bson:"at"`
-	By          string    `bson:"by"`
+	SHA256      string    `bson:"sha256" json:"sha256"`
+	ItemKey     string    `bson:"item_key" json:"item_key"`
+	ContentType string    `bson:"content_type" json:"content_type"`
+	Size        int64     `bson:"size" json:"size"`
+	At          time.Time `bson:"at" json:"at"`
+	By          string    `bson:"by" json:"by"`
 }
 
 type itemCommentDoc struct {
-	Key     string `bson:"key"`
-	Comment string `bson:"comment"`
+	Key     string `bson:"key" json:"key"`
+	Comment string `bson:"comment" json:"comment"`
 }
 
 type reviewDoc struct {
-	Comment string           `bson:"comment,omitempty"`
-	Items   []itemCommentDoc `bson:"items,omitempty"`
-	By      string           `bson:"by,omitempty"`
-	At      time.Time        `bson:"at,omitempty"`
+	Comment string           `bson:"comment,omitempty" json:"comment,omitempty"`
+	Items   []itemCommentDoc `bson:"items,omitempty" json:"items,omitempty"`
+	By      string           `bson:"by,omitempty" json:"by,omitempty"`
+	At      time.Time        `bson:"at,omitempty" json:"at,omitzero"`
 }
 
 type transitionDoc struct {
-	From     string           `bson:"from"`
-	To       string           `bson:"to"`
-	At       time.Time        `bson:"at"`
-	By       string           `bson:"by"`
-	ByName   string           `bson:"by_name"`
-	Role     string           `bson:"role"`
-	Reason   string           `bson:"reason,omitempty"`
-	Items    []itemCommentDoc `bson:"items,omitempty"`
-	Revision int64            `bson:"revision"`
+	From     string           `bson:"from" json:"from"`
+	To       string           `bson:"to" json:"to"`
+	At       time.Time        `bson:"at" json:"at"`
+	By       string           `bson:"by" json:"by"`
+	ByName   string           `bson:"by_name" json:"by_name"`
+	Role     string           `bson:"role" json:"role"`
+	Reason   string           `bson:"reason,omitempty" json:"reason,omitempty"`
+	Items    []itemCommentDoc `bson:"items,omitempty" json:"items,omitempty"`
+	Revision int64            `bson:"revision" json:"revision"`
 }
 
 type totalsDoc struct {
-	Points    float64 `bson:"points"`
-	MaxPoints float64 `bson:"max_points"`
-	Answered  int     `bson:"answered"`
-	Failed    int     `bson:"failed"`
-	NA        int     `bson:"na"`
+	Points    float64 `bson:"points" json:"points"`
+	MaxPoints float64 `bson:"max_points" json:"max_points"`
+	Answered  int     `bson:"answered" json:"answered"`
+	Failed    int     `bson:"failed" json:"failed"`
+	NA        int     `bson:"na" json:"na"`
 }
 
 // appliedString and parseApplied store an applied idempotency key as one
@@ -266,43 +316,78 @@ func toInspectionDoc(in *checklist.Inspection) inspectionDoc {
 	d := inspectionDoc{
 		ID: in.ID, FacilityID: in.FacilityID, ChecklistID: in.ChecklistID, Version: in.Version,
 		Date: in.Date.String(), FiscalYear: in.FiscalYear, Status: string(in.Status),
+		Revision:  in.Revision,
+		CreatedAt: in.Created.At, CreatedBy: in.Created.By,
+		UpdatedAt: in.Updated.At, UpdatedBy: in.Updated.By,
+	}
+	detail := detailDoc{
 		Cleared: make([]clearedDoc, 0, len(in.Cleared)),
-		Photos:  make([]photoDoc, 0, len(in.Photos)),
 		History: make([]transitionDoc, 0, len(in.History)),
 		Applied: make([]string, 0, len(in.Applied)),
+	}
+	list := listDoc{
+		Photos: make([]photoDoc, 0, len(in.Photos)),
 		Review: reviewDoc{Comment: in.Review.Comment, Items: commentsToDoc(in.Review.Items),
 			By: in.Review.By, At: in.Review.At},
 		Totals: totalsDoc{Points: in.Totals.Points, MaxPoints: in.Totals.MaxPoints,
 			Answered: in.Totals.Answered, Failed: in.Totals.Failed, NA: in.Totals.NA},
-		Revision:  in.Revision,
-		CreatedAt: in.Created.At, CreatedBy: in.Created.By,
-		UpdatedAt: in.Updated.At, UpdatedBy: in.Updated.By,
 	}
 	answers := make([]answerDoc, 0, len(in.Answers))
 	for _, k := range slices.Sorted(maps.Keys(in.Answers)) {
 		answers = append(answers, toAnswerDoc(k, in.Answers[k]))
 	}
-	js, err := json.Marshal(answers)
-	if err != nil {
-		panic(fmt.Sprintf("inspection %s: answers: %v", in.ID, err)) // plain values only: cannot happen
-	}
-	d.AnswersJSON = string(js)
 	for _, k := range slices.Sorted(maps.Keys(in.Cleared)) {
 		s := in.Cleared[k]
-		d.Cleared = append(d.Cleared, clearedDoc{Key: k, Revision: s.Revision, UpdatedAt: s.At, UpdatedBy: s.By})
+		detail.Cleared = append(detail.Cleared, clearedDoc{Key: k, Revision: s.Revision, UpdatedAt: s.At, UpdatedBy: s.By})
 	}
 	for _, p := range in.Photos {
-		d.Photos = append(d.Photos, photoDoc{SHA256: p.SHA256, ItemKey: p.ItemKey, ContentType: p.ContentType,
+		list.Photos = append(list.Photos, photoDoc{SHA256: p.SHA256, ItemKey: p.ItemKey, ContentType: p.ContentType,
 			Size: p.Size, At: p.At, By: p.By})
+		if !slices.Contains(d.PhotoSHA256, p.SHA256) {
+			d.PhotoSHA256 = append(d.PhotoSHA256, p.SHA256)
+		}
 	}
 	for _, t := range in.History {
-		d.History = append(d.History, transitionDoc{From: string(t.From), To: string(t.To), At: t.At, By: t.By,
+		detail.History = append(detail.History, transitionDoc{From: string(t.From), To: string(t.To), At: t.At, By: t.By,
 			ByName: t.ByName, Role: string(t.Role), Reason: t.Reason, Items: commentsToDoc(t.Items), Revision: t.Revision})
 	}
 	for _, a := range in.Applied {
-		d.Applied = append(d.Applied, appliedString(a))
+		detail.Applied = append(detail.Applied, appliedString(a))
 	}
+	d.AnswersJSON = mustJSON(in.ID, "answers", answers)
+	d.DetailJSON = mustJSON(in.ID, "detail", detail)
+	d.ListJSON = mustJSON(in.ID, "list fields", list)
+	d.decoded = &decodedDoc{answers: answers, detail: detail, list: list}
 	return d
+}
+
+// mustJSON encodes v, made of plain values only: it cannot fail.
+func mustJSON(id, what string, v any) string {
+	js, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("inspection %s: %s: %v", id, what, err))
+	}
+	return string(js)
+}
+
+// unpack reads what d stored as JSON (detail_json, list_json) into its
+// typed fields, where documents stored before held them.
+func (d *inspectionDoc) unpack() error {
+	if d.DetailJSON != "" {
+		var detail detailDoc
+		if err := json.Unmarshal([]byte(d.DetailJSON), &detail); err != nil {
+			return fmt.Errorf("inspection %s: stored detail: %w", d.ID, err)
+		}
+		d.Cleared, d.History, d.Applied = detail.Cleared, detail.History, detail.Applied
+	}
+	if d.ListJSON != "" {
+		var list listDoc
+		if err := json.Unmarshal([]byte(d.ListJSON), &list); err != nil {
+			return fmt.Errorf("inspection %s: stored list fields: %w", d.ID, err)
+		}
+		d.Photos, d.Review, d.Totals = list.Photos, &list.Review, &list.Totals
+	}
+	return nil
 }
 
 func (d *inspectionDoc) toDomain() (*checklist.Inspection, error) {
@@ -310,21 +395,39 @@ func (d *inspectionDoc) toDomain() (*checklist.Inspection, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inspection %s: stored date: %w", d.ID, err)
 	}
+	// The typed fields are read from a copy: d may be this process's
+	// cached copy of its write, shared by readers.
+	t := *d
+	if dd := d.decoded; dd != nil {
+		t.Cleared, t.History, t.Applied = dd.detail.Cleared, dd.detail.History, dd.detail.Applied
+		t.Photos, t.Review, t.Totals = dd.list.Photos, &dd.list.Review, &dd.list.Totals
+	} else if err := t.unpack(); err != nil {
+		return nil, err
+	}
+	review, totals := reviewDoc{}, totalsDoc{}
+	if t.Review != nil {
+		review = *t.Review
+	}
+	if t.Totals != nil {
+		totals = *t.Totals
+	}
 	in := &checklist.Inspection{
 		ID: d.ID, FacilityID: d.FacilityID, ChecklistID: d.ChecklistID, Version: d.Version,
 		Date: date, FiscalYear: d.FiscalYear, Status: checklist.Status(d.Status),
 		Answers: map[string]checklist.AnswerRecord{},
-		Cleared: make(map[string]checklist.Stamp, len(d.Cleared)),
-		Review: checklist.Review{Comment: d.Review.Comment, Items: commentsFromDoc(d.Review.Items),
-			By: d.Review.By, At: d.Review.At.UTC()},
-		Totals: checklist.Totals{Points: d.Totals.Points, MaxPoints: d.Totals.MaxPoints,
-			Answered: d.Totals.Answered, Failed: d.Totals.Failed, NA: d.Totals.NA},
+		Cleared: make(map[string]checklist.Stamp, len(t.Cleared)),
+		Review: checklist.Review{Comment: review.Comment, Items: commentsFromDoc(review.Items),
+			By: review.By, At: review.At.UTC()},
+		Totals: checklist.Totals{Points: totals.Points, MaxPoints: totals.MaxPoints,
+			Answered: totals.Answered, Failed: totals.Failed, NA: totals.NA},
 		Revision: d.Revision,
 		Created:  checklist.Stamp{Revision: 1, At: d.CreatedAt.UTC(), By: d.CreatedBy},
 		Updated:  checklist.Stamp{Revision: d.Revision, At: d.UpdatedAt.UTC(), By: d.UpdatedBy},
 	}
 	answers := d.Answers
-	if d.AnswersJSON != "" {
+	if d.decoded != nil {
+		answers = d.decoded.answers
+	} else if d.AnswersJSON != "" {
 		answers = nil
 		if err := json.Unmarshal([]byte(d.AnswersJSON), &answers); err != nil {
 			return nil, fmt.Errorf("inspection %s: stored answers: %w", d.ID, err)
@@ -337,19 +440,19 @@ func (d *inspectionDoc) toDomain() (*checklist.Inspection, error) {
 		}
 		in.Answers[a.Key] = r
 	}
-	for _, c := range d.Cleared {
+	for _, c := range t.Cleared {
 		in.Cleared[c.Key] = checklist.Stamp{Revision: c.Revision, At: c.UpdatedAt.UTC(), By: c.UpdatedBy}
 	}
-	for _, p := range d.Photos {
+	for _, p := range t.Photos {
 		in.Photos = append(in.Photos, checklist.Photo{SHA256: p.SHA256, ItemKey: p.ItemKey,
 			ContentType: p.ContentType, Size: p.Size, At: p.At.UTC(), By: p.By})
 	}
-	for _, t := range d.History {
-		in.History = append(in.History, checklist.Transition{From: checklist.Status(t.From), To: checklist.Status(t.To),
-			At: t.At.UTC(), By: t.By, ByName: t.ByName, Role: checklist.Role(t.Role), Reason: t.Reason,
-			Items: commentsFromDoc(t.Items), Revision: t.Revision})
+	for _, h := range t.History {
+		in.History = append(in.History, checklist.Transition{From: checklist.Status(h.From), To: checklist.Status(h.To),
+			At: h.At.UTC(), By: h.By, ByName: h.ByName, Role: checklist.Role(h.Role), Reason: h.Reason,
+			Items: commentsFromDoc(h.Items), Revision: h.Revision})
 	}
-	for _, a := range d.Applied {
+	for _, a := range t.Applied {
 		in.Applied = append(in.Applied, parseApplied(a))
 	}
 	return in, nil
@@ -383,7 +486,7 @@ func (db *DB) CreateInspection(ctx context.Context, in *checklist.Inspection, by
 	unlockWrite()
 	if err == nil {
 		db.index.put(in)
-		e := &cachedDoc{doc: &doc}
+		e := &cachedDoc{doc: doc.forCache()}
 		db.cache.put(in.ID, e)
 		db.followUpFailed(in.ID, db.afterInspectionWrite(ctx, in, e, in.FiscalYear, false, ""))
 		return in, true, nil
@@ -572,7 +675,7 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 			continue // another process wrote first: decide again on its result
 		}
 		db.index.put(in)
-		e := &cachedDoc{doc: &doc}
+		e := &cachedDoc{doc: doc.forCache()}
 		db.cache.put(id, e)
 		db.followUpFailed(id, db.afterInspectionWrite(ctx, in, e, stored.doc.FiscalYear, counted, token))
 		return done, nil
@@ -583,7 +686,7 @@ func (db *DB) UpdateInspection(ctx context.Context, id string, by checklist.Acto
 // summaryProjection leaves out what lists do not show.
 var summaryProjection = bson.D{
 	{Key: "answers", Value: 0}, {Key: "answers_json", Value: 0}, {Key: "cleared", Value: 0}, {Key: "history", Value: 0},
-	{Key: "applied", Value: 0}, {Key: "audit_outbox", Value: 0}, {Key: "audit_json", Value: 0},
+	{Key: "applied", Value: 0}, {Key: "detail_json", Value: 0}, {Key: "audit_outbox", Value: 0}, {Key: "audit_json", Value: 0},
 }
 
 // ListInspections returns inspections newest inspection date first
@@ -676,7 +779,10 @@ func (db *DB) PhotoFacilities(ctx context.Context, sha string) (_ []string, err 
 // photoFacilitiesQueried is PhotoFacilities as a query.
 func (db *DB) photoFacilitiesQueried(ctx context.Context, sha string) ([]string, error) {
 	cur, err := db.db.Collection(colInspections).Find(ctx,
-		bson.D{{Key: "photos.sha256", Value: sha}},
+		bson.D{{Key: "$or", Value: bson.A{
+			bson.D{{Key: "photo_sha256", Value: sha}},
+			bson.D{{Key: "photos.sha256", Value: sha}}, // stored before photo_sha256
+		}}},
 		options.Find().SetProjection(bson.D{{Key: "facility_id", Value: 1}}))
 	if err != nil {
 		return nil, translate(err)
@@ -744,7 +850,11 @@ func (db *DB) ImportInspection(ctx context.Context, in *checklist.Inspection, tr
 		return translate(err)
 	}
 	db.index.put(in)
-	if err := db.reportFollowUps(ctx, in, in.FiscalYear, false); err != nil {
+	versions, err := db.reportFollowUps(ctx, in, in.FiscalYear, false)
+	if err != nil {
+		return err
+	}
+	if err := db.bumpReportVersions(ctx, versions...); err != nil {
 		return err
 	}
 	for _, e := range trail {

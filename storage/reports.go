@@ -41,10 +41,77 @@ type reportVersionDoc struct {
 var ReportVersionTTL = time.Second
 
 // reportVersions remembers the versions last read or written.
+//
+// pending holds the tokens this process gave keys after an inspection
+// write (renewLater) that the audit copier has not stored yet: they are
+// this process's versions from the moment they are made, and a read of
+// the collection before they are stored must not bring back the older
+// ones.
 type reportVersions struct {
-	mu     sync.Mutex
-	tokens map[string]string
-	readAt time.Time
+	mu      sync.Mutex
+	tokens  map[string]string
+	pending map[string]pendingVersion
+	readAt  time.Time
+}
+
+// pendingVersion is a token renewLater made, and when.
+type pendingVersion struct {
+	token string
+	at    time.Time
+}
+
+// renewLater gives keys fresh tokens in this process at once; the audit
+// copier stores them (storeRenewed) with the write's audit entries,
+// before it deletes the write's pending marker. A whole batch of writes
+// of one fiscal year then costs one upsert, not one each. Other
+// instances see the new token once it is stored (auditLinger later) and
+// read (ReportVersionTTL).
+func (rv *reportVersions) renewLater(keys []string, now time.Time) {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	if rv.pending == nil {
+		rv.pending = map[string]pendingVersion{}
+	}
+	for _, k := range keys {
+		tok := newToken()
+		rv.pending[k] = pendingVersion{tok, now}
+		if rv.tokens != nil {
+			rv.tokens[k] = tok
+		}
+	}
+}
+
+// storeRenewed stores the pending tokens of keys (renewLater), one
+// upsert per key, and returns the keys it could not store: their
+// writes' markers must stay, so that RepairFollowUps renews them again.
+func (db *DB) storeRenewed(ctx context.Context, keys []string) (failed map[string]bool) {
+	for _, k := range keys {
+		rv := &db.reportVers
+		rv.mu.Lock()
+		p, ok := rv.pending[k]
+		rv.mu.Unlock()
+		if !ok {
+			continue // stored by an earlier batch, or renewed at once since
+		}
+		unlock := db.writeLock()
+		_, err := db.db.Collection(colReportVersions).UpdateOne(ctx, bson.D{{Key: "_id", Value: k}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "token", Value: p.token}, {Key: "updated_at", Value: p.at}}}},
+			options.UpdateOne().SetUpsert(true))
+		unlock()
+		if err != nil {
+			if failed == nil {
+				failed = map[string]bool{}
+			}
+			failed[k] = true
+			continue // still pending: this process keeps its token
+		}
+		rv.mu.Lock()
+		if rv.pending[k] == p {
+			delete(rv.pending, k)
+		}
+		rv.mu.Unlock()
+	}
+	return failed
 }
 
 func newToken() string {
@@ -61,6 +128,9 @@ func (db *DB) bumpReportVersions(ctx context.Context, keys ...string) error {
 	var errs []error
 	for _, k := range keys {
 		tok := newToken()
+		db.reportVers.mu.Lock()
+		delete(db.reportVers.pending, k) // this token replaces it
+		db.reportVers.mu.Unlock()
 		unlock := db.writeLock()
 		_, err := db.db.Collection(colReportVersions).UpdateOne(ctx, bson.D{{Key: "_id", Value: k}},
 			bson.D{{Key: "$set", Value: bson.D{{Key: "token", Value: tok}, {Key: "updated_at", Value: now}}}},
@@ -109,6 +179,9 @@ func (db *DB) ReportVersions(ctx context.Context) (_ map[string]string, err erro
 		m[d.ID] = d.Token
 	}
 	rv.mu.Lock()
+	for k, p := range rv.pending {
+		m[k] = p.token
+	}
 	rv.tokens, rv.readAt = m, started
 	out := make(map[string]string, len(m))
 	for k, v := range m {
