@@ -13,6 +13,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -195,15 +196,24 @@ func TestBinarySIGKILLKeepsAcknowledgedSaves(t *testing.T) {
 	t.Logf("%d saves acknowledged before SIGKILL, each present after restart", total)
 }
 
-// freePort returns a loopback port nothing listens on now.
+// freePort returns a loopback port nothing listens on now, below the
+// kernel's ephemeral range (32768 and up on Linux): the servers other
+// tests start on port 0, and every outgoing connection, take theirs from
+// that range, so none of them takes this one before the caller listens on
+// it. A walk-through that found another test's server there logged in
+// with the wrong password.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		port := 20000 + rand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			l.Close()
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free loopback port in 20000–31999")
+	return 0
 }
 
 // startDBBinary runs `tenken db` over dir on port as its own process and

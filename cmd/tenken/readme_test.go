@@ -44,16 +44,17 @@ func TestREADMEWalkthrough(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir())
+	tmp := t.TempDir()
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("walk-through failed: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr.String())
+		t.Fatalf("walk-through failed: %v\nstdout:\n%s\nstderr:\n%s%s", err, out, stderr.String(), serveLogs(tmp))
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if len(lines) != 7 {
-		t.Fatalf("walk-through printed %d lines, want 7:\n%s", len(lines), out)
+		t.Fatalf("walk-through printed %d lines, want 7:\n%s%s", len(lines), out, serveLogs(tmp))
 	}
 	want := []string{"draft", "", "", "submitted", "approved"}
 	for i, w := range want {
@@ -77,6 +78,17 @@ func TestREADMEWalkthrough(t *testing.T) {
 	} else {
 		f.Close()
 	}
+}
+
+// serveLogs returns the server's log of the walk-through run in tmp.
+func serveLogs(tmp string) string {
+	files, _ := filepath.Glob(filepath.Join(tmp, "*", "serve.log"))
+	var b strings.Builder
+	for _, f := range files {
+		log, _ := os.ReadFile(f)
+		fmt.Fprintf(&b, "\n%s:\n%s", f, log)
+	}
+	return b.String()
 }
 
 // walkthrough returns the shell block between the README's walk-through

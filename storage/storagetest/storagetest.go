@@ -243,9 +243,10 @@ func describeProcess(dir string) string {
 // Open returns a connected *storage.DB on a new, empty database.
 func Open(t testing.TB) *storage.DB {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	uri := URI(t) // first: building and starting the server has no deadline
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	db, err := open(ctx, URI(t), NewName())
+	db, err := open(ctx, uri, NewName())
 	if err != nil {
 		t.Fatalf("open test database: %v%s", err, serverState())
 	}
@@ -264,9 +265,10 @@ func Open(t testing.TB) *storage.DB {
 // neither drops nor closes it: data that several benchmarks share.
 func OpenKept(tb testing.TB) (*storage.DB, error) {
 	tb.Helper()
+	uri := URI(tb)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return open(ctx, URI(tb), NewName())
+	return open(ctx, uri, NewName())
 }
 
 // Reopen returns a second connection to db's database, with locks of its
@@ -318,6 +320,11 @@ func NewName() string {
 // second call then names the cached file. If the go command does not
 // cache it, the binary is built into a folder of its own, removed by Main.
 var Binary = sync.OnceValues(func() (string, error) {
+	// The test binaries of one `go test ./...` ask at the same moment; on
+	// a cold build cache each go command would compile FerretDB and SQLite
+	// without -race on its own (minutes on two cores). One at a time, the
+	// first builds and the others find its result in the cache.
+	defer lockBuild()()
 	for range 2 {
 		out, err := exec.Command("go", "run", "-exec", "echo", "tenken/cmd/tenken").Output()
 		if err != nil {
@@ -338,6 +345,29 @@ var Binary = sync.OnceValues(func() (string, error) {
 	}
 	return bin, nil
 })
+
+// lockBuild takes a lock shared by every test binary of this user
+// (a file in the user's cache folder) and returns its release. Without a
+// cache folder it locks nothing: the builds only repeat work.
+func lockBuild() (unlock func()) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return func() {}
+	}
+	dir = filepath.Join(dir, "tenken-test")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return func() {}
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "build.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return func() {}
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() { f.Close() } // closing releases the lock
+}
 
 // binFolder is the folder Binary built into when the build cache did
 // not keep the binary; Main removes it.
