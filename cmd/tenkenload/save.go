@@ -22,6 +22,8 @@ import (
 
 	"tenken/checklist"
 	"tenken/checklist/checklistfile"
+
+	"tenken/internal/procstat"
 )
 
 // tabletFlags are what the save and submit modes share: the server, the
@@ -261,7 +263,7 @@ func loadTest(ctx context.Context, c config, stdout io.Writer) error {
 	st := &stats{acks: map[string]map[string]ack{}}
 	fmt.Fprintf(stdout, "%d tablets on %d inspections, saving every %v for %v against %s\n",
 		len(tablets), (len(tablets)+1)/2, c.interval, c.duration, c.url)
-	cpu0, cpuErr := processCPU(c.pid)
+	cpu0, cpuErr := procstat.CPU(c.pid)
 	runCtx, cancel := context.WithTimeout(ctx, c.duration)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -333,7 +335,7 @@ func loadTest(ctx context.Context, c config, stdout io.Writer) error {
 		})
 	}
 	wg.Wait()
-	cpu1, _ := processCPU(c.pid)
+	cpu1, _ := procstat.CPU(c.pid)
 
 	// Every acknowledged answer must be what the server holds now.
 	lost := 0
@@ -393,7 +395,7 @@ func loadTest(ctx context.Context, c config, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "server CPU: %.2f s, %.2f ms per save\n", cpu.Seconds(), float64(cpu.Microseconds())/1000/float64(len(st.latencies)))
 	}
 	if c.pid > 0 {
-		if rss, peak, err := processMemory(c.pid); err == nil {
+		if rss, peak, err := procstat.Memory(c.pid); err == nil {
 			fmt.Fprintf(stdout, "server memory: RSS %d MB, peak %d MB\n", rss>>10, peak>>10)
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -17,7 +16,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +27,8 @@ import (
 	"tenken/checklist"
 	"tenken/checklist/checklistfile"
 	"tenken/checklist/demodata"
+
+	"tenken/internal/procstat"
 )
 
 type submitConfig struct {
@@ -139,7 +139,7 @@ func submitTest(ctx context.Context, c submitConfig, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%d tablets submitting whole inspections ("+how+") for %v against %s\n",
 		c.tablets, len(sets[0].all), c.duration, c.url)
-	cpu0, cpuErr := processCPU(c.pid)
+	cpu0, cpuErr := procstat.CPU(c.pid)
 	runCtx, cancel := context.WithTimeout(ctx, c.duration)
 	defer cancel()
 	started := time.Now()
@@ -155,7 +155,7 @@ func submitTest(ctx context.Context, c submitConfig, stdout io.Writer) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(started)
-	cpu1, _ := processCPU(c.pid)
+	cpu1, _ := procstat.CPU(c.pid)
 
 	// Every acknowledged answer and submission must be what the server
 	// holds now.
@@ -181,7 +181,7 @@ func submitTest(ctx context.Context, c submitConfig, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "server CPU: %.2f s, %.2f ms per submission\n", cpu.Seconds(), float64(cpu.Microseconds())/1000/float64(st.full))
 	}
 	if c.pid > 0 {
-		if rss, peak, err := processMemory(c.pid); err == nil {
+		if rss, peak, err := procstat.Memory(c.pid); err == nil {
 			fmt.Fprintf(stdout, "server memory: RSS %d MB, peak %d MB\n", rss>>10, peak>>10)
 		}
 	}
@@ -396,45 +396,4 @@ func pctOf(sorted []time.Duration, p float64) time.Duration {
 		return 0
 	}
 	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
-}
-
-// processCPU is the user + system CPU time of process pid so far, from
-// /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s, as on
-// every Linux tenken runs on).
-func processCPU(pid int) (time.Duration, error) {
-	if pid <= 0 {
-		return 0, errors.New("no pid")
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name (field 2) may hold spaces: count after its ')'.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	s, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+s) * 10 * time.Millisecond, nil
-}
-
-// processMemory is the resident and peak resident memory of pid in KB.
-func processMemory(pid int) (rss, peak int64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	for line := range strings.Lines(string(b)) {
-		f := strings.Fields(line)
-		if len(f) >= 2 {
-			switch f[0] {
-			case "VmRSS:":
-				rss, _ = strconv.ParseInt(f[1], 10, 64)
-			case "VmHWM:":
-				peak, _ = strconv.ParseInt(f[1], 10, 64)
-			}
-		}
-	}
-	return rss, peak, nil
 }

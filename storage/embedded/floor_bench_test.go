@@ -7,14 +7,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"tenken/internal/procstat"
 	"tenken/storage/storagetest"
 )
 
@@ -126,22 +127,12 @@ func floorServer(b *testing.B, bin, dir, sync string) (*mongo.Collection, func()
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	stat := fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid)
 	cpu := func() float64 {
-		s, err := os.ReadFile(stat)
+		d, err := procstat.CPU(cmd.Process.Pid)
 		if err != nil {
 			b.Fatal(err)
 		}
-		// The fields after the command's name, which is in parentheses:
-		// utime and stime are the 14th and 15th of the whole line.
-		f := strings.Fields(string(s[strings.LastIndexByte(string(s), ')')+2:]))
-		utime, _ := strconv.ParseFloat(f[11], 64)
-		stime, _ := strconv.ParseFloat(f[12], 64)
-		return (utime + stime) * 1000 / clockTicks
+		return float64(d) / float64(time.Millisecond)
 	}
 	return client.Database("tenken").Collection("inspections"), cpu
 }
-
-// clockTicks is the kernel's USER_HZ, the unit of /proc's CPU times:
-// 100 on every Linux architecture Go supports.
-const clockTicks = 100
