@@ -139,6 +139,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// Start-up (the demo seeding, the first reads) leaves garbage the
 	// runtime would keep mapped for minutes: give it back now, once.
 	debug.FreeOSMemory()
+	defer startGCPolicy(ctx, e.getenv)()
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Float64("startup_ms", float64(time.Since(start).Microseconds())/1000))
 	fmt.Fprintf(e.stdout, "tenken listening on http://%s\n", ln.Addr())
 	fmt.Fprintf(e.stdout, "bureau console: http://%s/console/\n", ln.Addr())
