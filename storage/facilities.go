@@ -85,11 +85,7 @@ func codeTaken(code string, err error) error {
 // FindFacility returns the facility with id, or ENotFound.
 func (db *DB) FindFacility(ctx context.Context, id string) (_ checklist.Facility, err error) {
 	defer wrap(&err, "find facility %s", id)
-	d, err := db.findFacilityDoc(ctx, bson.D{{Key: "_id", Value: id}})
-	if err != nil {
-		return checklist.Facility{}, notFound(err, "no facility %q", id)
-	}
-	return d.facility(), nil
+	return db.memory.findFacility(ctx, id)
 }
 
 // FindFacilityByCode returns the facility with code (in any case), or

@@ -86,6 +86,23 @@ func TestFacilities(t *testing.T) {
 			t.Fatalf("update = %+v, %v", f, err)
 		}
 	})
+	t.Run("FindAfterUpdate", func(t *testing.T) {
+		// Reports have read (and the owner keeps) the list; a find
+		// after a change reads the change.
+		if _, err := db.FindFacility(ctx, b.ID); err != nil {
+			t.Fatal(err)
+		}
+		name := checklist.FacilityName{JA: "労働相談情報センター本所", EN: "Labour Consultation Center (main)"}
+		if _, err := db.UpdateFacility(ctx, b.ID, 1, actor("admin-1"), checklist.FacilityChange{Name: &name}.Apply); err != nil {
+			t.Fatal(err)
+		}
+		if f, err := db.FindFacility(ctx, b.ID); err != nil || f.Name != name || f.Revision != 2 {
+			t.Fatalf("find after update = %+v, %v", f, err)
+		}
+		if _, err := db.FindFacility(ctx, "no-such-facility"); checklist.ErrorCode(err) != checklist.ENotFound {
+			t.Fatalf("find of an unknown id: %v, want not found", err)
+		}
+	})
 	t.Run("ErrUpdateToTakenCode", func(t *testing.T) {
 		code := "lc-01"
 		_, err := db.UpdateFacility(ctx, c.ID, 1, actor("admin-1"), checklist.FacilityChange{Code: &code}.Apply)

@@ -71,6 +71,15 @@ func (ix *inspectionIndex) unknown(id string) {
 	ix.unsure[id] = true
 }
 
+// absent reports whether inspection id is known not to exist: the index
+// is loaded and holds no summary of it, and no write of it is in doubt.
+// Before it is loaded it knows nothing.
+func (ix *inspectionIndex) absent(id string) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.loaded && ix.byID[id] == nil && !ix.unsure[id]
+}
+
 // all returns every summary, loading them on first use and reading again
 // those whose last write is in doubt. Writes wait while it reads, so none
 // is missed: a write either finished before the read or records itself

@@ -424,6 +424,18 @@ func TestInspectionIndexMatchesQueries(t *testing.T) {
 			t.Errorf("sync %v:\n owner   %v\n queried %v", facs, a, b)
 		}
 	}
+	// A create's check that its id is new: the owner answers an unknown
+	// id from the index, as the query does.
+	for _, id := range []string{ids[0], ids[9], "00000000-0000-4000-8000-999999999999"} {
+		a, errA := db.FindInspection(ctx, id)
+		b, errB := other.FindInspection(ctx, id)
+		if checklist.ErrorCode(errA) != checklist.ErrorCode(errB) || errA == nil && (a.Revision != b.Revision || a.Status != b.Status) {
+			t.Errorf("find %s: owner %v, %v; queried %v, %v", id, a, errA, b, errB)
+		}
+	}
+	if _, err := db.FindInspection(ctx, "00000000-0000-4000-8000-999999999999"); checklist.ErrorCode(err) != checklist.ENotFound {
+		t.Errorf("find of an unknown id: %v, want not found", err)
+	}
 	for _, sha := range []string{shaOf(ids[1]), shaOf(ids[7]), shaOf("none")} {
 		a, err := db.PhotoFacilities(ctx, sha)
 		if err != nil {

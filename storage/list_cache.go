@@ -35,6 +35,30 @@ func (c *listCache[T]) read(query func() ([]T, error)) ([]T, error) {
 	return list, nil
 }
 
+// find returns the first element of the list that match accepts (ok
+// false when none does), reading the list with query when it is not
+// kept. It copies nothing but that element.
+func (c *listCache[T]) find(query func() ([]T, error), match func(T) bool) (_ T, ok bool, err error) {
+	c.mu.Lock()
+	list, kept := c.list, c.ok
+	if kept {
+		defer c.mu.Unlock()
+	} else {
+		c.mu.Unlock()
+		if list, err = c.read(query); err != nil {
+			var zero T
+			return zero, false, err
+		}
+	}
+	for _, v := range list {
+		if match(v) {
+			return v, true, nil
+		}
+	}
+	var zero T
+	return zero, false, nil
+}
+
 // invalidate follows every write of what the list holds.
 func (c *listCache[T]) invalidate() {
 	c.mu.Lock()

@@ -50,6 +50,8 @@ type memory interface {
 	reportRows(ctx context.Context, fys []int) ([]*reportRow, error)
 	// reportFacilities lists every facility by code.
 	reportFacilities(ctx context.Context) ([]checklist.Facility, error)
+	// findFacility is FindFacility.
+	findFacility(ctx context.Context, id string) (checklist.Facility, error)
 }
 
 // sharedMemory is the memory of a DB that shares the data with other
@@ -102,6 +104,14 @@ func (m sharedMemory) reportFacilities(ctx context.Context) ([]checklist.Facilit
 	return m.db.facilitiesByCode(ctx)
 }
 
+func (m sharedMemory) findFacility(ctx context.Context, id string) (checklist.Facility, error) {
+	d, err := m.db.findFacilityDoc(ctx, bson.D{{Key: "_id", Value: id}})
+	if err != nil {
+		return checklist.Facility{}, notFound(err, "no facility %q", id)
+	}
+	return d.facility(), nil
+}
+
 // soleWriterMemory is the memory of the data's sole writer (the process
 // that owns the embedded server): lists, the tablets' sync, photo
 // authorization, rounds and checklist versions are read from the
@@ -117,6 +127,9 @@ type soleWriterMemory struct{ db *DB }
 func (m soleWriterMemory) findInspection(ctx context.Context, id string) (*checklist.Inspection, error) {
 	if e, ok := m.db.cache.get(id); ok {
 		return e.doc.toDomain()
+	}
+	if m.db.index.absent(id) { // a create's check that its id is new
+		return nil, checklist.Errorf(checklist.ENotFound, "no inspection %s", id)
 	}
 	in, _, err := m.db.loadInspection(ctx, id)
 	return in, err
@@ -164,4 +177,19 @@ func (m soleWriterMemory) reportRows(ctx context.Context, fys []int) ([]*reportR
 
 func (m soleWriterMemory) reportFacilities(ctx context.Context) ([]checklist.Facility, error) {
 	return m.db.facilities.read(func() ([]checklist.Facility, error) { return m.db.facilitiesByCode(ctx) })
+}
+
+// findFacility looks in the list reports read: every create of an
+// inspection checks its facility, and a query of one facility cost the
+// embedded server more than the scan of a bureau's list in memory.
+func (m soleWriterMemory) findFacility(ctx context.Context, id string) (checklist.Facility, error) {
+	f, ok, err := m.db.facilities.find(func() ([]checklist.Facility, error) { return m.db.facilitiesByCode(ctx) },
+		func(f checklist.Facility) bool { return f.ID == id })
+	switch {
+	case err != nil:
+		return checklist.Facility{}, err
+	case !ok:
+		return checklist.Facility{}, checklist.Errorf(checklist.ENotFound, "no facility %q", id)
+	}
+	return f, nil
 }
