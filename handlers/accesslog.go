@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -37,7 +38,7 @@ func (a *accessWriter) write(e accessEntry) {
 	bp := accessBufs.Get().(*[]byte)
 	b := (*bp)[:0]
 	b = append(b, `{"time":"`...)
-	b = e.at.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = appendStamp(b, e.at)
 	b = append(b, `","level":"`...)
 	b = append(b, e.level.String()...)
 	b = append(b, `","msg":"request","request_id":`...)
@@ -60,6 +61,34 @@ func (a *accessWriter) write(e accessEntry) {
 	a.mu.Unlock()
 	*bp = b
 	accessBufs.Put(bp)
+}
+
+// accessStamp is the time format of the access lines (slog's JSON).
+const accessStamp = "2006-01-02T15:04:05.000Z07:00"
+
+// stampSecond is one second's formatted time around its milliseconds.
+type stampSecond struct {
+	unix         int64
+	loc          *time.Location
+	prefix, zone string // "2006-01-02T15:04:05" and "Z07:00"
+}
+
+var lastStamp atomic.Pointer[stampSecond]
+
+// appendStamp appends t as accessStamp formats it. The lines of one
+// second share all of it but the milliseconds, which were a third of
+// writing a line: the second is formatted once.
+func appendStamp(b []byte, t time.Time) []byte {
+	s := lastStamp.Load()
+	if s == nil || s.unix != t.Unix() || s.loc != t.Location() {
+		full := t.Format(accessStamp)
+		s = &stampSecond{unix: t.Unix(), loc: t.Location(), prefix: full[:19], zone: full[23:]}
+		lastStamp.Store(s)
+	}
+	ms := t.Nanosecond() / 1e6
+	b = append(b, s.prefix...)
+	b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	return append(b, s.zone...)
 }
 
 // appendJSONString appends s as a JSON string: quotes, backslashes and

@@ -30,6 +30,23 @@ func TestAppendJSONString(t *testing.T) {
 	}
 }
 
+// TestAppendStamp: the access line's time is what time.Format writes,
+// within one second, across seconds and zones, and before 1970.
+func TestAppendStamp(t *testing.T) {
+	tokyo := time.FixedZone("JST", 9*3600)
+	base := time.Date(2026, 12, 5, 23, 59, 59, 0, time.UTC)
+	for _, at := range []time.Time{
+		base, base.Add(7 * time.Millisecond), base.Add(999 * time.Millisecond), base.Add(time.Second),
+		base.Add(time.Second).In(tokyo), base.Add(time.Second + 42*time.Millisecond).In(tokyo),
+		base.Add(time.Second + 42*time.Millisecond), time.Date(1969, 12, 31, 23, 59, 59, 5e8, time.UTC),
+		time.Date(2026, 3, 1, 0, 0, 0, 123456789, time.FixedZone("", -(3*3600+30*60))),
+	} {
+		if got, want := string(appendStamp(nil, at)), at.Format(accessStamp); got != want {
+			t.Errorf("%v: %s, want %s", at, got, want)
+		}
+	}
+}
+
 // BenchmarkAccessLine compares one access line through slog's JSON
 // handler and through accessWriter, both to io.Discard:
 //
