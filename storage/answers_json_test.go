@@ -16,10 +16,11 @@ import (
 	"tenken/storage/storagetest"
 )
 
-// TestAnswersStoredAsOneField: answers are stored as one JSON string
-// (answers_json), not as typed sub-documents, and read back the same;
-// inspections stored before, with typed answers, still read the same
-// and move to the new form with their next write.
+// TestAnswersStoredAsOneField: answers are stored as one field, not as
+// typed sub-documents: deflated JSON (answers_z) when long, and read back
+// the same. Inspections stored before — with typed answers, or with the
+// JSON as a string (answers_json) — still read the same and move to the
+// new form with their next write.
 func TestAnswersStoredAsOneField(t *testing.T) {
 	t.Parallel()
 	db := storagetest.Open(t)
@@ -27,23 +28,30 @@ func TestAnswersStoredAsOneField(t *testing.T) {
 	c := checklistfile.Default()
 	pinVersion(t, db, "default", c)
 	g := demodata.New(demodata.Options{ChecklistID: "default", Version: 1, Content: &c,
-		Facilities: []string{"f1"}, FirstYear: 2025, Years: 1, PerYear: 2, Seed: 9})
+		Facilities: []string{"f1"}, FirstYear: 2025, Years: 1, PerYear: 3, Seed: 9})
 	ins, err := g.All()
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, legacy := ins[0], ins[1]
+	fresh, asJSON, typed := ins[0], ins[1], ins[2]
 	if err := db.InsertInspections(ctx, []*checklist.Inspection{fresh}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.InsertTypedAnswers(ctx, legacy); err != nil {
+	if err := db.InsertAnswersJSON(ctx, asJSON); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := db.CountDocuments("inspections", bson.D{{Key: "_id", Value: fresh.ID}, {Key: "answers_json", Value: bson.D{{Key: "$type", Value: "string"}}}, {Key: "answers", Value: bson.D{{Key: "$exists", Value: false}}}}); err != nil || n != 1 {
-		t.Fatalf("new inspection not stored with answers_json alone: %d %v", n, err)
+	if err := db.InsertTypedAnswers(ctx, typed); err != nil {
+		t.Fatal(err)
+	}
+	newForm := func(id string) bson.D {
+		return bson.D{{Key: "_id", Value: id}, {Key: "answers_z", Value: bson.D{{Key: "$type", Value: "binData"}}},
+			{Key: "answers_json", Value: bson.D{{Key: "$exists", Value: false}}}, {Key: "answers", Value: bson.D{{Key: "$exists", Value: false}}}}
+	}
+	if n, err := db.CountDocuments("inspections", newForm(fresh.ID)); err != nil || n != 1 {
+		t.Fatalf("new inspection not stored with answers_z alone: %d %v", n, err)
 	}
 	db.ForgetCache()
-	for _, want := range []*checklist.Inspection{fresh, legacy} {
+	for _, want := range []*checklist.Inspection{fresh, asJSON, typed} {
 		got, err := db.FindInspection(ctx, want.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -52,27 +60,29 @@ func TestAnswersStoredAsOneField(t *testing.T) {
 			t.Errorf("%s answers read back differently:\n got %s\nwant %s", want.ID, a, b)
 		}
 	}
-	// The legacy inspection's next write stores answers_json.
-	if _, err := db.UpdateInspection(ctx, legacy.ID, checklist.SystemActor, checklist.Idempotency{},
-		func(in *checklist.Inspection, _ *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
-			reviewer := checklist.Actor{UserID: "r", Name: "r", Role: checklist.RoleReviewer}
-			if in.Status == checklist.StatusApproved {
-				return in.Reopen("再確認のため", reviewer, now)
-			}
-			return in.Approve(reviewer, now)
-		}); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := db.CountDocuments("inspections", bson.D{{Key: "_id", Value: legacy.ID}, {Key: "answers", Value: bson.D{{Key: "$exists", Value: false}}}}); err != nil || n != 1 {
-		t.Fatalf("legacy inspection still has typed answers after a write: %d %v", n, err)
-	}
-	db.ForgetCache()
-	got, err := db.FindInspection(ctx, legacy.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a, b := answersString(got), answersString(legacy); a != b {
-		t.Errorf("rewritten answers differ:\n got %s\nwant %s", a, b)
+	// The older forms' next write stores answers_z.
+	for _, old := range []*checklist.Inspection{asJSON, typed} {
+		if _, err := db.UpdateInspection(ctx, old.ID, checklist.SystemActor, checklist.Idempotency{},
+			func(in *checklist.Inspection, _ *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
+				reviewer := checklist.Actor{UserID: "r", Name: "r", Role: checklist.RoleReviewer}
+				if in.Status == checklist.StatusApproved {
+					return in.Reopen("再確認のため", reviewer, now)
+				}
+				return in.Approve(reviewer, now)
+			}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.CountDocuments("inspections", newForm(old.ID)); err != nil || n != 1 {
+			t.Fatalf("inspection stored before not in the new form after a write: %d %v", n, err)
+		}
+		db.ForgetCache()
+		got, err := db.FindInspection(ctx, old.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := answersString(got), answersString(old); a != b {
+			t.Errorf("rewritten answers differ:\n got %s\nwant %s", a, b)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"tenken/checklist"
@@ -70,6 +71,17 @@ func (db *DB) InsertTypedAnswers(ctx context.Context, in *checklist.Inspection) 
 		d.Answers = append(d.Answers, toAnswerDoc(k, in.Answers[k]))
 	}
 	_, err := db.db.Collection(colInspections).InsertOne(ctx, d)
+	return err
+}
+
+// InsertAnswersJSON stores in as inspections were stored before
+// answers_z: its answers as the JSON string answers_json, however long.
+func (db *DB) InsertAnswersJSON(ctx context.Context, in *checklist.Inspection) error {
+	raw, err := bson.Marshal(storedInspection(toInspectionDoc(in)))
+	if err != nil {
+		return err
+	}
+	_, err = db.db.Collection(colInspections).InsertOne(ctx, bson.Raw(raw))
 	return err
 }
 
