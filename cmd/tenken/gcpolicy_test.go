@@ -16,7 +16,8 @@ func TestGCLimit(t *testing.T) {
 	}{
 		{0, gcLimitFloor},
 		{20 << 20, gcLimitFloor},
-		{40 << 20, gcLimitFloor},
+		{32 << 20, gcLimitFloor},
+		{40 << 20, 100 << 20},
 		{80 << 20, 200 << 20},
 		{1 << 30, 2560 << 20},
 	} {
