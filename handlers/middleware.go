@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -44,6 +45,10 @@ type stateWriter struct {
 	gin.ResponseWriter
 	st requestState
 }
+
+// Unwrap lets http.ResponseController reach gin's writer, and through it
+// the server's.
+func (w *stateWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // stateOf returns the request's state, making it when a handler runs
 // without the requestID middleware (a test context).
