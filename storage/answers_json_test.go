@@ -62,14 +62,8 @@ func TestAnswersStoredAsOneField(t *testing.T) {
 	}
 	// The older forms' next write stores answers_z.
 	for _, old := range []*checklist.Inspection{asJSON, typed} {
-		if _, err := db.UpdateInspection(ctx, old.ID, checklist.SystemActor, checklist.Idempotency{},
-			func(in *checklist.Inspection, _ *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
-				reviewer := checklist.Actor{UserID: "r", Name: "r", Role: checklist.RoleReviewer}
-				if in.Status == checklist.StatusApproved {
-					return in.Reopen("再確認のため", reviewer, now)
-				}
-				return in.Approve(reviewer, now)
-			}); err != nil {
+		reviewer := checklist.Actor{UserID: "r", Name: "r", Role: checklist.RoleReviewer}
+		if _, err := db.UpdateInspection(ctx, old.ID, checklist.SystemActor, checklist.Idempotency{}, approveOrReopen(reviewer)); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := db.CountDocuments("inspections", newForm(old.ID)); err != nil || n != 1 {
@@ -175,13 +169,7 @@ func TestInspectionStoredAsStrings(t *testing.T) {
 		}
 	}
 	// The legacy inspection's next write stores the new form.
-	if _, err := db.UpdateInspection(ctx, legacy.ID, inspector, checklist.Idempotency{},
-		func(in *checklist.Inspection, _ *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
-			if in.Status == checklist.StatusApproved {
-				return in.Reopen("再確認のため", reviewer, now)
-			}
-			return in.Approve(reviewer, now)
-		}); err != nil {
+	if _, err := db.UpdateInspection(ctx, legacy.ID, inspector, checklist.Idempotency{}, approveOrReopen(reviewer)); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := db.CountDocuments("inspections", newForm(legacy.ID)); err != nil || n != 1 {
@@ -244,4 +232,15 @@ func heldString(t *testing.T, in *checklist.Inspection) string {
 		t.Fatal(err)
 	}
 	return string(js) + answersString(in)
+}
+
+// approveOrReopen is a write by reviewer that every stored inspection
+// takes: an approved one is reopened, any other approved.
+func approveOrReopen(reviewer checklist.Actor) checklist.InspectionUpdate {
+	return func(in *checklist.Inspection, _ *checklist.Content, now time.Time) (checklist.InspectionChange, error) {
+		if in.Status == checklist.StatusApproved {
+			return in.Reopen("再確認のため", reviewer, now)
+		}
+		return in.Approve(reviewer, now)
+	}
 }
